@@ -1,0 +1,100 @@
+//! Workers glue: parse, call the domain, map to a response.
+
+use crate::service::{self, GUIDE_CACHE_CONTROL, Rendered};
+use shared::admin::{self, Role};
+use shared::catalogue::{geo, import, repo};
+use shared::edge::{self as e, Ctx};
+use shared::http::{Query, if_none_match};
+use shared::limits::{MAX_IMPORT_BYTES, MAX_NEARBY, MAX_PAGE_SIZE};
+use shared::types::ItemCode;
+use shared::{ApiError, ApiResult, ErrorCode};
+use worker::{Context, Env, Method, Request, Response, event};
+
+const HALLS_CACHE_CONTROL: &str = "public, max-age=300";
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let ctx = Ctx::new(&req);
+    let result = dispatch(&mut req, &env, &ctx).await;
+    ctx.finish(result)
+}
+
+async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let segs = ctx.segments();
+    match (&ctx.method, segs.as_slice()) {
+        (Method::Get, ["v1", "health"]) => e::ok_json(&serde_json::json!({"status": "ok"}), "no-store"),
+        (Method::Get, ["v1", "guides", code]) => guide(req, env, code, false).await,
+        (Method::Get, ["v1", "guides", code, "materials"]) => guide(req, env, code, true).await,
+        (Method::Get, ["v1", "halls"]) => e::ok_json(&repo::list_halls(&e::db(env)?).await?, HALLS_CACHE_CONTROL),
+        (Method::Get, ["v1", "halls", "nearby"]) => nearby(env, ctx).await,
+        (Method::Get, ["v1", "halls", id]) => {
+            e::ok_json(&repo::hall_detail(&e::db(env)?, id).await?, HALLS_CACHE_CONTROL)
+        }
+        (Method::Get, ["v1", "halls", _, "slots"]) => Err(ErrorCode::NotImplemented.into()),
+        (Method::Post, ["v1", "admin", "items:import"]) => import_items(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "audit-log"]) => audit_log(req, env, ctx).await,
+        (_, ["v1", "health" | "halls" | "guides", ..] | ["v1", "admin", "items:import" | "audit-log"]) => {
+            Err(ErrorCode::MethodNotAllowed.into())
+        }
+        _ => Err(ErrorCode::NotFound.into()),
+    }
+}
+
+async fn guide(req: &Request, env: &Env, raw_code: &str, materials_only: bool) -> ApiResult<Response> {
+    let code = ItemCode::parse(raw_code).map_err(|e| ApiError::bad_field("item_code", e.0))?;
+    let (db, kv) = (e::db(env)?, e::kv(env)?);
+    let rendered = if materials_only {
+        service::materials(&db, &kv, code.as_str()).await?
+    } else {
+        service::guide(&db, &kv, code.as_str()).await?
+    };
+    conditional(req, rendered)
+}
+
+/// 304 when the client already holds this representation, else 200 with it.
+fn conditional(req: &Request, r: Rendered) -> ApiResult<Response> {
+    let not_modified = if_none_match(e::header(req, "if-none-match").as_deref(), &r.etag);
+    let resp = if not_modified {
+        Response::empty().map_err(e::runtime_err)?.with_status(304)
+    } else {
+        e::text_response(200, r.body, "application/json; charset=utf-8").map_err(e::runtime_err)?
+    };
+    let _ = resp.headers().set("etag", &r.etag);
+    let _ = resp.headers().set("cache-control", GUIDE_CACHE_CONTROL);
+    Ok(resp)
+}
+
+async fn nearby(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let q = Query::parse(&ctx.query)?;
+    let (lat, lng) = match (q.get("lat"), q.get("lng")) {
+        (Some(lat), Some(lng)) => geo::parse_point(lat, lng).map_err(|m| ApiError::bad_field("lat,lng", m))?,
+        _ => return Err(ApiError::bad_field("lat,lng", "请提供 lat 和 lng 两个参数")),
+    };
+    let item = q.get("item").map(ItemCode::parse).transpose().map_err(|e| ApiError::bad_field("item", e.0))?;
+    let limit = q.u32_in("limit", 1, MAX_NEARBY)?.unwrap_or(10);
+    let halls = repo::nearby_halls(&e::db(env)?, lat, lng, item.as_ref().map(ItemCode::as_str), limit).await?;
+    e::ok_json(&serde_json::json!({ "halls": halls }), "private, max-age=60")
+}
+
+async fn import_items(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = admin::authenticate(&db, e::header(req, "authorization").as_deref(), ctx.now()).await?;
+    who.require(Role::CatalogueEditor)?;
+    let body: import::ImportBody = e::json_body(req, MAX_IMPORT_BYTES).await?;
+    let outcome = import::apply(&db, &e::kv(env)?, body, &who, ctx.now(), &ctx.request_id).await?;
+    e::ok_json(&outcome, "no-store")
+}
+
+async fn audit_log(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = admin::authenticate(&db, e::header(req, "authorization").as_deref(), ctx.now()).await?;
+    who.require(Role::Auditor)?;
+    let q = Query::parse(&ctx.query)?;
+    let before = q
+        .get("before")
+        .map(str::parse::<i64>)
+        .transpose()
+        .map_err(|_| ApiError::bad_field("before", "before 应为整数"))?;
+    let page = admin::audit_page(&db, before, q.u32_in("size", 1, MAX_PAGE_SIZE)?).await?;
+    e::ok_json(&page, "no-store")
+}

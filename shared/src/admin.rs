@@ -1,0 +1,186 @@
+//! Admin authentication for every `/v1/admin/...` route, and the audit log.
+//!
+//! Tokens are `bma_` plus 64 hex characters, given to a person once
+//! (`scripts/admin-token create`) and stored only as their SHA-256. Each token
+//! carries roles; a route names the role it needs.
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::store::{Db, Stmt, Value};
+use crate::types::BeijingTime;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Prefix of every admin token, so a leaked one is recognisable in a scan.
+pub const TOKEN_PREFIX: &str = "bma_";
+
+/// Staff roles. A token holds one or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    CatalogueEditor,
+    CatalogueReviewer,
+    HallStaff,
+    OutagePublisher,
+    ComplaintHandler,
+    BillingOperator,
+    Auditor,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 7] = [
+        Self::CatalogueEditor,
+        Self::CatalogueReviewer,
+        Self::HallStaff,
+        Self::OutagePublisher,
+        Self::ComplaintHandler,
+        Self::BillingOperator,
+        Self::Auditor,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CatalogueEditor => "catalogue_editor",
+            Self::CatalogueReviewer => "catalogue_reviewer",
+            Self::HallStaff => "hall_staff",
+            Self::OutagePublisher => "outage_publisher",
+            Self::ComplaintHandler => "complaint_handler",
+            Self::BillingOperator => "billing_operator",
+            Self::Auditor => "auditor",
+        }
+    }
+
+    /// Parses a stored role name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+/// The authenticated staff member behind a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub token_id: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+}
+
+impl Principal {
+    /// 403 unless this principal holds `role`; returns the role acted under.
+    pub fn require(&self, role: Role) -> ApiResult<Role> {
+        if self.roles.contains(&role) {
+            Ok(role)
+        } else {
+            Err(ApiError::with_message(ErrorCode::Forbidden, format!("此操作需要 {} 角色", role.as_str())))
+        }
+    }
+}
+
+/// SHA-256 of a token, lowercase hex: the only form stored.
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Deserialize)]
+struct TokenRow {
+    id: String,
+    name: String,
+    roles: String,
+    expires_at: Option<String>,
+}
+
+/// Resolves an `Authorization` header to a principal: 401 when missing,
+/// malformed, unknown, expired or revoked (one answer for all, so the
+/// response does not tell an attacker which).
+pub async fn authenticate(db: &impl Db, authorization: Option<&str>, now: BeijingTime) -> ApiResult<Principal> {
+    let unauthorized = || ApiError::with_message(ErrorCode::Unauthorized, "管理令牌缺失、无效或已失效");
+    let token = authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| t.starts_with(TOKEN_PREFIX) && t.len() == TOKEN_PREFIX.len() + 64)
+        .ok_or_else(unauthorized)?;
+    let row: TokenRow = db
+        .first_as(
+            "SELECT id, name, roles, expires_at FROM admin_tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
+            &[hash_token(token).into()],
+        )
+        .await?
+        .ok_or_else(unauthorized)?;
+    let expired = row.expires_at.as_deref().and_then(|e| BeijingTime::parse(e).ok()).is_some_and(|e| e <= now);
+    if expired {
+        return Err(unauthorized());
+    }
+    let roles = row.roles.split(',').filter_map(Role::parse).collect();
+    Ok(Principal { token_id: row.id, name: row.name, roles })
+}
+
+/// The SQL that records a new token (used by `scripts/admin-token` and tests).
+pub fn insert_token_stmt(id: &str, name: &str, token: &str, roles: &[Role], now: BeijingTime) -> Stmt {
+    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    Stmt::new(
+        "INSERT INTO admin_tokens (id, name, token_hash, roles, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        vec![id.into(), name.into(), hash_token(token).into(), roles.join(",").into(), now.to_rfc3339().into()],
+    )
+}
+
+/// An audit entry, to be written in the same batch as the change it records.
+pub fn audit_stmt(
+    who: &Principal,
+    action: &str,
+    target: &str,
+    request_id: &str,
+    now: BeijingTime,
+    detail: &serde_json::Value,
+) -> Stmt {
+    let role = who.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",");
+    Stmt::new(
+        "INSERT INTO audit_log (at, actor_id, actor_name, role, action, target, request_id, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        vec![
+            now.to_rfc3339().into(),
+            who.token_id.as_str().into(),
+            who.name.as_str().into(),
+            role.into(),
+            action.into(),
+            target.into(),
+            request_id.into(),
+            Value::Text(detail.to_string()),
+        ],
+    )
+}
+
+/// One audit entry as an auditor sees it.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub role: String,
+    pub action: String,
+    pub target: String,
+    pub request_id: String,
+}
+
+/// A page of the audit log, newest first; `before` is the cursor (an id).
+#[derive(Debug, Serialize, PartialEq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_before: Option<i64>,
+}
+
+/// Reads a page of the audit log with keyset pagination (stable while new
+/// entries arrive).
+pub async fn audit_page(db: &impl Db, before: Option<i64>, size: Option<u32>) -> ApiResult<AuditPage> {
+    let size = size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    let entries: Vec<AuditEntry> = db
+        .query_as(
+            "SELECT id, at, actor_id, actor_name, role, action, target, request_id FROM audit_log
+             WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+            &[before.unwrap_or(i64::MAX).into(), i64::from(size).into()],
+        )
+        .await?;
+    let next_before = if entries.len() == size as usize { entries.last().map(|e| e.id) } else { None };
+    Ok(AuditPage { entries, next_before })
+}

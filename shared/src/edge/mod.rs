@@ -1,0 +1,197 @@
+//! The thin glue between the Workers runtime and the plain-Rust domain:
+//! request context, JSON in and out, the error-to-response mapping, and the
+//! D1/KV implementations of the storage traits. wasm32 only.
+
+mod storage;
+
+pub use storage::{D1Db, WorkersKv};
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::runtime::{Clock, IdSource, OsRandom};
+use crate::types::BeijingTime;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use worker::{Env, Headers, Method, Request, Response};
+
+/// The Workers clock: `Date.now()`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EdgeClock;
+
+impl Clock for EdgeClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+}
+
+/// Per-request context: the id that ties the response, the log line and the
+/// audit entry together, and the start time for the in-worker duration.
+pub struct Ctx {
+    pub request_id: String,
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    started_ms: f64,
+}
+
+impl Ctx {
+    /// Reads the request line; the id is Cloudflare's `cf-ray` when present.
+    pub fn new(req: &Request) -> Self {
+        let url = req.url().ok();
+        let header = req.headers().get("cf-ray").ok().flatten().filter(|r| r.len() <= 64);
+        let request_id = header.unwrap_or_else(|| OsRandom.hex(8).unwrap_or_else(|_| "0".repeat(16)));
+        Self {
+            request_id,
+            method: req.method(),
+            path: req.path(),
+            query: url.and_then(|u| u.query().map(str::to_owned)).unwrap_or_default(),
+            started_ms: js_sys::Date::now(),
+        }
+    }
+
+    /// Now, in Beijing time.
+    pub fn now(&self) -> BeijingTime {
+        BeijingTime::from_utc(EdgeClock.now())
+    }
+
+    /// The path split into segments (`/v1/guides/x` -> `["v1","guides","x"]`).
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.split('/').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// Turns a handler's result into the response, with the request id
+    /// header and one structured log line (no bodies, no query strings: they
+    /// can carry personal data).
+    pub fn finish(&self, result: ApiResult<Response>) -> worker::Result<Response> {
+        let (mut resp, code) = match result {
+            Ok(r) => (r, None),
+            Err(e) => (self.error_response(&e)?, Some(e.code.as_str())),
+        };
+        let _ = resp.headers_mut().set("x-request-id", &self.request_id);
+        let ms = js_sys::Date::now() - self.started_ms;
+        let line = serde_json::json!({
+            "level": if resp.status_code() >= 500 { "error" } else { "info" },
+            "request_id": self.request_id, "method": self.method.to_string(),
+            "path": crate::pii::redact_text(&self.path), "status": resp.status_code(),
+            "code": code, "worker_ms": ms,
+        });
+        worker::console_log!("{line}");
+        let _ = resp.headers_mut().set("server-timing", &format!("worker;dur={ms:.1}"));
+        Ok(resp)
+    }
+
+    fn error_response(&self, e: &ApiError) -> worker::Result<Response> {
+        if let Some(detail) = &e.internal {
+            worker::console_error!(
+                "{}",
+                serde_json::json!({"level": "error", "request_id": self.request_id, "detail": crate::pii::redact_text(detail)})
+            );
+        }
+        Ok(json_response(e.status(), &e.envelope(&self.request_id))?.with_headers(no_store()))
+    }
+}
+
+fn no_store() -> Headers {
+    let h = Headers::new();
+    let _ = h.set("content-type", "application/json; charset=utf-8");
+    let _ = h.set("cache-control", "no-store");
+    h
+}
+
+/// A JSON response with the given status.
+pub fn json_response<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
+    let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    text_response(status, text, "application/json; charset=utf-8")
+}
+
+/// A text response with a content type.
+pub fn text_response(status: u16, body: String, content_type: &str) -> worker::Result<Response> {
+    let resp = Response::ok(body)?.with_status(status);
+    let _ = resp.headers().set("content-type", content_type);
+    Ok(resp)
+}
+
+/// JSON of a successful answer; `cache` is the Cache-Control value.
+pub fn ok_json<T: Serialize>(body: &T, cache: &str) -> ApiResult<Response> {
+    let resp = json_response(200, body).map_err(runtime_err)?;
+    let _ = resp.headers().set("cache-control", cache);
+    Ok(resp)
+}
+
+/// A runtime failure (a binding missing, a JS exception) as an internal error.
+pub fn runtime_err(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("runtime: {e}"))
+}
+
+/// Reads a JSON body: 415 unless declared JSON, 413 over `cap` bytes (checked
+/// on Content-Length before reading and on the bytes after), 400 if malformed.
+pub async fn json_body<T: DeserializeOwned>(req: &mut Request, cap: usize) -> ApiResult<T> {
+    let headers = req.headers();
+    let ctype = headers.get("content-type").ok().flatten().unwrap_or_default();
+    if !ctype.to_ascii_lowercase().starts_with("application/json") {
+        return Err(ErrorCode::UnsupportedMediaType.into());
+    }
+    let declared = headers.get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
+    let too_large =
+        || ApiError::with_message(ErrorCode::PayloadTooLarge, format!("提交的内容超过 {} KiB 上限", cap / 1024));
+    if declared.is_some_and(|l| l > cap) {
+        return Err(too_large());
+    }
+    let bytes = req.bytes().await.map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
+    if bytes.len() > cap {
+        return Err(too_large());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::with_message(
+            ErrorCode::InvalidJson,
+            format!("请求内容不是有效的 JSON 或字段类型不符（第 {} 行第 {} 列附近）", e.line(), e.column()),
+        )
+    })
+}
+
+/// The D1 database bound as [`crate::bindings::DB`].
+pub fn db(env: &Env) -> ApiResult<D1Db> {
+    env.d1(crate::bindings::DB).map(D1Db::new).map_err(runtime_err)
+}
+
+/// The KV namespace bound as [`crate::bindings::CACHE`].
+pub fn kv(env: &Env) -> ApiResult<WorkersKv> {
+    env.kv(crate::bindings::CACHE).map(WorkersKv::new).map_err(runtime_err)
+}
+
+/// A request header, if present.
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// Answers a route that belongs to a function not built yet: 501 with the
+/// standard envelope, or 404/405 for paths outside `routes`.
+pub fn planned_routes(ctx: &Ctx, routes: &[(&str, &str)]) -> ApiResult<Response> {
+    let method = ctx.method.to_string();
+    let on_path: Vec<&str> =
+        routes.iter().filter(|(_, p)| crate::http::path_matches(p, &ctx.path)).map(|(m, _)| *m).collect();
+    if on_path.is_empty() {
+        Err(ErrorCode::NotFound.into())
+    } else if on_path.contains(&method.as_str()) {
+        Err(ErrorCode::NotImplemented.into())
+    } else {
+        Err(ErrorCode::MethodNotAllowed.into())
+    }
+}
+
+/// The whole `fetch` handler of a worker whose routes are planned but not
+/// built: every listed route answers 501 `not_implemented`.
+#[macro_export]
+macro_rules! planned_worker {
+    ($routes:expr) => {
+        #[worker::event(fetch)]
+        async fn fetch(
+            req: worker::Request,
+            _env: worker::Env,
+            _ctx: worker::Context,
+        ) -> worker::Result<worker::Response> {
+            let ctx = $crate::edge::Ctx::new(&req);
+            ctx.finish($crate::edge::planned_routes(&ctx, $routes))
+        }
+    };
+}

@@ -1,0 +1,22 @@
+//! bianmin's common crate: the one error vocabulary, input types that validate
+//! when built, storage traits with D1/KV and SQLite/in-memory implementations,
+//! the clock and ID source, PII masking, admin authentication and audit, and
+//! the catalogue domain.
+//!
+//! Everything outside [`edge`] is plain Rust that runs under `cargo test`;
+//! [`edge`] (wasm32 only) is the thin glue to the Workers runtime.
+
+pub mod admin;
+pub mod bindings;
+pub mod catalogue;
+#[cfg(target_arch = "wasm32")]
+pub mod edge;
+pub mod error;
+pub mod http;
+pub mod limits;
+pub mod pii;
+pub mod runtime;
+pub mod store;
+pub mod types;
+
+pub use error::{ApiError, ApiResult, ErrorCode, FieldError};

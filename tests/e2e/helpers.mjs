@@ -1,0 +1,62 @@
+// Shared harness of the end-to-end suite: a fresh database with the real
+// migrations (applied by wrangler, as in production), all six workers built
+// to Wasm and running in workerd, and helpers to create admin tokens with the
+// real scripts/admin-token.
+import { startRuntime, ROOT } from "../../scripts/runtime.mjs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+
+/** Starts a runtime on a free port with a new, migrated database. */
+export async function boot() {
+  const state = mkdtempSync(join(tmpdir(), "bianmin-e2e-"));
+  const persist = join(state, "v3");
+  wrangler(["d1", "migrations", "apply", "bianmin", "--local", "--persist-to", state]);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const { mf, url } = await startRuntime({ port, persist });
+  return {
+    url,
+    mf,
+    state,
+    /** Creates an admin token with the given roles through scripts/admin-token. */
+    token(roles, name = "e2e") {
+      const args = ["create", "--name", name, "--persist-to", state];
+      for (const r of roles) args.push("--role", r);
+      const out = execFileSync(join(ROOT, "scripts", "admin-token"), args, { cwd: ROOT, encoding: "utf8" });
+      const m = out.match(/bma_[0-9a-f]{64}/);
+      if (!m) throw new Error(`no token in output: ${out}`);
+      return m[0];
+    },
+    async stop() {
+      await mf.dispose();
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+export function wrangler(args) {
+  return execFileSync(join(ROOT, "node_modules", ".bin", "wrangler"), args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+  });
+}
+
+/** fetch + parsed JSON body (null when empty). */
+export async function call(url, path, init = {}) {
+  const res = await fetch(url + path, init);
+  const text = await res.text();
+  let body = null;
+  if (text) {
+    try { body = JSON.parse(text); } catch { body = text; }
+  }
+  return { status: res.status, headers: res.headers, body, text };
+}
+
+/** POST JSON with an optional bearer token. */
+export function postJson(url, path, payload, token, extra = {}) {
+  const headers = { "content-type": "application/json", ...extra };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return call(url, path, { method: "POST", headers, body: typeof payload === "string" ? payload : JSON.stringify(payload) });
+}
