@@ -56,7 +56,7 @@ function devVars() {
 }
 
 /** Starts the runtime; resolves to { mf, url }. */
-export async function startRuntime({ port = 8787, host = "127.0.0.1", persist, verbose = false } = {}) {
+export async function startRuntime({ port = 8787, host = "127.0.0.1", persist, verbose = false, quiet = false } = {}) {
   const vars = devVars();
   const mf = new Miniflare({
     host,
@@ -67,6 +67,8 @@ export async function startRuntime({ port = 8787, host = "127.0.0.1", persist, v
     d1Persist: persist && join(persist, "d1"),
     kvPersist: persist && join(persist, "kv"),
     workers: FUNCTIONS.map((n) => workerOptions(n, vars)),
+    // quiet: drop the workers' per-request log lines (tests, benchmarks); errors still show.
+    ...(quiet ? { handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.pipe(process.stderr); } } : {}),
   });
   const url = await mf.ready;
   return { mf, url: url.toString().replace(/\/$/, "") };

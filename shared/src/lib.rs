@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! bianmin's common crate: the one error vocabulary, input types that validate
 //! when built, storage traits with D1/KV and SQLite/in-memory implementations,
 //! the clock and ID source, PII masking, admin authentication and audit, and
@@ -17,6 +18,8 @@ pub mod limits;
 pub mod pii;
 pub mod runtime;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod types;
 
 pub use error::{ApiError, ApiResult, ErrorCode, FieldError};

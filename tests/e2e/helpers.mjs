@@ -14,7 +14,7 @@ export async function boot() {
   const persist = join(state, "v3");
   wrangler(["d1", "migrations", "apply", "bianmin", "--local", "--persist-to", state]);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const { mf, url } = await startRuntime({ port, persist });
+  const { mf, url } = await startRuntime({ port, persist, quiet: !process.env.E2E_VERBOSE });
   return {
     url,
     mf,

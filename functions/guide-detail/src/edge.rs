@@ -1,16 +1,28 @@
 //! Workers glue: parse, call the domain, map to a response.
 
-use crate::service::{self, GUIDE_CACHE_CONTROL, Rendered};
+use crate::service::{self, Caches, GUIDE_CACHE_CONTROL, HOT_ENTRIES, HOT_TTL_MS, Rendered};
 use shared::admin::{self, Role};
 use shared::catalogue::{geo, import, repo};
-use shared::edge::{self as e, Ctx};
+use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, if_none_match};
 use shared::limits::{MAX_IMPORT_BYTES, MAX_NEARBY, MAX_PAGE_SIZE};
+use shared::runtime::Clock;
+use shared::store::HotCache;
 use shared::types::ItemCode;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Context, Env, Method, Request, Response, event};
 
 const HALLS_CACHE_CONTROL: &str = "public, max-age=300";
+
+thread_local! {
+    /// Rendered guides kept in this isolate's memory (see `service::HOT_TTL_MS`).
+    /// Leaked once per isolate so a plain reference can live across awaits.
+    static HOT: &'static HotCache<Rendered> = Box::leak(Box::new(HotCache::new(HOT_ENTRIES, HOT_TTL_MS)));
+}
+
+fn hot() -> &'static HotCache<Rendered> {
+    HOT.with(|h| *h)
+}
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -43,21 +55,22 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
 async fn guide(req: &Request, env: &Env, raw_code: &str, materials_only: bool) -> ApiResult<Response> {
     let code = ItemCode::parse(raw_code).map_err(|e| ApiError::bad_field("item_code", e.0))?;
     let (db, kv) = (e::db(env)?, e::kv(env)?);
-    let rendered = if materials_only {
-        service::materials(&db, &kv, code.as_str()).await?
+    let caches = Caches { kv: &kv, hot: hot(), now_ms: EdgeClock.now().timestamp_millis() };
+    let r = if materials_only {
+        service::materials(&db, &caches, code.as_str()).await?
     } else {
-        service::guide(&db, &kv, code.as_str()).await?
+        service::guide(&db, &caches, code.as_str()).await?
     };
-    conditional(req, rendered)
+    conditional(req, &r)
 }
 
 /// 304 when the client already holds this representation, else 200 with it.
-fn conditional(req: &Request, r: Rendered) -> ApiResult<Response> {
+fn conditional(req: &Request, r: &Rendered) -> ApiResult<Response> {
     let not_modified = if_none_match(e::header(req, "if-none-match").as_deref(), &r.etag);
     let resp = if not_modified {
         Response::empty().map_err(e::runtime_err)?.with_status(304)
     } else {
-        e::text_response(200, r.body, "application/json; charset=utf-8").map_err(e::runtime_err)?
+        e::text_response(200, r.body.clone(), "application/json; charset=utf-8").map_err(e::runtime_err)?
     };
     let _ = resp.headers().set("etag", &r.etag);
     let _ = resp.headers().set("cache-control", GUIDE_CACHE_CONTROL);
@@ -82,6 +95,9 @@ async fn import_items(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Resp
     who.require(Role::CatalogueEditor)?;
     let body: import::ImportBody = e::json_body(req, MAX_IMPORT_BYTES).await?;
     let outcome = import::apply(&db, &e::kv(env)?, body, &who, ctx.now(), &ctx.request_id).await?;
+    for code in &outcome.stale {
+        service::forget(hot(), code);
+    }
     e::ok_json(&outcome, "no-store")
 }
 

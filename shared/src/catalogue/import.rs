@@ -4,7 +4,7 @@
 use super::model::{HallInput, ItemInput, SERVICE_OBJECTS, SituationQuestionInput};
 use super::{CATEGORIES, repo};
 use crate::admin::{Principal, audit_stmt};
-use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::limits::{MAX_IMPORT_HALLS, MAX_IMPORT_ITEMS};
 use crate::store::{Db, Kv, Stmt, Value};
 use crate::types::{BeijingTime, ItemCode};
@@ -41,6 +41,9 @@ pub struct ImportOutcome {
     pub imported_items: usize,
     pub imported_halls: usize,
     pub invalidated_guides: usize,
+    /// The codes whose cached renderings were dropped (for in-memory caches).
+    #[serde(skip)]
+    pub stale: Vec<String>,
 }
 
 /// What already exists in the database, for reference checks.
@@ -97,10 +100,14 @@ fn parse_rows<T: for<'de> Deserialize<'de> + Validate>(
         let at = format!("{list}[{i}]");
         match serde_json::from_value::<T>(row) {
             Err(e) => errs.push(FieldError::new(&at, format!("字段缺失或类型不符：{}", describe_serde(&e)))),
-            Ok(v) => match v.validate() {
-                Ok(()) => ok.push((i, v)),
-                Err(ve) => flatten(&at, &ve, errs),
-            },
+            Ok(v) => {
+                // Field errors are reported, and the row still goes through the
+                // cross-field checks so one answer lists everything to fix.
+                if let Err(ve) = v.validate() {
+                    flatten(&at, &ve, errs);
+                }
+                ok.push((i, v));
+            }
         }
     }
     ok
@@ -292,14 +299,12 @@ pub async fn apply(
         super::repo::invalidate_guide(kv, code).await?;
     }
     let version = repo::catalog_version(db).await?;
-    if version < 1 {
-        return Err(ErrorCode::Conflict.into());
-    }
     Ok(ImportOutcome {
         catalog_version: version,
         imported_items: valid.items.len(),
         imported_halls: valid.halls.len(),
         invalidated_guides: stale.len(),
+        stale: stale.into_iter().collect(),
     })
 }
 

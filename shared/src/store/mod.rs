@@ -2,10 +2,12 @@
 //! and [`Kv`] (Workers KV, or an in-memory map). Repository SQL is written once
 //! against [`Db`] and tested natively against SQLite with the same migrations.
 
+mod hot;
 mod kv;
 #[cfg(not(target_arch = "wasm32"))]
 mod sqlite;
 
+pub use hot::HotCache;
 pub use kv::{Kv, MemoryKv};
 #[cfg(not(target_arch = "wasm32"))]
 pub use sqlite::SqliteDb;

@@ -1,0 +1,85 @@
+// The benchmark driver behind scripts/bench: a fresh migrated database, the
+// demo catalogue plus N synthetic items, then wrk per scenario.
+import { execFileSync, execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startRuntime, ROOT } from "./runtime.mjs";
+import { loadCatalog } from "./load-catalog.mjs";
+import { demoCatalog } from "./catalog/demo.mjs";
+import { syntheticCatalog } from "./catalog/synthetic.mjs";
+
+const [duration, conns, nItems] = process.argv.slice(2).map(Number);
+const state = mkdtempSync(join(tmpdir(), "bianmin-bench-"));
+const wr = (args) => execFileSync(join(ROOT, "node_modules/.bin/wrangler"), args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "true" } });
+wr(["d1", "migrations", "apply", "bianmin", "--local", "--persist-to", state]);
+const port = 18787;
+const { mf, url } = await startRuntime({ port, persist: join(state, "v3"), quiet: true });
+const tokenOut = execFileSync(join(ROOT, "scripts/admin-token"), ["create", "--name", "bench", "--role", "catalogue_editor", "--persist-to", state], { encoding: "utf8" });
+const token = tokenOut.match(/bma_[0-9a-f]{64}/)[0];
+const demo = demoCatalog();
+await loadCatalog(url, token, demo);
+if (nItems > 0) await loadCatalog(url, token, syntheticCatalog(nItems));
+const codes = demo.items.map((i) => i.code);
+for (const c of codes) await fetch(`${url}/v1/guides/${c}`).then((r) => r.arrayBuffer()); // warm the KV cache
+const etags = await Promise.all(codes.map(async (c) => (await fetch(`${url}/v1/guides/${c}`)).headers.get("etag")));
+
+// wrk Lua: rotate over the demo guides (optionally with their ETags).
+function rotation(paths, headers = []) {
+  const file = join(state, `rot-${Math.random().toString(36).slice(2)}.lua`);
+  const list = paths.map((p, i) => `{${JSON.stringify(p)}, ${JSON.stringify(headers[i] ?? "")}}`).join(",\n");
+  writeFileSync(file, `local reqs = {\n${list}\n}\nlocal n = 0\nrequest = function()\n  n = n % #reqs + 1\n  local r = reqs[n]\n  local h = {}\n  if r[2] ~= "" then h["If-None-Match"] = r[2] end\n  return wrk.format("GET", r[1], h)\nend\n`);
+  return file;
+}
+
+const scenarios = [
+  { name: "baseline (static /v1/health)", path: "/v1/health" },
+  { name: "guide-detail (warm cache)", script: rotation(codes.map((c) => `/v1/guides/${c}`)), probe: `/v1/guides/${codes[0]}` },
+  { name: "guide-detail 304 (If-None-Match)", script: rotation(codes.map((c) => `/v1/guides/${c}`), etags), probe: `/v1/guides/${codes[0]}` },
+  { name: "materials (warm cache)", script: rotation(codes.map((c) => `/v1/guides/${c}/materials`)), probe: `/v1/guides/${codes[0]}/materials` },
+  { name: "halls nearby (D1 read)", path: "/v1/halls/nearby?lat=29.3069&lng=120.0751&limit=5" },
+];
+
+// wrk runs asynchronously: this process hosts the runtime, and a blocked
+// event loop would stall workerd on its log pipe.
+async function wrk(s) {
+  const args = ["-t2", `-c${conns}`, `-d${s.warmup ? 2 : duration}s`, "--latency"];
+  if (s.script) args.push("-s", s.script);
+  const { stdout: out } = await promisify(execFile)("wrk", [...args, url + (s.path ?? "/")], { encoding: "utf8" });
+  const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
+  const pct = (p) => toMs(out.match(new RegExp(`\\s${p}%\\s+([\\d.]+\\w+)`))[1]);
+  const non2xx = Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
+  return { rps, p50: pct(50), p99: pct(99), non2xx };
+}
+const toMs = (v) => { const [, n, u] = v.match(/([\d.]+)(\w+)/); return Number(n) * ({ us: 0.001, ms: 1, s: 1000 }[u]); };
+
+/** Mean in-worker time from the server-timing header over 200 sequential requests. */
+async function workerMs(path) {
+  let sum = 0;
+  for (let i = 0; i < 200; i++) {
+    const r = await fetch(url + path);
+    await r.arrayBuffer();
+    sum += Number((r.headers.get("server-timing") ?? "").match(/dur=([\d.]+)/)?.[1] ?? NaN);
+  }
+  return sum / 200;
+}
+
+// Warm up every route (JIT, caches) before anything is measured.
+for (const s of scenarios) await wrk({ ...s, warmup: true });
+const rows = [];
+for (const s of scenarios) rows.push({ ...s, ...(await wrk(s)), worker: await workerMs(s.probe ?? s.path) });
+// The baseline is measured again last; ratios use the mean of both runs.
+const again = await wrk(scenarios[0]);
+const base = { ...rows[0], rps: (rows[0].rps + again.rps) / 2, p50: (rows[0].p50 + again.p50) / 2 };
+console.log(`\nbaseline first/last: ${rows[0].rps.toFixed(0)} / ${again.rps.toFixed(0)} req/s`);
+console.log(`\nbianmin bench: wrk -t2 -c${conns} -d${duration}s, catalogue of ${codes.length + nItems} items, one run`);
+console.log("scenario".padEnd(36), "req/s".padStart(9), "p50 ms".padStart(8), "p99 ms".padStart(8), "ratio".padStart(7), "+p50 ms".padStart(8), "worker ms".padStart(10), "non-2xx".padStart(8));
+for (const r of rows) {
+  console.log(r.name.padEnd(36), r.rps.toFixed(0).padStart(9), r.p50.toFixed(2).padStart(8), r.p99.toFixed(2).padStart(8),
+    (r.rps / base.rps).toFixed(2).padStart(7), (r.p50 - base.p50).toFixed(2).padStart(8), r.worker.toFixed(2).padStart(10), String(r.non2xx).padStart(8));
+}
+console.log("\nratio = req/s over the baseline's in this run; +p50 = added median latency; worker ms = mean server-timing");
+console.log("(workerd advances Date.now() only across I/O, so in-worker times are coarse: 0 or 1 ms steps).");
+await mf.dispose();
+rmSync(state, { recursive: true, force: true });

@@ -1,0 +1,42 @@
+//! Sample catalogue rows for tests in this crate and in the workers
+//! (feature `testing`). Each is a complete, valid import row.
+#![allow(clippy::indexing_slicing)]
+
+use serde_json::{Value, json};
+
+/// A valid hall import row.
+pub fn hall(id: &str, lat: f64, lng: f64) -> Value {
+    json!({"id": id, "name": format!("{id}营业厅"), "district": "稠城街道", "address": "宾王路1号",
+           "hours": "周一至周五 08:30-17:00", "phone": "0579-85510011", "lat": lat, "lng": lng})
+}
+
+/// A valid item import row for `code` (a 31-character implementation code),
+/// handled at `halls` and related to `related`.
+pub fn item(code: &str, name: &str, halls: &[&str], related: &[&str]) -> Value {
+    json!({
+        "code": code, "basic_code": &code[19..], "name": name, "category": "供水服务",
+        "tags": ["供水"], "department": "义乌市供水有限公司", "service_object": ["自然人"],
+        "online": {"available": true, "url": "https://water.example.cn/a"}, "appointment": true,
+        "materials": [
+            {"name": "居民身份证", "form": "original", "copies": 1, "required": true},
+            {"name": "申请表", "form": "original", "copies": 1, "required": true, "sample_url": "https://x.cn/s.pdf"},
+        ],
+        "halls": halls, "related": related,
+        "guide": {
+            "scope": "个人客户新装水表", "legal_basis": ["《城市供水条例》"],
+            "accepting_department": "供水公司", "deciding_department": "供水公司",
+            "handling_unit": "供水公司", "business_office": "营业部",
+            "conditions": ["在管网覆盖范围内"], "prohibitions": ["不得要求额外材料"],
+            "process": [{"name": "申请", "description": "提交申请"}],
+            "time_limit": {"legal_days": 15, "promised_days": 7},
+            "fees": {"free": true},
+            "delivery": ["窗口领取"], "pickup_methods": ["窗口领取"],
+            "appointment_methods": ["网上预约"],
+            "supervision": {"phone": "12345", "channels": ["12345热线"]},
+            "common_errors": ["户号填错"], "faq": [{"q": "多久办好？", "a": "7个工作日"}],
+            "situations": [{"id": "q1", "text": "是否本人？", "options": [
+                {"label": "是", "item_code": code, "materials": ["居民身份证"]},
+                {"label": "否", "item_code": code, "materials": ["居民身份证", "申请表"]}]}]
+        }
+    })
+}
