@@ -1,5 +1,5 @@
 use super::{InvalidInput, ids::SocialCreditCode};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 /// A basic item code (基本编码) in the style of GB/T 39554.1: 12 digits naming
 /// the item in the national basic directory, independent of who implements it.
@@ -64,12 +64,7 @@ impl ItemCode {
     }
 }
 
-impl<'de> Deserialize<'de> for ItemCode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+super::deserialize_via_parse!(ItemCode);
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,5 @@
 use super::InvalidInput;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 /// An 18-character resident identity number (GB 11643-1999) whose check digit
 /// (ISO 7064 MOD 11-2) and birth date are valid.
@@ -87,12 +87,7 @@ impl SocialCreditCode {
     }
 }
 
-impl<'de> Deserialize<'de> for SocialCreditCode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+super::deserialize_via_parse!(SocialCreditCode);
 
 #[cfg(test)]
 mod tests {

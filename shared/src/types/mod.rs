@@ -4,6 +4,20 @@
 //! Chinese sentence a citizen can act on. Handlers convert request DTOs into
 //! these once, at the boundary.
 
+/// Implements `Deserialize` by reading a string and calling `parse`, so a
+/// request DTO holding the newtype is validated as it is parsed.
+macro_rules! deserialize_via_parse {
+    ($t:ty) => {
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use deserialize_via_parse;
+
 mod codes;
 mod ids;
 mod money;

@@ -1,5 +1,5 @@
 use super::InvalidInput;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 /// A mainland China mobile number: 11 digits starting with 1 and a second
 /// digit 3-9 (the MIIT number plan). A leading `+86` or `86` is accepted and dropped.
@@ -38,12 +38,7 @@ impl MobileNumber {
     }
 }
 
-impl<'de> Deserialize<'de> for MobileNumber {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+super::deserialize_via_parse!(MobileNumber);
 
 #[cfg(test)]
 mod tests {
@@ -55,6 +50,14 @@ mod tests {
             assert!(MobileNumber::parse(raw).is_ok(), "{raw}");
         }
         assert_eq!(MobileNumber::parse("+86 138 1234 5678").map(|m| m.masked()), Ok("138****5678".into()));
+    }
+
+    #[test]
+    fn a_dto_field_is_validated_while_it_is_parsed() {
+        let ok: Result<MobileNumber, _> = serde_json::from_str("\"13812345678\"");
+        assert!(ok.is_ok());
+        let bad = serde_json::from_str::<MobileNumber>("\"12345\"").map_err(|e| e.to_string());
+        assert!(bad.is_err_and(|e| e.contains("手机号码格式不正确")));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use super::InvalidInput;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 /// UTC+08:00, China Standard Time. China has no daylight saving time.
 /// Evaluated at compile time, so a wrong constant is a build error, not a panic.
@@ -60,12 +60,7 @@ impl Serialize for BeijingTime {
     }
 }
 
-impl<'de> Deserialize<'de> for BeijingTime {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+super::deserialize_via_parse!(BeijingTime);
 
 #[cfg(test)]
 mod tests {
