@@ -9,13 +9,15 @@ import { startRuntime, ROOT } from "./runtime.mjs";
 import { loadCatalog } from "./load-catalog.mjs";
 import { demoCatalog } from "./catalog/demo.mjs";
 import { syntheticCatalog } from "./catalog/synthetic.mjs";
+import { startFakes } from "../tests/fakes/providers.mjs";
 
 const [duration, conns, nItems] = process.argv.slice(2).map(Number);
 const state = mkdtempSync(join(tmpdir(), "bianmin-bench-"));
 const wr = (args) => execFileSync(join(ROOT, "node_modules/.bin/wrangler"), args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "true" } });
 wr(["d1", "migrations", "apply", "bianmin", "--local", "--persist-to", state]);
 const port = 18787;
-const { mf, url } = await startRuntime({ port, persist: join(state, "v3"), quiet: true });
+const fakes = await startFakes();
+const { mf, url } = await startRuntime({ port, persist: join(state, "v3"), quiet: true, vars: fakes.vars });
 const tokenOut = execFileSync(join(ROOT, "scripts/admin-token"), ["create", "--name", "bench", "--role", "catalogue_editor", "--persist-to", state], { encoding: "utf8" });
 const token = tokenOut.match(/bma_[0-9a-f]{64}/)[0];
 const demo = demoCatalog();
@@ -24,6 +26,10 @@ if (nItems > 0) await loadCatalog(url, token, syntheticCatalog(nItems));
 const codes = demo.items.map((i) => i.code);
 for (const c of codes) await fetch(`${url}/v1/guides/${c}`).then((r) => r.arrayBuffer()); // warm the KV cache
 const etags = await Promise.all(codes.map(async (c) => (await fetch(`${url}/v1/guides/${c}`)).headers.get("etag")));
+
+// A logged-in citizen (WeChat login through the local jscode2session fake).
+const login = await (await fetch(`${url}/v1/auth/wechat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: "ok-bench-1" }) })).json();
+const session = login.token;
 
 // wrk Lua: rotate over the demo guides (optionally with their ETags).
 function rotation(paths, headers = []) {
@@ -39,6 +45,7 @@ const scenarios = [
   { name: "guide-detail 304 (If-None-Match)", script: rotation(codes.map((c) => `/v1/guides/${c}`), etags), probe: `/v1/guides/${codes[0]}` },
   { name: "materials (warm cache)", script: rotation(codes.map((c) => `/v1/guides/${c}/materials`)), probe: `/v1/guides/${codes[0]}/materials` },
   { name: "halls nearby (D1 read)", path: "/v1/halls/nearby?lat=29.3069&lng=120.0751&limit=5" },
+  { name: "GET /v1/me (session + profile)", path: "/v1/me", headers: { authorization: `Bearer ${session}` } },
 ];
 
 // wrk runs asynchronously: this process hosts the runtime, and a blocked
@@ -46,6 +53,7 @@ const scenarios = [
 async function wrk(s) {
   const args = ["-t2", `-c${conns}`, `-d${s.warmup ? 2 : duration}s`, "--latency"];
   if (s.script) args.push("-s", s.script);
+  for (const [k, v] of Object.entries(s.headers ?? {})) args.push("-H", `${k}: ${v}`);
   const { stdout: out } = await promisify(execFile)("wrk", [...args, url + (s.path ?? "/")], { encoding: "utf8" });
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
   const pct = (p) => toMs(out.match(new RegExp(`\\s${p}%\\s+([\\d.]+\\w+)`))[1]);
@@ -55,10 +63,10 @@ async function wrk(s) {
 const toMs = (v) => { const [, n, u] = v.match(/([\d.]+)(\w+)/); return Number(n) * ({ us: 0.001, ms: 1, s: 1000 }[u]); };
 
 /** Mean in-worker time from the server-timing header over 200 sequential requests. */
-async function workerMs(path) {
+async function workerMs(path, headers = {}) {
   let sum = 0;
   for (let i = 0; i < 200; i++) {
-    const r = await fetch(url + path);
+    const r = await fetch(url + path, { headers });
     await r.arrayBuffer();
     sum += Number((r.headers.get("server-timing") ?? "").match(/dur=([\d.]+)/)?.[1] ?? NaN);
   }
@@ -68,7 +76,7 @@ async function workerMs(path) {
 // Warm up every route (JIT, caches) before anything is measured.
 for (const s of scenarios) await wrk({ ...s, warmup: true });
 const rows = [];
-for (const s of scenarios) rows.push({ ...s, ...(await wrk(s)), worker: await workerMs(s.probe ?? s.path) });
+for (const s of scenarios) rows.push({ ...s, ...(await wrk(s)), worker: await workerMs(s.probe ?? s.path, s.headers) });
 // The baseline is measured again last; ratios use the mean of both runs.
 const again = await wrk(scenarios[0]);
 const base = { ...rows[0], rps: (rows[0].rps + again.rps) / 2, p50: (rows[0].p50 + again.p50) / 2 };
@@ -82,4 +90,5 @@ for (const r of rows) {
 console.log("\nratio = req/s over the baseline's in this run; +p50 = added median latency; worker ms = mean server-timing");
 console.log("(workerd advances Date.now() only across I/O, so in-worker times are coarse: 0 or 1 ms steps).");
 await mf.dispose();
+await fakes.close();
 rmSync(state, { recursive: true, force: true });

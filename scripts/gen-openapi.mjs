@@ -48,6 +48,35 @@ const GUIDE_DETAIL = {
     responses: { 200: json("audit-page", "一页审计日志"), ...admin, ...common } } },
 };
 
+const body = (name) => ({ required: true, content: { "application/json": { schema: ref(name) } } });
+const session = { 401: ERR("未登录、登录已过期或已退出（login_required / session_expired / session_revoked）") };
+const bodyErrors = { 413: ERR("内容过大"), 415: ERR("不是 JSON") };
+const citizen = [{ citizenSession: [] }];
+const noContent = { description: "完成，无内容" };
+const IDENTITY = {
+  "/v1/auth/wechat": { post: { operationId: "wechatLogin", summary: "微信小程序登录（jscode2session）", requestBody: body("wechat-login"),
+    responses: { 200: json("login-answer", "已登录"), 403: ERR("微信判定高风险账号"), 429: ERR("wechat_rate_limited"), 503: ERR("wechat_unavailable 或存储不可用"), 400: ERR("code 无效或已使用"), ...bodyErrors } } },
+  "/v1/auth/sms-code": { post: { operationId: "sendSmsCode", summary: "发送6位短信验证码（每号码每分钟1次、每小时5次、每天10次）", requestBody: body("sms-code-request"),
+    responses: { 200: json("code-sent", "已发送"), 400: ERR("手机号格式不正确"), 429: ERR("发送过于频繁"), 503: ERR("短信服务不可用"), ...bodyErrors } } },
+  "/v1/auth/phone": { post: { operationId: "phoneLoginOrBind", summary: "带会话时绑定手机号，否则以手机号登录", requestBody: body("phone-login"),
+    security: [{}, { citizenSession: [] }],
+    responses: { 200: { description: "登录结果（未带会话）或个人信息（已带会话、绑定成功）", content: { "application/json": { schema: { oneOf: [ref("login-answer"), ref("profile")] } } } },
+      400: ERR("验证码不正确或已过期"), 409: ERR("手机号已绑定其他账号"), 429: ERR("错误次数过多"), ...session, ...bodyErrors, 503: ERR("存储不可用") } } },
+  "/v1/auth/logout": { post: { operationId: "logout", summary: "退出登录（吊销当前会话）", security: citizen, responses: { 204: noContent, ...session, 503: ERR("存储不可用") } } },
+  "/v1/me": {
+    get: { operationId: "getMe", summary: "个人中心", security: citizen, responses: { 200: json("profile", "个人信息（手机号脱敏）"), ...session, 503: ERR("存储不可用") } },
+    patch: { operationId: "patchMe", summary: "修改收件地址、电子邮箱", security: citizen, requestBody: body("profile-patch"),
+      responses: { 200: json("profile", "修改后的个人信息"), 400: ERR("字段未知或 JSON 无效"), 422: ERR("字段校验未通过"), ...session, ...bodyErrors, 503: ERR("存储不可用") } },
+    delete: { operationId: "deleteMe", summary: "注销账号（删除或匿名化个人信息）", security: citizen, responses: { 204: noContent, ...session, 503: ERR("存储不可用") } },
+  },
+  "/v1/me/messages": { get: { operationId: "listMessages", summary: "消息提醒", security: citizen,
+    parameters: [q("unread", "只看未读", { type: "boolean" }), q("before", "游标", { type: "integer" }), q("size", "每页条数", { type: "integer", minimum: 1, maximum: 100 })],
+    responses: { 200: json("inbox-page", "一页消息"), 400: ERR("参数有误"), ...session, 503: ERR("存储不可用") } } },
+  "/v1/me/messages/{id}/read": { post: { operationId: "readMessage", summary: "标记已读", security: citizen,
+    parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", maxLength: 64 } }],
+    responses: { 204: noContent, 404: ERR("消息不存在（或不属于本人）"), ...session, 503: ERR("存储不可用") } } },
+};
+
 /** The `ROUTES` constant of a planned worker. */
 function plannedRoutes(name) {
   const src = readFileSync(join(ROOT, "functions", name, "src", "lib.rs"), "utf8");
@@ -55,9 +84,9 @@ function plannedRoutes(name) {
 }
 
 export function buildOpenApi() {
-  const paths = structuredClone(GUIDE_DETAIL);
+  const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(IDENTITY) };
   paths["/v1/halls/{id}/slots"] = { get: planned("appointment", "/v1/halls/{id}/slots") };
-  for (const name of FUNCTIONS.filter((n) => n !== "guide-detail")) {
+  for (const name of FUNCTIONS.filter((n) => !["guide-detail", "identity"].includes(n))) {
     for (const [method, path] of plannedRoutes(name)) {
       paths[path] ??= {};
       paths[path][method] = planned(name, path);
@@ -78,7 +107,10 @@ export function buildOpenApi() {
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
       schemas: loadSchemas(),
-      securitySchemes: { adminToken: { type: "http", scheme: "bearer", description: "scripts/admin-token 生成的管理令牌（bma_...）" } },
+      securitySchemes: {
+        adminToken: { type: "http", scheme: "bearer", description: "scripts/admin-token 生成的管理令牌（bma_...）" },
+        citizenSession: { type: "http", scheme: "bearer", description: "登录接口返回的会话令牌（bms_...），默认7天有效，可退出吊销" },
+      },
     },
   };
 }

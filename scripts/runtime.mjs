@@ -15,7 +15,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 // guide-detail comes first: Miniflare sends requests that match no route to
 // the first worker, and guide-detail answers those with a JSON 404.
-export const FUNCTIONS = ["guide-detail", "item-search", "appointment", "bill-payment", "outage-sms", "complaint"];
+export const FUNCTIONS = ["guide-detail", "item-search", "appointment", "bill-payment", "outage-sms", "complaint", "identity"];
 
 /** Reads functions/<name>/wrangler.toml. */
 export function wranglerConfig(name) {
@@ -56,8 +56,8 @@ function devVars() {
 }
 
 /** Starts the runtime; resolves to { mf, url }. */
-export async function startRuntime({ port = 8787, host = "127.0.0.1", persist, verbose = false, quiet = false } = {}) {
-  const vars = devVars();
+export async function startRuntime({ port = 8787, host = "127.0.0.1", persist, verbose = false, quiet = false, vars: extra = {} } = {}) {
+  const vars = { ...extra, ...devVars() };
   const mf = new Miniflare({
     host,
     cf: false, // no network here: do not fetch the Request.cf data
@@ -82,13 +82,18 @@ export function migrationFiles() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const arg = (flag, dflt) => { const i = process.argv.indexOf(flag); return i > 0 ? process.argv[i + 1] : dflt; };
+  // Local WeChat and Aliyun SMS stand-ins, unless .dev.vars points elsewhere.
+  const { startFakes } = await import("../tests/fakes/providers.mjs");
+  const fakes = await startFakes({ port: Number(arg("--fakes-port", 0)) });
+  console.log(`bianmin: fake WeChat and Aliyun SMS on ${fakes.base} (sent SMS: ${fakes.base}/__fake/messages)`);
   const { mf, url } = await startRuntime({
+    vars: fakes.vars,
     port: Number(arg("--port", process.env.PORT ?? 8787)),
     persist: arg("--persist", join(ROOT, ".wrangler", "state", "v3")),
     verbose: process.argv.includes("--verbose"),
   });
   console.log(`bianmin: ${FUNCTIONS.length} functions serving on ${url}`);
-  const stop = async () => { await mf.dispose(); process.exit(0); };
+  const stop = async () => { await mf.dispose(); await fakes.close(); process.exit(0); };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }

@@ -9,7 +9,6 @@ use crate::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::store::{Db, Stmt, Value};
 use crate::types::BeijingTime;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Prefix of every admin token, so a leaked one is recognisable in a scan.
 pub const TOKEN_PREFIX: &str = "bma_";
@@ -79,7 +78,7 @@ impl Principal {
 
 /// SHA-256 of a token, lowercase hex: the only form stored.
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::crypto::sha256_hex(token.as_bytes())
 }
 
 #[derive(Deserialize)]

@@ -28,11 +28,25 @@ pub enum ErrorCode {
     Internal,
     NotImplemented,
     StorageUnavailable,
+    LoginRequired,
+    SessionExpired,
+    SessionRevoked,
+    WechatCodeInvalid,
+    WechatCodeUsed,
+    WechatRateLimited,
+    WechatUnavailable,
+    SmsCodeInvalid,
+    SmsCodeExpired,
+    SmsCodeAttemptsExceeded,
+    SmsSendLimited,
+    SmsUnavailable,
+    PhoneAlreadyBound,
+    MessageNotFound,
 }
 
 impl ErrorCode {
     /// Every code, in table order.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 30] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::ValidationFailed,
@@ -49,6 +63,20 @@ impl ErrorCode {
         Self::Internal,
         Self::NotImplemented,
         Self::StorageUnavailable,
+        Self::LoginRequired,
+        Self::SessionExpired,
+        Self::SessionRevoked,
+        Self::WechatCodeInvalid,
+        Self::WechatCodeUsed,
+        Self::WechatRateLimited,
+        Self::WechatUnavailable,
+        Self::SmsCodeInvalid,
+        Self::SmsCodeExpired,
+        Self::SmsCodeAttemptsExceeded,
+        Self::SmsSendLimited,
+        Self::SmsUnavailable,
+        Self::PhoneAlreadyBound,
+        Self::MessageNotFound,
     ];
 
     /// The machine code clients switch on. Never change one once published.
@@ -84,6 +112,20 @@ impl ErrorCode {
             Self::Internal => ("internal_error", 500, "系统繁忙，请稍后再试"),
             Self::NotImplemented => ("not_implemented", 501, "该功能正在建设中，暂未开放"),
             Self::StorageUnavailable => ("storage_unavailable", 503, "服务暂时不可用，请稍后再试"),
+            Self::LoginRequired => ("login_required", 401, "请先登录"),
+            Self::SessionExpired => ("session_expired", 401, "登录已过期，请重新登录"),
+            Self::SessionRevoked => ("session_revoked", 401, "您已退出登录，请重新登录"),
+            Self::WechatCodeInvalid => ("wechat_code_invalid", 400, "微信登录凭证无效，请重新打开小程序后再试"),
+            Self::WechatCodeUsed => ("wechat_code_used", 400, "微信登录凭证已使用过，请重新登录"),
+            Self::WechatRateLimited => ("wechat_rate_limited", 429, "微信登录请求过于频繁，请稍后再试"),
+            Self::WechatUnavailable => ("wechat_unavailable", 503, "微信服务繁忙，请稍后再试"),
+            Self::SmsCodeInvalid => ("sms_code_invalid", 400, "验证码不正确"),
+            Self::SmsCodeExpired => ("sms_code_expired", 400, "验证码已过期，请重新获取"),
+            Self::SmsCodeAttemptsExceeded => ("sms_code_attempts_exceeded", 429, "验证码错误次数过多，请重新获取"),
+            Self::SmsSendLimited => ("sms_send_limited", 429, "验证码发送过于频繁，请稍后再试"),
+            Self::SmsUnavailable => ("sms_unavailable", 503, "短信服务暂时不可用，请稍后再试"),
+            Self::PhoneAlreadyBound => ("phone_already_bound", 409, "该手机号已绑定其他账号"),
+            Self::MessageNotFound => ("message_not_found", 404, "未找到该消息"),
         }
     }
 }

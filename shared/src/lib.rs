@@ -10,13 +10,17 @@
 pub mod admin;
 pub mod bindings;
 pub mod catalogue;
+pub mod crypto;
 #[cfg(target_arch = "wasm32")]
 pub mod edge;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod limits;
+pub mod outbound;
 pub mod pii;
 pub mod runtime;
+pub mod sms;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -45,10 +45,15 @@ test("route patterns are unique across workers and all under one host", () => {
   assert.equal(localRoute("api.x.cn/v1/guides*"), "*/v1/guides*");
 });
 
-test(".dev.vars.example names only variables some wrangler file or the code knows", () => {
+test(".dev.vars.example names only variables a wrangler file or a worker's Secrets header knows", () => {
   const example = readFileSync(join(ROOT, ".dev.vars.example"), "utf8");
-  const names = [...example.matchAll(/^([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]);
-  assert.ok(names.length > 0);
-  const known = new Set(FUNCTIONS.flatMap((n) => Object.keys(wranglerConfig(n).vars ?? {})));
+  const names = [...example.matchAll(/^#? ?([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+  assert.ok(names.length > 5);
+  const secrets = FUNCTIONS.flatMap((n) => {
+    const header = readFileSync(join(ROOT, "functions", n, "src", "lib.rs"), "utf8").match(/^\/\/! Secrets:([^]*?)^\/\/!$/m);
+    return header ? [...header[1].matchAll(/`([A-Z_0-9]+)`/g)].map((m) => m[1]) : [];
+  });
+  assert.ok(secrets.includes("IDENTITY_PEPPER"));
+  const known = new Set([...secrets, ...FUNCTIONS.flatMap((n) => Object.keys(wranglerConfig(n).vars ?? {}))]);
   for (const n of names) assert.ok(known.has(n), `${n} is not a var of any worker`);
 });

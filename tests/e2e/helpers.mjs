@@ -3,22 +3,25 @@
 // to Wasm and running in workerd, and helpers to create admin tokens with the
 // real scripts/admin-token.
 import { startRuntime, ROOT } from "../../scripts/runtime.mjs";
+import { startFakes } from "../fakes/providers.mjs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 
 /** Starts a runtime on a free port with a new, migrated database. */
-export async function boot() {
+export async function boot(extraVars = {}) {
   const state = mkdtempSync(join(tmpdir(), "bianmin-e2e-"));
   const persist = join(state, "v3");
   wrangler(["d1", "migrations", "apply", "bianmin", "--local", "--persist-to", state]);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const { mf, url } = await startRuntime({ port, persist, quiet: !process.env.E2E_VERBOSE });
+  const fakes = await startFakes();
+  const { mf, url } = await startRuntime({ port, persist, quiet: !process.env.E2E_VERBOSE, vars: { ...fakes.vars, ...extraVars } });
   return {
     url,
     mf,
     state,
+    fakes,
     /** Creates an admin token with the given roles through scripts/admin-token. */
     token(roles, name = "e2e") {
       const args = ["create", "--name", name, "--persist-to", state];
@@ -28,8 +31,14 @@ export async function boot() {
       if (!m) throw new Error(`no token in output: ${out}`);
       return m[0];
     },
+    /** Runs SQL on the runtime's local D1 through wrangler; returns the rows. */
+    sql(command) {
+      const out = wrangler(["d1", "execute", "bianmin", "--local", "--persist-to", state, "--json", "--command", command]);
+      return JSON.parse(out)[0].results;
+    },
     async stop() {
       await mf.dispose();
+      await fakes.close();
       rmSync(state, { recursive: true, force: true });
     },
   };

@@ -2,12 +2,17 @@
 //! request context, JSON in and out, the error-to-response mapping, and the
 //! D1/KV implementations of the storage traits. wasm32 only.
 
+mod outbound;
 mod storage;
 
+pub use outbound::FetchHttp;
 pub use storage::{D1Db, WorkersKv};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::identity::Citizen;
+use crate::identity::session::{self, SessionEntry};
 use crate::runtime::{Clock, IdSource, OsRandom};
+use crate::store::HotCache;
 use crate::types::BeijingTime;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -157,6 +162,33 @@ pub fn db(env: &Env) -> ApiResult<D1Db> {
 /// The KV namespace bound as [`crate::bindings::CACHE`].
 pub fn kv(env: &Env) -> ApiResult<WorkersKv> {
     env.kv(crate::bindings::CACHE).map(WorkersKv::new).map_err(runtime_err)
+}
+
+thread_local! {
+    /// Session checks remembered by this isolate (see `identity::session`).
+    static SESSIONS: &'static HotCache<SessionEntry> =
+        Box::leak(Box::new(HotCache::new(session::SESSION_CACHE_ENTRIES, session::SESSION_CACHE_MS)));
+}
+
+/// This isolate's session cache.
+pub fn sessions() -> &'static HotCache<SessionEntry> {
+    SESSIONS.with(|s| *s)
+}
+
+/// The citizen behind the request's bearer token (401 otherwise).
+pub async fn citizen(req: &Request, db: &D1Db, ctx: &Ctx) -> ApiResult<Citizen> {
+    session::authenticate(db, sessions(), header(req, "authorization").as_deref(), ctx.now()).await
+}
+
+/// A string var or secret; `None` when unset or empty.
+pub fn config(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+}
+
+/// A required var or secret: missing configuration is an internal error
+/// (logged), never a guess.
+pub fn required(env: &Env, name: &str) -> ApiResult<String> {
+    config(env, name).ok_or_else(|| ApiError::internal(format!("configuration {name} is not set")))
 }
 
 /// A request header, if present.

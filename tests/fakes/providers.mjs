@@ -1,0 +1,106 @@
+// Local stand-ins for the outside services bianmin calls, speaking their
+// real protocols: WeChat's jscode2session and Aliyun SMS (dysmsapi RPC with
+// signature version 1.0, verified here exactly as Aliyun verifies it).
+// Control endpoints under /__fake/ let tests read sent codes and inject failures.
+//   node tests/fakes/providers.mjs [--port 8790]
+import { createServer } from "node:http";
+import { createHmac, createHash, randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+
+export const FAKE_CREDENTIALS = {
+  WECHAT_APPID: "wxbianmindev000001",
+  WECHAT_SECRET: "dev-wechat-secret",
+  ALIYUN_ACCESS_KEY_ID: "LTAIdevbianmin",
+  ALIYUN_ACCESS_KEY_SECRET: "dev-aliyun-secret",
+  SMS_SIGN_NAME: "义乌便民",
+  SMS_TEMPLATE_LOGIN: "SMS_465900001",
+  IDENTITY_PEPPER: "dev-pepper-not-for-production",
+};
+
+/** RFC 3986 percent-encoding as Aliyun specifies it. */
+export function pe(s) {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+export function aliyunSignature(method, params, secret) {
+  const canonical = Object.keys(params).sort().map((k) => `${pe(k)}=${pe(params[k])}`).join("&");
+  return createHmac("sha1", `${secret}&`).update(`${method}&%2F&${pe(canonical)}`).digest("base64");
+}
+
+const json = (res, status, body) => { res.writeHead(status, { "content-type": "application/json" }); res.end(JSON.stringify(body)); };
+const readBody = (req) => new Promise((ok) => { let b = ""; req.on("data", (c) => (b += c)); req.on("end", () => ok(b)); });
+
+export async function startFakes({ port = 0 } = {}) {
+  const state = { messages: [], failures: [], usedCodes: new Set(), nonces: new Set(), wechatCalls: 0 };
+
+  function wechat(url, res) {
+    state.wechatCalls++;
+    const q = url.searchParams;
+    if (q.get("appid") !== FAKE_CREDENTIALS.WECHAT_APPID || q.get("secret") !== FAKE_CREDENTIALS.WECHAT_SECRET) return json(res, 200, { errcode: 40125, errmsg: "invalid appsecret" });
+    if (q.get("grant_type") !== "authorization_code") return json(res, 200, { errcode: 40002, errmsg: "invalid grant_type" });
+    const code = q.get("js_code") ?? "";
+    if (code.startsWith("busy-")) return json(res, 200, { errcode: -1, errmsg: "system error" });
+    if (code.startsWith("limit-")) return json(res, 200, { errcode: 45011, errmsg: "api minute-quota reach limit" });
+    if (!code.startsWith("ok-")) return json(res, 200, { errcode: 40029, errmsg: "invalid code" });
+    if (state.usedCodes.has(code)) return json(res, 200, { errcode: 40163, errmsg: "code been used" });
+    state.usedCodes.add(code);
+    // The same person ("ok-<who>-<n>") always gets the same openid.
+    const who = code.split("-")[1];
+    const openid = "o" + createHash("sha256").update(who).digest("base64url").slice(0, 27);
+    return json(res, 200, { openid, session_key: randomBytes(16).toString("base64") });
+  }
+
+  function aliyun(body, res) {
+    const params = Object.fromEntries(new URLSearchParams(body));
+    const { Signature, ...rest } = params;
+    const fail = (status, Code, Message) => json(res, status, { Code, Message, RequestId: randomBytes(8).toString("hex") });
+    if (rest.AccessKeyId !== FAKE_CREDENTIALS.ALIYUN_ACCESS_KEY_ID) return fail(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+    if (rest.SignatureMethod !== "HMAC-SHA1" || rest.SignatureVersion !== "1.0" || rest.Version !== "2017-05-25") return fail(400, "InvalidParameter", "bad protocol parameters");
+    if (Signature !== aliyunSignature("POST", rest, FAKE_CREDENTIALS.ALIYUN_ACCESS_KEY_SECRET)) return fail(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation.");
+    if (Math.abs(Date.parse(rest.Timestamp) - Date.now()) > 15 * 60 * 1000) return fail(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.");
+    if (state.nonces.has(rest.SignatureNonce)) return fail(400, "SignatureNonceUsed", "Specified signature nonce was used already.");
+    state.nonces.add(rest.SignatureNonce);
+    const injected = state.failures.shift();
+    if (injected) return fail(200, injected, "injected by the test");
+    let phones, params_;
+    if (rest.Action === "SendSms") { phones = rest.PhoneNumbers.split(","); params_ = JSON.parse(rest.TemplateParam ?? "{}"); }
+    else if (rest.Action === "SendBatchSms") { phones = JSON.parse(rest.PhoneNumberJson); params_ = JSON.parse(rest.TemplateParamJson)[0]; }
+    else return fail(400, "InvalidAction.NotFound", "Specified api is not found");
+    if (phones.some((p) => !/^1[3-9]\d{9}$/.test(p))) return fail(200, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号");
+    if (Object.values(params_).some((v) => typeof v !== "string")) return fail(200, "isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值");
+    const bizId = `${Date.now()}${randomBytes(3).toString("hex")}^0`;
+    for (const phone of phones) state.messages.push({ phone, sign: rest.SignName ?? JSON.parse(rest.SignNameJson)[0], template: rest.TemplateCode, params: params_, bizId });
+    return json(res, 200, { Code: "OK", Message: "OK", BizId: bizId, RequestId: randomBytes(8).toString("hex") });
+  }
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, "http://fake");
+    const body = await readBody(req);
+    if (url.pathname === "/sns/jscode2session" && req.method === "GET") return wechat(url, res);
+    if (url.pathname === "/" && req.method === "POST") return aliyun(body, res);
+    if (url.pathname === "/__fake/messages") {
+      if (req.method === "DELETE") { state.messages.length = 0; return json(res, 200, {}); }
+      const phone = url.searchParams.get("phone");
+      return json(res, 200, state.messages.filter((m) => !phone || m.phone === phone));
+    }
+    if (url.pathname === "/__fake/fail" && req.method === "POST") { const { code, times = 1 } = JSON.parse(body); for (let i = 0; i < times; i++) state.failures.push(code); return json(res, 200, {}); }
+    return json(res, 404, { error: "no such fake endpoint" });
+  });
+  await new Promise((ok) => server.listen(port, "127.0.0.1", ok));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return {
+    base,
+    state,
+    /** The bindings that point a worker at these fakes. */
+    vars: { ...FAKE_CREDENTIALS, WECHAT_API_BASE: base, SMS_API_BASE: base },
+    lastCode(phone) { const m = state.messages.filter((x) => x.phone === phone).at(-1); return m?.params.code; },
+    failNext(code, times = 1) { for (let i = 0; i < times; i++) state.failures.push(code); },
+    close: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf("--port");
+  const f = await startFakes({ port: i > 0 ? Number(process.argv[i + 1]) : 8790 });
+  console.log(`fake WeChat + Aliyun SMS on ${f.base}`);
+}
