@@ -7,29 +7,18 @@ use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, if_none_match};
 use shared::limits::{MAX_IMPORT_BYTES, MAX_NEARBY, MAX_PAGE_SIZE};
 use shared::runtime::Clock;
-use shared::store::HotCache;
 use shared::types::ItemCode;
 use shared::{ApiError, ApiResult, ErrorCode};
-use worker::{Context, Env, Method, Request, Response, event};
+use worker::{Env, Method, Request, Response};
 
 const HALLS_CACHE_CONTROL: &str = "public, max-age=300";
 
-thread_local! {
+shared::isolate_cache! {
     /// Rendered guides kept in this isolate's memory (see `service::HOT_TTL_MS`).
-    /// Leaked once per isolate so a plain reference can live across awaits.
-    static HOT: &'static HotCache<Rendered> = Box::leak(Box::new(HotCache::new(HOT_ENTRIES, HOT_TTL_MS)));
+    fn hot() -> Rendered = (HOT_ENTRIES, HOT_TTL_MS);
 }
 
-fn hot() -> &'static HotCache<Rendered> {
-    HOT.with(|h| *h)
-}
-
-#[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let ctx = Ctx::new(&req);
-    let result = dispatch(&mut req, &env, &ctx).await;
-    ctx.finish(result)
-}
+shared::edge_entry!(dispatch);
 
 async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let segs = ctx.segments();

@@ -11,10 +11,10 @@
 //! - `GET    /v1/me/messages?unread=&before=&size=`  inbox
 //! - `POST   /v1/me/messages/{id}/read`  mark read
 //!
-//! Bindings: D1 `DB`. Vars: `WECHAT_API_BASE`, `WECHAT_APPID`, `SMS_API_BASE`,
-//! `SMS_SIGN_NAME`, `SMS_TEMPLATE_LOGIN`, `SMS_REGION`, `SESSION_TTL_SECS`.
-//! Secrets: `WECHAT_SECRET`, `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`,
-//! `IDENTITY_PEPPER`.
+//! Bindings: D1 `DB`. Vars: `WECHAT_API_BASE`, `SMS_API_BASE`, `SMS_SIGN_NAME`,
+//! `SMS_TEMPLATE_LOGIN`, `SMS_REGION`, `SESSION_TTL_SECS`.
+//! Secrets: `WECHAT_APPID`, `WECHAT_SECRET`, `ALIYUN_ACCESS_KEY_ID`,
+//! `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`.
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
 //! unsupported_media_type, login_required, session_expired, session_revoked,

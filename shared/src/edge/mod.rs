@@ -12,7 +12,6 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::identity::Citizen;
 use crate::identity::session::{self, SessionEntry};
 use crate::runtime::{Clock, IdSource, OsRandom};
-use crate::store::HotCache;
 use crate::types::BeijingTime;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -164,15 +163,26 @@ pub fn kv(env: &Env) -> ApiResult<WorkersKv> {
     env.kv(crate::bindings::CACHE).map(WorkersKv::new).map_err(runtime_err)
 }
 
-thread_local! {
-    /// Session checks remembered by this isolate (see `identity::session`).
-    static SESSIONS: &'static HotCache<SessionEntry> =
-        Box::leak(Box::new(HotCache::new(session::SESSION_CACHE_ENTRIES, session::SESSION_CACHE_MS)));
+/// Declares a function returning this isolate's [`HotCache`] of a type:
+/// created on first use and leaked, so a plain `&'static` reference can be
+/// held across awaits (Workers isolates are single-threaded).
+#[macro_export]
+macro_rules! isolate_cache {
+    ($(#[$m:meta])* $vis:vis fn $name:ident() -> $t:ty = ($entries:expr, $ttl_ms:expr);) => {
+        $(#[$m])*
+        $vis fn $name() -> &'static $crate::store::HotCache<$t> {
+            thread_local! {
+                static CACHE: &'static $crate::store::HotCache<$t> =
+                    Box::leak(Box::new($crate::store::HotCache::new($entries, $ttl_ms)));
+            }
+            CACHE.with(|c| *c)
+        }
+    };
 }
 
-/// This isolate's session cache.
-pub fn sessions() -> &'static HotCache<SessionEntry> {
-    SESSIONS.with(|s| *s)
+isolate_cache! {
+    /// Session checks remembered by this isolate (see `identity::session`).
+    pub fn sessions() -> SessionEntry = (session::SESSION_CACHE_ENTRIES, session::SESSION_CACHE_MS);
 }
 
 /// The citizen behind the request's bearer token (401 otherwise).
@@ -209,6 +219,25 @@ pub fn planned_routes(ctx: &Ctx, routes: &[(&str, &str)]) -> ApiResult<Response>
     } else {
         Err(ErrorCode::MethodNotAllowed.into())
     }
+}
+
+/// The `fetch` entry point of a worker: request context, `$dispatch`
+/// (`async fn(&mut Request, &Env, &Ctx) -> ApiResult<Response>`), then the
+/// response with its request id and log line.
+#[macro_export]
+macro_rules! edge_entry {
+    ($dispatch:path) => {
+        #[worker::event(fetch)]
+        async fn fetch(
+            mut req: worker::Request,
+            env: worker::Env,
+            _ctx: worker::Context,
+        ) -> worker::Result<worker::Response> {
+            let ctx = $crate::edge::Ctx::new(&req);
+            let result = $dispatch(&mut req, &env, &ctx).await;
+            ctx.finish(result)
+        }
+    };
 }
 
 /// The whole `fetch` handler of a worker whose routes are planned but not
