@@ -46,7 +46,13 @@ const scenarios = [
   { name: "materials (warm cache)", script: rotation(codes.map((c) => `/v1/guides/${c}/materials`)), probe: `/v1/guides/${codes[0]}/materials` },
   { name: "halls nearby (D1 read)", path: "/v1/halls/nearby?lat=29.3069&lng=120.0751&limit=5" },
   { name: "GET /v1/me (session + profile)", path: "/v1/me", headers: { authorization: `Bearer ${session}` } },
+  { name: "search 2 characters (社保)", path: `/v1/items/search?q=${encodeURIComponent("社保")}` },
+  { name: "search pinyin (shuifei)", path: "/v1/items/search?q=shuifei" },
+  { name: "search filtered (证, online, category)", path: `/v1/items/search?q=${encodeURIComponent("证")}&online=true&category=${encodeURIComponent("户政（治安）")}` },
+  { name: "suggest (gjj)", path: "/v1/items/suggest?q=gjj" },
 ];
+// Warm each isolate's search index before measuring.
+await fetch(`${url}/v1/items/search?q=x`).then((r) => r.arrayBuffer());
 
 // wrk runs asynchronously: this process hosts the runtime, and a blocked
 // event loop would stall workerd on its log pipe.

@@ -77,6 +77,19 @@ const IDENTITY = {
     responses: { 204: noContent, 404: ERR("消息不存在（或不属于本人）"), ...session, 503: ERR("存储不可用") } } },
 };
 
+const SEARCH = {
+  "/v1/items/search": { get: { operationId: "searchItems", summary: "事项查询：中文、拼音（全拼/首字母/混拼）、错别字、主题词、过滤、分面、高亮",
+    parameters: [q("q", "搜索内容（空则浏览全部）", { type: "string", maxLength: 200 }), q("category", "分类", { type: "string" }), q("tag", "标签", { type: "string" }),
+      q("department", "部门", { type: "string" }), q("online", "可网上办理", { type: "boolean" }), q("appointment", "可预约", { type: "boolean" }),
+      q("lat", "纬度", { type: "number" }), q("lng", "经度", { type: "number" }), q("page", "页码", { type: "integer", minimum: 1, maximum: 1000 }),
+      q("size", "每页条数", { type: "integer", minimum: 1, maximum: 50 })],
+    responses: { 200: json("search-answer", "结果"), ...common } } },
+  "/v1/items/suggest": { get: { operationId: "suggestItems", summary: "搜索联想（最多10条）", parameters: [q("q", "已输入内容", { type: "string", maxLength: 200 })],
+    responses: { 200: json("suggestions", "联想"), ...common } } },
+  "/v1/categories": { get: { operationId: "listCategories", summary: "事项分类及数量", responses: { 200: json("name-counts", "分类"), ...common } } },
+  "/v1/tags": { get: { operationId: "listTags", summary: "事项标签及数量", responses: { 200: json("name-counts", "标签"), ...common } } },
+};
+
 /** The `ROUTES` constant of a planned worker. */
 function plannedRoutes(name) {
   const src = readFileSync(join(ROOT, "functions", name, "src", "lib.rs"), "utf8");
@@ -84,7 +97,7 @@ function plannedRoutes(name) {
 }
 
 export function buildOpenApi() {
-  const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(IDENTITY) };
+  const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
   paths["/v1/halls/{id}/slots"] = { get: planned("appointment", "/v1/halls/{id}/slots") };
   for (const name of FUNCTIONS.filter((n) => !["guide-detail", "identity"].includes(n))) {
     for (const [method, path] of plannedRoutes(name)) {

@@ -42,11 +42,12 @@ pub enum ErrorCode {
     SmsUnavailable,
     PhoneAlreadyBound,
     MessageNotFound,
+    QueryBanned,
 }
 
 impl ErrorCode {
     /// Every code, in table order.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::ValidationFailed,
@@ -77,6 +78,7 @@ impl ErrorCode {
         Self::SmsUnavailable,
         Self::PhoneAlreadyBound,
         Self::MessageNotFound,
+        Self::QueryBanned,
     ];
 
     /// The machine code clients switch on. Never change one once published.
@@ -126,6 +128,7 @@ impl ErrorCode {
             Self::SmsUnavailable => ("sms_unavailable", 503, "短信服务暂时不可用，请稍后再试"),
             Self::PhoneAlreadyBound => ("phone_already_bound", 409, "该手机号已绑定其他账号"),
             Self::MessageNotFound => ("message_not_found", 404, "未找到该消息"),
+            Self::QueryBanned => ("query_banned", 400, "搜索内容包含不当词语，请修改后重试"),
         }
     }
 }

@@ -1,26 +1,29 @@
-//! # item-search: 事项查询: search, suggestions, hot ranking, history
+//! # item-search: 事项查询 (issue 4, in progress)
 //!
-//! Planned routes, each answering 501 `not_implemented` until issue 4 lands:
-//! - `GET    /v1/items/search`
-//! - `GET    /v1/items/suggest`
+//! Routes:
+//! - `GET /v1/items/search?q=&category=&tag=&department=&online=&appointment=&lat=&lng=&page=&size=`
+//!   Chinese n-grams, pinyin (full, initials, mixed), homophone correction,
+//!   thesaurus, stop and banned words, filters, facets, highlights, nearest hall
+//! - `GET /v1/items/suggest?q=`  联想, at most 10
+//! - `GET /v1/categories`, `GET /v1/tags`  with item counts
+//!
+//! Planned routes, answering 501 `not_implemented` until the rest of issue 4 lands:
 //! - `GET    /v1/items/hot`
-//! - `GET    /v1/items/categories`
 //! - `GET    /v1/me/search-history`
 //! - `DELETE /v1/me/search-history`
 //!
 //! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`.
 //!
-//! Error codes: not_implemented, not_found, method_not_allowed.
+//! Error codes: bad_request, query_banned, not_implemented, not_found,
+//! method_not_allowed, storage_unavailable, internal_error.
 
-/// The routes this worker will serve (method, path pattern).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/v1/items/search"),
-    ("GET", "/v1/items/suggest"),
-    ("GET", "/v1/items/hot"),
-    ("GET", "/v1/items/categories"),
-    ("GET", "/v1/me/search-history"),
-    ("DELETE", "/v1/me/search-history"),
-];
+pub mod index;
+pub mod query;
+pub mod text;
+
+/// The routes this worker will serve but does not yet (method, path pattern).
+pub const ROUTES: &[(&str, &str)] =
+    &[("GET", "/v1/items/hot"), ("GET", "/v1/me/search-history"), ("DELETE", "/v1/me/search-history")];
 
 #[cfg(target_arch = "wasm32")]
-shared::planned_worker!(ROUTES);
+mod edge;

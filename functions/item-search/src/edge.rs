@@ -1,0 +1,117 @@
+//! Workers glue for item-search.
+
+use crate::index::Index;
+use crate::query::{self, DEFAULT_SIZE, MAX_SIZE, Params};
+use shared::catalogue::{geo, repo};
+use shared::edge::{self as e, Ctx, D1Db};
+use shared::http::Query;
+use shared::{ApiError, ApiResult, ErrorCode};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use worker::{Env, Method, Request, Response};
+
+/// How often an isolate asks D1 whether the catalogue changed: the bound on
+/// how long a publish takes to reach search (002: the index follows within seconds).
+const VERSION_CHECK_MS: f64 = 2_000.0;
+
+struct Cached {
+    index: Rc<Index>,
+    checked_ms: f64,
+}
+
+thread_local! {
+    static INDEX: RefCell<Option<Cached>> = const { RefCell::new(None) };
+}
+
+/// This isolate's index, rebuilt lazily once per catalogue version: requests
+/// keep using the current index while one request builds the next.
+async fn index(db: &D1Db) -> ApiResult<Rc<Index>> {
+    let now = js_sys::Date::now();
+    let current = INDEX.with(|c| c.borrow().as_ref().map(|c| (Rc::clone(&c.index), c.checked_ms)));
+    if let Some((idx, checked)) = &current
+        && now - checked < VERSION_CHECK_MS
+    {
+        return Ok(Rc::clone(idx));
+    }
+    let version = repo::catalog_version(db).await?;
+    if let Some((idx, _)) = current.filter(|(i, _)| i.version == version) {
+        INDEX.with(|c| c.borrow_mut().replace(Cached { index: Rc::clone(&idx), checked_ms: now }));
+        return Ok(idx);
+    }
+    let idx = Rc::new(Index::load(db).await?);
+    INDEX.with(|c| c.borrow_mut().replace(Cached { index: Rc::clone(&idx), checked_ms: now }));
+    Ok(idx)
+}
+
+shared::edge_entry!(dispatch);
+
+async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let _ = req;
+    let segs = ctx.segments();
+    match (&ctx.method, segs.as_slice()) {
+        (Method::Get, ["v1", "items", "search"]) => search(env, ctx).await,
+        (Method::Get, ["v1", "items", "suggest"]) => suggest(env, ctx).await,
+        (Method::Get, ["v1", "categories"]) => counts(env, |d| vec![d.category.clone()]).await,
+        (Method::Get, ["v1", "tags"]) => counts(env, |d| d.tags.clone()).await,
+        (_, ["v1", "items", "search" | "suggest"] | ["v1", "categories" | "tags"]) => {
+            Err(ErrorCode::MethodNotAllowed.into())
+        }
+        _ => e::planned_routes(ctx, crate::ROUTES),
+    }
+}
+
+fn flag(q: &Query, key: &str) -> ApiResult<Option<bool>> {
+    match q.get(key) {
+        None => Ok(None),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0") => Ok(Some(false)),
+        Some(_) => Err(ApiError::bad_field(key, format!("{key} 应为 true 或 false"))),
+    }
+}
+
+fn params(ctx: &Ctx) -> ApiResult<Params> {
+    let q = Query::parse(&ctx.query)?;
+    let near = match (q.get("lat"), q.get("lng")) {
+        (Some(lat), Some(lng)) => Some(geo::parse_point(lat, lng).map_err(|m| ApiError::bad_field("lat,lng", m))?),
+        (None, None) => None,
+        _ => return Err(ApiError::bad_field("lat,lng", "lat 和 lng 需同时提供")),
+    };
+    Ok(Params {
+        q: q.get("q").unwrap_or_default().to_owned(),
+        category: q.get("category").map(str::to_owned),
+        tag: q.get("tag").map(str::to_owned),
+        department: q.get("department").map(str::to_owned),
+        online: flag(&q, "online")?,
+        appointment: flag(&q, "appointment")?,
+        near,
+        page: q.u32_in("page", 1, 1_000)?.unwrap_or(1),
+        size: q.u32_in("size", 1, MAX_SIZE)?.unwrap_or(DEFAULT_SIZE),
+    })
+}
+
+async fn search(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let p = params(ctx)?;
+    let idx = index(&e::db(env)?).await?;
+    e::ok_json(&query::search(&idx, &p)?, "public, max-age=30")
+}
+
+async fn suggest(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let q = Query::parse(&ctx.query)?;
+    let idx = index(&e::db(env)?).await?;
+    let list = query::suggest(&idx, q.get("q").unwrap_or_default())?;
+    e::ok_json(&serde_json::json!({ "suggestions": list }), "public, max-age=60")
+}
+
+async fn counts(env: &Env, keys: impl Fn(&crate::index::Doc) -> Vec<String>) -> ApiResult<Response> {
+    let idx = index(&e::db(env)?).await?;
+    let mut map: BTreeMap<String, usize> = BTreeMap::new();
+    for d in &idx.docs {
+        for k in keys(d) {
+            *map.entry(k).or_default() += 1;
+        }
+    }
+    let list: Vec<_> =
+        map.into_iter().map(|(name, count)| serde_json::json!({ "name": name, "count": count })).collect();
+    e::ok_json(&serde_json::json!({ "items": list, "catalog_version": idx.version }), "public, max-age=60")
+}

@@ -1,0 +1,184 @@
+//! The in-memory search index: built from D1 once per isolate per catalogue
+//! version (a few milliseconds per thousand items), then every query is
+//! answered from memory. Character unigrams and bigrams handle the one- and
+//! two-character queries that SQLite's trigram tokenizer cannot.
+
+use crate::text::{normalize, pinyin_forms, syllables, terms};
+use serde::Deserialize;
+use shared::ApiResult;
+use shared::catalogue::repo;
+use shared::store::Db;
+use std::collections::HashMap;
+
+/// Field weights: a match in the name counts most, then keywords (tags),
+/// then the category and department, then the guide's scope text.
+pub const W_NAME: u32 = 10;
+pub const W_TAG: u32 = 6;
+pub const W_META: u32 = 3;
+pub const W_TEXT: u32 = 1;
+
+/// One searchable item.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub code: String,
+    pub name: String,
+    pub category: String,
+    pub department: String,
+    pub tags: Vec<String>,
+    pub online: bool,
+    pub appointment: bool,
+    pub halls: Vec<usize>,
+    pub name_norm: String,
+    pub name_pinyin: String,
+    pub name_initials: String,
+    pub name_syllables: Vec<String>,
+    pub tag_pinyin: Vec<String>,
+}
+
+/// A hall, for the nearest-hall answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Hall {
+    pub id: String,
+    pub name: String,
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// The index of one catalogue version.
+#[derive(Debug, Default)]
+pub struct Index {
+    pub version: i64,
+    pub docs: Vec<Doc>,
+    /// term -> (doc, summed field weight)
+    pub postings: HashMap<String, Vec<(u32, u32)>>,
+    pub halls: Vec<Hall>,
+    /// colloquial -> official (政务主题词库), longest first.
+    pub thesaurus: Vec<(String, String)>,
+    pub stop_words: Vec<String>,
+    pub banned: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ItemRow {
+    code: String,
+    name: String,
+    category: String,
+    department: String,
+    tags: String,
+    online: i64,
+    appointment: i64,
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Pair {
+    a: String,
+    b: Option<String>,
+}
+
+impl Index {
+    /// Loads the published catalogue and the word lists and builds the index.
+    pub async fn load(db: &impl Db) -> ApiResult<Self> {
+        let version = repo::catalog_version(db).await?;
+        let rows: Vec<ItemRow> = db
+            .query_as(
+                "SELECT code, name, category, department, tags, online, appointment,
+                        json_extract(guide, '$.scope') AS scope
+                 FROM items WHERE status = 'published' ORDER BY code",
+                &[],
+            )
+            .await?;
+        let halls: Vec<Hall> = db.query_as("SELECT id, name, lat, lng FROM halls ORDER BY id", &[]).await?;
+        let links: Vec<Pair> = db.query_as("SELECT item_code AS a, hall_id AS b FROM item_halls", &[]).await?;
+        let words = |sql: &'static str| async move { db.query_as::<Pair>(sql, &[]).await };
+        let thesaurus = words("SELECT term AS a, official AS b FROM search_thesaurus").await?;
+        let stop = words("SELECT word AS a, NULL AS b FROM search_stop_words").await?;
+        let banned = words("SELECT word AS a, NULL AS b FROM search_banned_words").await?;
+        let mut index = Index { version, halls, ..Default::default() };
+        let hall_pos: HashMap<&str, usize> = index.halls.iter().enumerate().map(|(i, h)| (h.id.as_str(), i)).collect();
+        let mut item_halls: HashMap<String, Vec<usize>> = HashMap::new();
+        for l in &links {
+            if let Some(pos) = l.b.as_deref().and_then(|b| hall_pos.get(b)) {
+                item_halls.entry(l.a.clone()).or_default().push(*pos);
+            }
+        }
+        for row in rows {
+            let halls = item_halls.remove(&row.code).unwrap_or_default();
+            index.add(row, halls);
+        }
+        let mut thesaurus: Vec<(String, String)> =
+            thesaurus.into_iter().filter_map(|p| Some((normalize(&p.a), normalize(&p.b?)))).collect();
+        thesaurus.sort_by_key(|t| std::cmp::Reverse(t.0.chars().count()));
+        index.thesaurus = thesaurus;
+        index.stop_words = sorted_longest_first(stop.into_iter().map(|p| normalize(&p.a)).collect());
+        index.banned = banned.into_iter().map(|p| normalize(&p.a)).filter(|w| !w.is_empty()).collect();
+        Ok(index)
+    }
+
+    fn add(&mut self, row: ItemRow, halls: Vec<usize>) {
+        let id = self.docs.len() as u32;
+        let tags: Vec<String> = serde_json::from_str(&row.tags).unwrap_or_default();
+        let name_norm = normalize(&row.name);
+        let mut weights: HashMap<String, u32> = HashMap::new();
+        let mut add = |text: &str, w: u32| {
+            for t in terms(&normalize(text)) {
+                let e = weights.entry(t).or_insert(0);
+                *e = (*e).max(w);
+            }
+        };
+        add(&row.name, W_NAME);
+        for t in &tags {
+            add(t, W_TAG);
+        }
+        add(&row.category, W_META);
+        add(&row.department, W_META);
+        add(row.scope.as_deref().unwrap_or(""), W_TEXT);
+        for (term, w) in weights {
+            self.postings.entry(term).or_default().push((id, w));
+        }
+        let (name_pinyin, name_initials) = pinyin_forms(&name_norm);
+        let tag_pinyin = tags.iter().map(|t| pinyin_forms(&normalize(t)).0).collect();
+        self.docs.push(Doc {
+            code: row.code,
+            name_syllables: syllables(&name_norm),
+            name: row.name,
+            category: row.category,
+            department: row.department,
+            tags,
+            online: row.online != 0,
+            appointment: row.appointment != 0,
+            halls,
+            name_norm,
+            name_pinyin,
+            name_initials,
+            tag_pinyin,
+        });
+    }
+
+    /// Rough memory held by the index, in bytes (strings and postings).
+    pub fn approx_bytes(&self) -> usize {
+        let docs: usize = self
+            .docs
+            .iter()
+            .map(|d| {
+                d.code.len()
+                    + d.name.len() * 2
+                    + d.name_pinyin.len()
+                    + d.name_initials.len()
+                    + d.category.len()
+                    + d.department.len()
+                    + d.tags.iter().map(String::len).sum::<usize>() * 2
+                    + d.name_syllables.iter().map(|s| s.len() + 24).sum::<usize>()
+                    + 200
+            })
+            .sum();
+        let postings: usize = self.postings.iter().map(|(k, v)| k.len() + 48 + v.len() * 8).sum();
+        docs + postings
+    }
+}
+
+fn sorted_longest_first(mut words: Vec<String>) -> Vec<String> {
+    words.retain(|w| !w.is_empty());
+    words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+    words
+}

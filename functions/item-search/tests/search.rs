@@ -1,0 +1,91 @@
+//! Search natively over real SQLite: the index loads what D1 holds, and a
+//! scale probe (ignored by default) reports build time, memory and query
+//! time at 10,000 and 100,000 items.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use futures_executor::block_on;
+use item_search::index::Index;
+use item_search::query::{self, Params};
+use shared::admin::{Principal, Role};
+use shared::catalogue::import;
+use shared::store::{Db, MemoryKv, SqliteDb, Stmt};
+use shared::testing::{hall, item};
+use shared::types::BeijingTime;
+use std::time::Instant;
+
+const PAY: &str = "91440300708461136T4000172009012";
+const FUND: &str = "91440300708461136T4000172009050";
+
+fn seeded() -> SqliteDb {
+    let db = SqliteDb::migrated().unwrap();
+    let mut pay = item(PAY, "水费缴费", &["H1"], &[]);
+    pay["tags"] = serde_json::json!(["水费", "缴费"]);
+    let fund = item(FUND, "住房公积金提取", &["H1"], &[]);
+    let body =
+        serde_json::from_value(serde_json::json!({"items": [pay, fund], "halls": [hall("H1", 29.3, 120.07)]})).unwrap();
+    let who = Principal { token_id: "t".into(), name: "n".into(), roles: vec![Role::CatalogueEditor] };
+    let now = BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap();
+    block_on(import::apply(&db, &MemoryKv::default(), body, &who, now, "r")).unwrap();
+    db
+}
+
+fn top(index: &Index, q: &str) -> (Option<String>, Option<String>) {
+    let a = query::search(index, &Params { q: q.into(), page: 1, size: 3, ..Default::default() }).unwrap();
+    (a.items.first().map(|h| h.name.clone()), a.corrected)
+}
+
+#[test]
+fn the_index_answers_chinese_pinyin_initials_typos_and_thesaurus() {
+    let index = block_on(Index::load(&seeded())).unwrap();
+    assert_eq!(index.version, 1);
+    assert_eq!(top(&index, "水费").0.as_deref(), Some("水费缴费"));
+    assert_eq!(top(&index, "shuifei").0.as_deref(), Some("水费缴费"));
+    assert_eq!(top(&index, "sfjf").0.as_deref(), Some("水费缴费"));
+    assert_eq!(top(&index, "shui费").0.as_deref(), Some("水费缴费"));
+    assert_eq!(top(&index, "公基金"), (Some("住房公积金提取".into()), Some("公积金".into())));
+    assert_eq!(top(&index, "交水费").0.as_deref(), Some("水费缴费"));
+    assert_eq!(top(&index, "水费怎么交").0.as_deref(), Some("水费缴费"));
+    assert!(top(&index, "完全无关").0.is_none());
+    let banned = query::search(&index, &Params { q: "办假证".into(), page: 1, size: 3, ..Default::default() });
+    assert_eq!(banned.unwrap_err().code, shared::ErrorCode::QueryBanned);
+}
+
+/// `cargo test --release -p item-search --test search -- --ignored --nocapture`
+#[test]
+#[ignore = "scale probe: run by hand, reports figures"]
+fn scale_probe() {
+    for n in [10_000usize, 100_000] {
+        let db = SqliteDb::migrated().unwrap();
+        let names =
+            ["营业执照", "居住证", "社会保障卡", "不动产权证书", "机动车行驶证", "公积金账户", "水表", "燃气户"];
+        let acts = ["申请", "变更", "注销", "补领", "换领", "查询"];
+        let mut stmts = Vec::new();
+        for k in 0..n {
+            let name = format!("{}{}（{k:06}）", names[k % names.len()], acts[(k / 8) % acts.len()]);
+            stmts.push(Stmt::new(
+                "INSERT INTO items (code, basic_code, name, category, tags, department, service_object, online, appointment, guide, version, updated_at)
+                 VALUES (?1, '000000000000', ?2, '社保', '[\"社保\"]', '人社局', '[]', ?3, 1, '{\"scope\":\"办理相关事项的自然人\"}', 1, 'x')",
+                vec![format!("{k:031}").into(), name.into(), ((k % 2) as i64).into()],
+            ));
+        }
+        block_on(db.batch(&stmts)).unwrap();
+        let t = Instant::now();
+        let index = block_on(Index::load(&db)).unwrap();
+        let build = t.elapsed();
+        let mut times = Vec::new();
+        for q in ["社保", "shuibiao", "居住证换领", "sbk", "证"].iter().cycle().take(200) {
+            let t = Instant::now();
+            let _ = query::search(&index, &Params { q: (*q).into(), page: 1, size: 10, ..Default::default() }).unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "scale: {n} items: index build {:.0} ms, ~{:.1} MiB, query p50 {:.3} ms, p99 {:.3} ms (native, release)",
+            build.as_secs_f64() * 1000.0,
+            index.approx_bytes() as f64 / 1048576.0,
+            times[times.len() / 2],
+            times[times.len() * 99 / 100]
+        );
+    }
+}

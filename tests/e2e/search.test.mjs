@@ -1,0 +1,107 @@
+// Item search: filters, facets, paging, highlights, nearest hall,
+// suggestions, banned words, categories and tags, index freshness.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { boot, call, postJson } from "./helpers.mjs";
+import { checkResponse } from "./contract.mjs";
+import { demoCatalog } from "../../scripts/catalog/demo.mjs";
+
+const demo = demoCatalog();
+let rt, editor;
+before(async () => {
+  rt = await boot();
+  editor = rt.token(["catalogue_editor"]);
+  assert.equal((await postJson(rt.url, "/v1/admin/items:import", demo, editor)).status, 200);
+});
+after(async () => { await rt?.stop(); });
+
+const search = (qs) => call(rt.url, `/v1/items/search?${qs}`);
+
+test("results carry facets per category, highlights and stable paging", async () => {
+  const r = await search(`q=${encodeURIComponent("证")}&size=2`);
+  assert.equal(r.status, 200);
+  checkResponse("/v1/items/search", "get", r);
+  assert.ok(r.body.total > 2);
+  assert.equal(r.body.facets.reduce((n, f) => n + f.count, 0), r.body.total);
+  const all = [];
+  for (let page = 1; page <= Math.ceil(r.body.total / 2); page++) {
+    const p = await search(`q=${encodeURIComponent("证")}&size=2&page=${page}`);
+    all.push(...p.body.items.map((i) => i.code));
+  }
+  assert.equal(new Set(all).size, r.body.total, "pages neither repeat nor skip");
+  const water = await search(`q=${encodeURIComponent("水费")}`);
+  const [top] = water.body.items;
+  assert.equal(top.name, "水费缴费");
+  assert.deepEqual(top.highlights, [[0, 2]]);
+});
+
+test("filters narrow results; facets still count the other categories", async () => {
+  const base = await search(`q=${encodeURIComponent("申请")}`);
+  const cat = base.body.facets[0].category;
+  const filtered = await search(`q=${encodeURIComponent("申请")}&category=${encodeURIComponent(cat)}`);
+  assert.ok(filtered.body.items.every((i) => i.category === cat));
+  assert.deepEqual(filtered.body.facets, base.body.facets);
+  const online = await search(`q=${encodeURIComponent("水表")}&online=true&size=50`);
+  assert.ok(online.body.items.length > 0 && online.body.items.every((i) => i.online));
+  const appt = await search(`q=${encodeURIComponent("水表")}&appointment=false&size=50`);
+  assert.ok(appt.body.items.every((i) => !i.appointment));
+  const tag = await search(`tag=${encodeURIComponent("发票")}`);
+  assert.deepEqual(tag.body.items.map((i) => i.name), ["水费发票换票"]);
+  for (const bad of ["online=maybe", "page=0", "size=500", "lat=29.3", "lat=91&lng=120"]) {
+    const r = await search(`q=x&${bad}`);
+    assert.equal(r.status, 400, bad);
+    checkResponse("/v1/items/search", "get", r);
+  }
+});
+
+test("with a location each hit names its nearest hall", async () => {
+  const r = await search(`q=${encodeURIComponent("水表过户")}&lat=29.1953&lng=120.0498`);
+  const [top] = r.body.items;
+  assert.equal(top.name, "水表过户");
+  assert.equal(top.nearest_hall.id, "H004");
+  assert.ok(top.nearest_hall.distance_m < 100);
+});
+
+test("banned words are refused with a clear 400", async () => {
+  const r = await search(`q=${encodeURIComponent("哪里能办假证")}`);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.code, "query_banned");
+  checkResponse("/v1/items/search", "get", r);
+  const s = await call(rt.url, `/v1/items/suggest?q=${encodeURIComponent("假证")}`);
+  assert.deepEqual(s.body.suggestions, []);
+});
+
+test("suggestions complete names from Chinese and pinyin prefixes, at most 10", async () => {
+  const zh = await call(rt.url, `/v1/items/suggest?q=${encodeURIComponent("水表")}`);
+  assert.equal(zh.status, 200);
+  checkResponse("/v1/items/suggest", "get", zh);
+  assert.ok(zh.body.suggestions.length > 3 && zh.body.suggestions.length <= 10);
+  assert.ok(zh.body.suggestions.every((s) => s.text.includes("水表")));
+  const py = await call(rt.url, "/v1/items/suggest?q=shuif");
+  assert.equal(py.body.suggestions[0].text.slice(0, 2), "水费");
+  const initials = await call(rt.url, "/v1/items/suggest?q=gjj");
+  assert.match(initials.body.suggestions[0].text, /公积金/);
+});
+
+test("categories and tags list what the catalogue holds", async () => {
+  const c = await call(rt.url, "/v1/categories");
+  assert.equal(c.status, 200);
+  const water = c.body.items.find((x) => x.name === "供水服务");
+  assert.equal(water.count, demo.items.filter((i) => i.category === "供水服务").length);
+  const t = await call(rt.url, "/v1/tags");
+  assert.ok(t.body.items.some((x) => x.name === "公积金"));
+});
+
+test("a published change reaches search within seconds", async () => {
+  const item = structuredClone(demo.items.find((i) => i.name === "银行托收"));
+  item.name = "银行托收（代扣水费）";
+  assert.equal((await postJson(rt.url, "/v1/admin/items:import", { items: [item] }, editor)).status, 200);
+  const deadline = Date.now() + 5000;
+  let found = false;
+  while (!found && Date.now() < deadline) {
+    const r = await search(`q=${encodeURIComponent("代扣水费")}`);
+    found = r.body.items.some((i) => i.name === "银行托收（代扣水费）");
+    if (!found) await new Promise((ok) => setTimeout(ok, 250));
+  }
+  assert.ok(found, "the renamed item is searchable within 5 s");
+});
