@@ -29,6 +29,10 @@ pub struct Doc {
     pub appointment: bool,
     pub halls: Vec<usize>,
     pub name_norm: String,
+    /// The normalised name without spaces (for exact and prefix bonuses).
+    pub name_compact: String,
+    pub tags_norm: Vec<String>,
+    pub tag_syllables: Vec<Vec<String>>,
     pub name_pinyin: String,
     pub name_initials: String,
     pub name_syllables: Vec<String>,
@@ -137,7 +141,10 @@ impl Index {
             self.postings.entry(term).or_default().push((id, w));
         }
         let (name_pinyin, name_initials) = pinyin_forms(&name_norm);
-        let tag_pinyin = tags.iter().map(|t| pinyin_forms(&normalize(t)).0).collect();
+        let tags_norm: Vec<String> = tags.iter().map(|t| normalize(t)).collect();
+        let tag_pinyin = tags_norm.iter().map(|t| pinyin_forms(t).0).collect();
+        let tag_syllables = tags_norm.iter().map(|t| syllables(t)).collect();
+        let name_compact = name_norm.chars().filter(|c| !c.is_whitespace()).collect();
         self.docs.push(Doc {
             code: row.code,
             name_syllables: syllables(&name_norm),
@@ -149,6 +156,9 @@ impl Index {
             appointment: row.appointment != 0,
             halls,
             name_norm,
+            name_compact,
+            tags_norm,
+            tag_syllables,
             name_pinyin,
             name_initials,
             tag_pinyin,

@@ -7,7 +7,7 @@ use crate::text::{cjk_runs, is_cjk, normalize, pinyin_forms, query_terms, syllab
 use serde::Serialize;
 use shared::catalogue::geo::distance_m;
 use shared::{ApiError, ApiResult, ErrorCode};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Longest query accepted, in characters: a long sentence, not a document.
 pub const MAX_QUERY_CHARS: usize = 50;
@@ -89,11 +89,11 @@ pub fn search(index: &Index, p: &Params) -> ApiResult<Answer> {
     let (searched, expanded) = rewrite(index, &norm);
     let mut scores = score(index, &searched);
     let mut corrected = None;
-    if !scores.values().any(|s| s.coverage >= 1.0)
+    if !scores.iter().any(|(_, s)| s.coverage >= 1.0)
         && let Some(fixed) = correct(index, &searched)
     {
         let fixed_scores = score(index, &fixed);
-        if fixed_scores.values().any(|s| s.coverage >= 1.0) {
+        if fixed_scores.iter().any(|(_, s)| s.coverage >= 1.0) {
             scores = fixed_scores;
             corrected = Some(fixed);
         }
@@ -150,7 +150,7 @@ struct Score {
 
 /// Scores every matching document: n-gram postings for Chinese, pinyin
 /// forms for letters (and for mixed input, after converting the Chinese part).
-fn score(index: &Index, text: &str) -> HashMap<u32, Score> {
+fn score(index: &Index, text: &str) -> Vec<(u32, Score)> {
     let strict = score_with(index, text, 2);
     // Long sentences carry words the catalogue never uses ("这个月"): when
     // nothing covers half the query, rank what covers any of it.
@@ -159,40 +159,50 @@ fn score(index: &Index, text: &str) -> HashMap<u32, Score> {
 
 /// `min_share`: a document must match at least 1/`min_share` of the query's
 /// terms (2: half; `usize::MAX`: any).
-fn score_with(index: &Index, text: &str, min_share: usize) -> HashMap<u32, Score> {
-    let mut acc: HashMap<u32, Score> = HashMap::new();
+fn score_with(index: &Index, text: &str, min_share: usize) -> Vec<(u32, Score)> {
+    // Dense per-document accumulators: cheaper than a map when a broad
+    // query touches most of the catalogue.
+    let mut acc = vec![Score::default(); index.docs.len()];
+    let mut touched: Vec<u32> = Vec::new();
     let terms = query_terms(text);
     for t in &terms {
         for (doc, w) in index.postings.get(t).map(Vec::as_slice).unwrap_or_default() {
-            let s = acc.entry(*doc).or_default();
-            s.raw += f64::from(*w);
-            s.matched += 1;
-        }
-    }
-    let n = terms.len().max(1);
-    acc.retain(|_, s| s.matched.saturating_mul(min_share) >= n);
-    for s in acc.values_mut() {
-        s.coverage = s.matched as f64 / n as f64;
-        s.raw *= s.coverage * s.coverage;
-    }
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let letters = compact.chars().any(|c| c.is_ascii_alphabetic());
-    if letters {
-        let (full, _) = pinyin_forms(&compact);
-        for (i, d) in index.docs.iter().enumerate() {
-            if let Some(pts) = pinyin_score(d, &full) {
-                let s = acc.entry(i as u32).or_default();
-                s.raw += pts;
-                s.coverage = 1.0;
+            if let Some(s) = acc.get_mut(*doc as usize) {
+                if s.matched == 0 {
+                    touched.push(*doc);
+                }
+                s.raw += f64::from(*w);
+                s.matched += 1;
             }
         }
     }
-    for (doc, s) in acc.iter_mut() {
-        if let Some(d) = index.docs.get(*doc as usize) {
-            s.raw += name_bonus(d, &compact, text);
+    let n = terms.len().max(1);
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.chars().any(|c| c.is_ascii_alphabetic()) {
+        let (full, _) = pinyin_forms(&compact);
+        for (i, d) in index.docs.iter().enumerate() {
+            if let (Some(pts), Some(s)) = (pinyin_score(d, &full), acc.get_mut(i)) {
+                if s.matched == 0 && s.raw == 0.0 {
+                    touched.push(i as u32);
+                }
+                s.raw += pts;
+                s.coverage = 1.0;
+                s.matched = s.matched.max(n);
+            }
         }
     }
-    acc
+    let runs: Vec<String> = cjk_runs(text).into_iter().map(|r| r.into_iter().collect()).collect();
+    let mut out = Vec::with_capacity(touched.len());
+    for id in touched {
+        let (Some(s), Some(d)) = (acc.get(id as usize), index.docs.get(id as usize)) else { continue };
+        if s.matched.saturating_mul(min_share) < n {
+            continue;
+        }
+        let coverage = if s.coverage >= 1.0 { 1.0 } else { (s.matched as f64 / n as f64).min(1.0) };
+        let raw = s.raw * coverage * coverage + name_bonus(d, &compact, &runs);
+        out.push((id, Score { raw, matched: s.matched, coverage }));
+    }
+    out
 }
 
 /// Pinyin matches: full spelling (prefix or inside), initials (prefix or
@@ -217,8 +227,8 @@ fn pinyin_score(d: &Doc, q: &str) -> Option<f64> {
 }
 
 /// Exact and prefix matches of the name first; shorter names break ties.
-fn name_bonus(d: &Doc, compact: &str, text: &str) -> f64 {
-    let name: String = d.name_norm.chars().filter(|c| !c.is_whitespace()).collect();
+fn name_bonus(d: &Doc, compact: &str, runs: &[String]) -> f64 {
+    let name = d.name_compact.as_str();
     let mut b = -(name.chars().count() as f64) * 0.05;
     if compact.is_empty() {
         return b;
@@ -230,12 +240,11 @@ fn name_bonus(d: &Doc, compact: &str, text: &str) -> f64 {
     } else if name.contains(compact) {
         b += 30.0;
     }
-    for run in cjk_runs(text) {
-        let run: String = run.iter().collect();
-        if run.chars().count() >= 2 && name.contains(&run) {
+    for run in runs {
+        if run.chars().count() >= 2 && name.contains(run.as_str()) {
             b += 10.0;
         }
-        if d.tags.iter().any(|t| normalize(t) == run) {
+        if d.tags_norm.iter().any(|t| t == run) {
             b += 15.0;
         }
     }
@@ -254,9 +263,9 @@ fn correct(index: &Index, text: &str) -> Option<String> {
         }
         let want = syllables(run);
         let found = index.docs.iter().find_map(|d| {
-            let candidates = std::iter::once((d.name_norm.as_str(), d.name_syllables.clone()))
-                .chain(d.tags.iter().map(|t| (t.as_str(), syllables(t))));
-            candidates.into_iter().find_map(|(text, syl)| window(text, &syl, &want))
+            std::iter::once((d.name_norm.as_str(), &d.name_syllables))
+                .chain(d.tags_norm.iter().map(String::as_str).zip(d.tag_syllables.iter()))
+                .find_map(|(text, syl)| window(text, syl, &want))
         });
         match found {
             Some(f) if f != run => {
@@ -286,7 +295,7 @@ fn keep(d: &Doc, p: &Params, with_category: bool) -> bool {
         && p.appointment.is_none_or(|a| d.appointment == a)
 }
 
-fn assemble(index: &Index, p: &Params, effective: &str, scores: HashMap<u32, Score>, mut a: Answer) -> Answer {
+fn assemble(index: &Index, p: &Params, effective: &str, scores: Vec<(u32, Score)>, mut a: Answer) -> Answer {
     let browse = effective.trim().is_empty();
     let candidates: Vec<(u32, f64)> = if browse {
         (0..index.docs.len() as u32).map(|i| (i, 0.0)).collect()
@@ -315,8 +324,17 @@ fn assemble(index: &Index, p: &Params, effective: &str, scores: HashMap<u32, Sco
             hits.push((id, raw + boost, near));
         }
     }
-    hits.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| code(index, x.0).cmp(code(index, y.0))));
     a.total = hits.len();
+    // Only the requested page needs ordering: partition the best `end` first.
+    let order = |x: &(u32, f64, Option<NearHall>), y: &(u32, f64, Option<NearHall>)| {
+        y.1.total_cmp(&x.1).then_with(|| code(index, x.0).cmp(code(index, y.0)))
+    };
+    let end = (p.page as usize).saturating_mul(p.size as usize).min(hits.len());
+    if end > 0 && end < hits.len() {
+        hits.select_nth_unstable_by(end - 1, order);
+        hits.truncate(end);
+    }
+    hits.sort_by(order);
     a.facets = facets.into_iter().map(|(c, n)| Facet { category: c.to_owned(), count: n }).collect();
     a.facets.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.category.cmp(&y.category)));
     let start = (p.page.saturating_sub(1) as usize).saturating_mul(p.size as usize);
@@ -420,7 +438,7 @@ pub fn suggest(index: &Index, q: &str) -> ApiResult<Vec<Suggestion>> {
             } else if py.len() >= 3 && (d.name_initials.contains(&py) || (py.len() >= 4 && d.name_pinyin.contains(&py)))
             {
                 4
-            } else if d.tags.iter().any(|t| normalize(t).starts_with(&compact)) {
+            } else if d.tags_norm.iter().any(|t| t.starts_with(&compact)) {
                 5
             } else {
                 return None;
