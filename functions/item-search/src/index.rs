@@ -55,6 +55,10 @@ pub struct Index {
     pub docs: Vec<Doc>,
     /// term -> (doc, summed field weight)
     pub postings: HashMap<String, Vec<(u32, u32)>>,
+    /// Syllable-aligned pinyin keys of names (1-3 syllables spelled out,
+    /// 2-4 initials) -> docs, so letter queries look up candidates instead
+    /// of scanning every name.
+    pub pinyin_keys: HashMap<String, Vec<u32>>,
     pub halls: Vec<Hall>,
     /// colloquial -> official (政务主题词库), longest first.
     pub thesaurus: Vec<(String, String)>,
@@ -145,9 +149,11 @@ impl Index {
         let tag_pinyin = tags_norm.iter().map(|t| pinyin_forms(t).0).collect();
         let tag_syllables = tags_norm.iter().map(|t| syllables(t)).collect();
         let name_compact = name_norm.chars().filter(|c| !c.is_whitespace()).collect();
+        let name_syllables = syllables(&name_norm);
+        self.add_pinyin_keys(id, &name_syllables);
         self.docs.push(Doc {
             code: row.code,
-            name_syllables: syllables(&name_norm),
+            name_syllables,
             name: row.name,
             category: row.category,
             department: row.department,
@@ -163,6 +169,39 @@ impl Index {
             name_initials,
             tag_pinyin,
         });
+    }
+
+    fn add_pinyin_keys(&mut self, id: u32, syl: &[String]) {
+        let mut keys: Vec<String> = Vec::new();
+        for i in 0..syl.len() {
+            let rest = syl.get(i..).unwrap_or_default();
+            let mut full = String::new();
+            let mut initials = String::new();
+            for (k, s) in rest.iter().take(4).enumerate() {
+                if !s.chars().all(|c| c.is_ascii_lowercase()) || s.len() < 2 {
+                    break;
+                }
+                full.push_str(s);
+                initials.push_str(s.get(..1).unwrap_or_default());
+                if k < 3 {
+                    keys.push(full.clone());
+                }
+                if k >= 1 {
+                    keys.push(initials.clone());
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            self.pinyin_keys.entry(k).or_default().push(id);
+        }
+    }
+
+    /// Docs whose name has `q` (letters) at a syllable boundary, or `None`
+    /// when the lookup finds nothing (partial syllables, long spellings).
+    pub fn pinyin_candidates(&self, q: &str) -> Option<&[u32]> {
+        self.pinyin_keys.get(q).map(Vec::as_slice).filter(|v| !v.is_empty())
     }
 
     /// Rough memory held by the index, in bytes (strings and postings).
@@ -183,7 +222,8 @@ impl Index {
             })
             .sum();
         let postings: usize = self.postings.iter().map(|(k, v)| k.len() + 48 + v.len() * 8).sum();
-        docs + postings
+        let pinyin: usize = self.pinyin_keys.iter().map(|(k, v)| k.len() + 48 + v.len() * 4).sum();
+        docs + postings + pinyin
     }
 }
 

@@ -180,10 +180,19 @@ fn score_with(index: &Index, text: &str, min_share: usize) -> Vec<(u32, Score)> 
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     if compact.chars().any(|c| c.is_ascii_alphabetic()) {
         let (full, _) = pinyin_forms(&compact);
-        for (i, d) in index.docs.iter().enumerate() {
-            if let (Some(pts), Some(s)) = (pinyin_score(d, &full), acc.get_mut(i)) {
+        let all: Vec<u32>;
+        let candidates = match index.pinyin_candidates(&full) {
+            Some(c) => c,
+            None => {
+                all = (0..index.docs.len() as u32).collect();
+                &all
+            }
+        };
+        for &i in candidates {
+            let Some(d) = index.docs.get(i as usize) else { continue };
+            if let (Some(pts), Some(s)) = (pinyin_score(d, &full), acc.get_mut(i as usize)) {
                 if s.matched == 0 && s.raw == 0.0 {
-                    touched.push(i as u32);
+                    touched.push(i);
                 }
                 s.raw += pts;
                 s.coverage = 1.0;
@@ -402,6 +411,21 @@ fn highlights(name: &str, effective: &str) -> Vec<[usize; 2]> {
     out
 }
 
+/// Docs that can complete `compact`: for Chinese, those holding its rarest
+/// n-gram (every completion contains all of them); for letters, the pinyin
+/// keys; otherwise (partial syllables) every doc.
+fn suggest_candidates(index: &Index, compact: &str, py: &str) -> Vec<u32> {
+    let terms = query_terms(compact);
+    let rarest = terms.iter().filter_map(|t| index.postings.get(t)).min_by_key(|p| p.len());
+    if !terms.is_empty() && !compact.chars().any(|c| c.is_ascii_alphabetic()) {
+        return rarest.map(|p| p.iter().map(|(d, _)| *d).collect()).unwrap_or_default();
+    }
+    match index.pinyin_candidates(py) {
+        Some(c) => c.to_vec(),
+        None => (0..index.docs.len() as u32).collect(),
+    }
+}
+
 /// One completion (联想).
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Suggestion {
@@ -423,9 +447,9 @@ pub fn suggest(index: &Index, q: &str) -> ApiResult<Vec<Suggestion>> {
         return Ok(vec![]);
     }
     let (py, _) = pinyin_forms(&compact);
-    let mut ranked: Vec<(u8, usize, &Doc)> = index
-        .docs
-        .iter()
+    let mut ranked: Vec<(u8, usize, &Doc)> = suggest_candidates(index, &compact, &py)
+        .into_iter()
+        .filter_map(|i| index.docs.get(i as usize))
         .filter_map(|d| {
             let rank = if d.name_norm.starts_with(&compact) {
                 0
