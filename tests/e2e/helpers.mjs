@@ -8,6 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
+import { Agent, fetch } from "undici";
+
+// Idle connections are dropped after 500 ms, well before workerd closes them:
+// a test that pauses (wrangler d1 execute takes a second or two) must not
+// send its next request on a socket the server is closing at that moment.
+const agent = new Agent({ keepAliveTimeout: 500, keepAliveMaxTimeout: 500 });
 
 /** Starts a runtime on a free port with a new, migrated database. */
 export async function boot(extraVars = {}) {
@@ -54,7 +60,7 @@ export function wrangler(args) {
 
 /** fetch + parsed JSON body (null when empty). */
 export async function call(url, path, init = {}) {
-  const res = await fetch(url + path, init);
+  const res = await fetch(url + path, { ...init, dispatcher: agent });
   const text = await res.text();
   let body = null;
   if (text) {
