@@ -88,6 +88,10 @@ const SEARCH = {
     responses: { 200: json("suggestions", "联想"), ...common } } },
   "/v1/categories": { get: { operationId: "listCategories", summary: "事项分类及数量", responses: { 200: json("name-counts", "分类"), ...common } } },
   "/v1/tags": { get: { operationId: "listTags", summary: "事项标签及数量", responses: { 200: json("name-counts", "标签"), ...common } } },
+  "/v1/me/search-history": {
+    get: { operationId: "searchHistory", summary: "搜索历史（最近20条，登录后记录）", security: citizen, responses: { 200: json("search-history", "历史"), ...session, 503: ERR("存储不可用") } },
+    delete: { operationId: "clearSearchHistory", summary: "清空搜索历史", security: citizen, responses: { 204: noContent, ...session, 503: ERR("存储不可用") } },
+  },
 };
 
 /** The `ROUTES` constant of a planned worker. */

@@ -105,3 +105,28 @@ test("a published change reaches search within seconds", async () => {
   }
   assert.ok(found, "the renamed item is searchable within 5 s");
 });
+
+test("a logged-in citizen's searches are remembered, newest first, at most 20, and can be cleared", async () => {
+  const login = async (who) => (await postJson(rt.url, "/v1/auth/wechat", { code: `ok-${who}-1` })).body.token;
+  const [a, b] = [await login("histalice"), await login("histbob")];
+  const as = (token, qs) => call(rt.url, `/v1/items/search?${qs}`, { headers: { authorization: `Bearer ${token}` } });
+  await as(a, `q=${encodeURIComponent("水费")}`);
+  await new Promise((ok) => setTimeout(ok, 1100));
+  await as(a, `q=${encodeURIComponent("怎么办理护照")}`);
+  await search(`q=${encodeURIComponent("匿名搜索")}`);
+  const h = await call(rt.url, "/v1/me/search-history", { headers: { authorization: `Bearer ${a}` } });
+  assert.equal(h.status, 200);
+  checkResponse("/v1/me/search-history", "get", h);
+  assert.deepEqual(h.body.queries.map((x) => x.query), ["护照", "水费"]);
+  const other = await call(rt.url, "/v1/me/search-history", { headers: { authorization: `Bearer ${b}` } });
+  assert.deepEqual(other.body.queries, []);
+  for (let i = 0; i < 22; i++) await as(b, `q=${encodeURIComponent(`证${i}`)}`);
+  const capped = await call(rt.url, "/v1/me/search-history", { headers: { authorization: `Bearer ${b}` } });
+  assert.equal(capped.body.queries.length, 20);
+  assert.equal((await call(rt.url, "/v1/me/search-history")).status, 401);
+  const del = await call(rt.url, "/v1/me/search-history", { method: "DELETE", headers: { authorization: `Bearer ${a}` } });
+  assert.equal(del.status, 204);
+  assert.deepEqual((await call(rt.url, "/v1/me/search-history", { headers: { authorization: `Bearer ${a}` } })).body.queries, []);
+  const stale = await call(rt.url, `/v1/items/search?q=${encodeURIComponent("水费")}`, { headers: { authorization: `Bearer bms_${"0".repeat(64)}` } });
+  assert.equal(stale.status, 200, "a stale token does not block public search");
+});

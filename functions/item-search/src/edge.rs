@@ -47,10 +47,11 @@ async fn index(db: &D1Db) -> ApiResult<Rc<Index>> {
 shared::edge_entry!(dispatch);
 
 async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    let _ = req;
     let segs = ctx.segments();
     match (&ctx.method, segs.as_slice()) {
-        (Method::Get, ["v1", "items", "search"]) => search(env, ctx).await,
+        (Method::Get, ["v1", "items", "search"]) => search(req, env, ctx).await,
+        (Method::Get, ["v1", "me", "search-history"]) => history(req, env, ctx, false).await,
+        (Method::Delete, ["v1", "me", "search-history"]) => history(req, env, ctx, true).await,
         (Method::Get, ["v1", "items", "suggest"]) => suggest(env, ctx).await,
         (Method::Get, ["v1", "categories"]) => counts(env, |d| vec![d.category.clone()]).await,
         (Method::Get, ["v1", "tags"]) => counts(env, |d| d.tags.clone()).await,
@@ -90,10 +91,31 @@ fn params(ctx: &Ctx) -> ApiResult<Params> {
     })
 }
 
-async fn search(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let p = params(ctx)?;
-    let idx = index(&e::db(env)?).await?;
-    e::ok_json(&query::search(&idx, &p)?, "public, max-age=30")
+    let db = e::db(env)?;
+    let idx = index(&db).await?;
+    let answer = query::search(&idx, &p)?;
+    // Search is public; a logged-in citizen's query is also remembered. A
+    // missing or stale token only means nothing is remembered.
+    if e::header(req, "authorization").is_some()
+        && let Ok(who) = e::citizen(req, &db, ctx).await
+    {
+        crate::history::record(&db, &who.id, &answer.searched, ctx.now()).await?;
+        return e::ok_json(&answer, "private, no-store");
+    }
+    e::ok_json(&answer, "public, max-age=30")
+}
+
+async fn history(req: &Request, env: &Env, ctx: &Ctx, clear: bool) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    if clear {
+        crate::history::clear(&db, &who.id).await?;
+        return Response::empty().map(|r| r.with_status(204)).map_err(e::runtime_err);
+    }
+    let list = crate::history::list(&db, &who.id).await?;
+    e::ok_json(&serde_json::json!({ "queries": list }), "private, no-store")
 }
 
 async fn suggest(env: &Env, ctx: &Ctx) -> ApiResult<Response> {

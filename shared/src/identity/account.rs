@@ -210,6 +210,7 @@ pub async fn delete(db: &impl Db, citizen_id: &str, now: BeijingTime) -> ApiResu
     let mut stmts = vec![
         Stmt::new("DELETE FROM sessions WHERE citizen_id = ?1", vec![citizen_id.into()]),
         Stmt::new("DELETE FROM messages WHERE citizen_id = ?1", vec![citizen_id.into()]),
+        Stmt::new("DELETE FROM search_history WHERE citizen_id = ?1", vec![citizen_id.into()]),
         Stmt::new(
             "UPDATE citizens SET openid = NULL, phone = NULL, phone_hash = NULL, email = NULL, mailing_address = NULL,
                real_name_level = 0, deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
