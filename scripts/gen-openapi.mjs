@@ -86,6 +86,7 @@ const SEARCH = {
     responses: { 200: json("search-answer", "结果"), ...common } } },
   "/v1/items/suggest": { get: { operationId: "suggestItems", summary: "搜索联想（最多10条）", parameters: [q("q", "已输入内容", { type: "string", maxLength: 200 })],
     responses: { 200: json("suggestions", "联想"), ...common } } },
+  "/v1/items/hot": { get: { operationId: "hotItems", summary: "热门排行（指南浏览）与热门搜索，近7天", responses: { 200: json("hot-list", "热门"), ...common } } },
   "/v1/categories": { get: { operationId: "listCategories", summary: "事项分类及数量", responses: { 200: json("name-counts", "分类"), ...common } } },
   "/v1/tags": { get: { operationId: "listTags", summary: "事项标签及数量", responses: { 200: json("name-counts", "标签"), ...common } } },
   "/v1/me/search-history": {

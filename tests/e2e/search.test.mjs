@@ -130,3 +130,36 @@ test("a logged-in citizen's searches are remembered, newest first, at most 20, a
   const stale = await call(rt.url, `/v1/items/search?q=${encodeURIComponent("水费")}`, { headers: { authorization: `Bearer bms_${"0".repeat(64)}` } });
   assert.equal(stale.status, 200, "a stale token does not block public search");
 });
+
+test("guide views and searches feed the hot lists without losing concurrent counts", async () => {
+  const fund = demo.items.find((i) => i.name.startsWith("住房公积金提取")).code;
+  const pay = demo.items.find((i) => i.name === "水费缴费").code;
+  // 40 concurrent views of one guide, 5 of another: every one must be counted.
+  await Promise.all([...Array(40)].map(() => call(rt.url, `/v1/guides/${fund}`)));
+  await Promise.all([...Array(5)].map(() => call(rt.url, `/v1/guides/${pay}`)));
+  for (let i = 0; i < 3; i++) await search(`q=${encodeURIComponent("低保")}`);
+  // Counts are written at most once a second per isolate: one more request after that flushes them.
+  await new Promise((ok) => setTimeout(ok, 1100));
+  await call(rt.url, `/v1/guides/${pay}`);
+  await search(`q=${encodeURIComponent("低保")}`);
+  const deadline = Date.now() + 70_000;
+  let hot;
+  do {
+    hot = await call(rt.url, "/v1/items/hot");
+    if (hot.body.items[0]?.code === fund) break;
+    await new Promise((ok) => setTimeout(ok, 500));
+  } while (Date.now() < deadline);
+  assert.equal(hot.status, 200);
+  checkResponse("/v1/items/hot", "get", hot);
+  assert.deepEqual(hot.body.items.slice(0, 2).map((i) => [i.code, i.views]), [[fund, 40], [pay, 6]]);
+  assert.deepEqual(hot.body.searches.find((s) => s.query === "最低生活保障"), { query: "最低生活保障", count: 4 });
+  // An empty query is the hot list (each isolate re-reads the counts every 10 s).
+  let order = [];
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    order = (await search("q=&size=2")).body.items.map((i) => i.code);
+    if (order[1] === pay) break;
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+  assert.deepEqual(order, [fund, pay]);
+});

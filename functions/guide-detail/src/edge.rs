@@ -2,7 +2,7 @@
 
 use crate::service::{self, Caches, GUIDE_CACHE_CONTROL, HOT_ENTRIES, HOT_TTL_MS, Rendered};
 use shared::admin::{self, Role};
-use shared::catalogue::{geo, import, repo};
+use shared::catalogue::{geo, hot, import, repo};
 use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, if_none_match};
 use shared::limits::{MAX_IMPORT_BYTES, MAX_NEARBY, MAX_PAGE_SIZE};
@@ -18,14 +18,19 @@ shared::isolate_cache! {
     fn hot() -> Rendered = (HOT_ENTRIES, HOT_TTL_MS);
 }
 
+thread_local! {
+    /// This isolate's buffered guide-view counts (热门排行).
+    static VIEWS: &'static hot::Counter = Box::leak(Box::new(hot::Counter::default()));
+}
+
 shared::edge_entry!(dispatch);
 
 async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let segs = ctx.segments();
     match (&ctx.method, segs.as_slice()) {
         (Method::Get, ["v1", "health"]) => e::ok_json(&serde_json::json!({"status": "ok"}), "no-store"),
-        (Method::Get, ["v1", "guides", code]) => guide(req, env, code, false).await,
-        (Method::Get, ["v1", "guides", code, "materials"]) => guide(req, env, code, true).await,
+        (Method::Get, ["v1", "guides", code]) => guide(req, env, ctx, code, false).await,
+        (Method::Get, ["v1", "guides", code, "materials"]) => guide(req, env, ctx, code, true).await,
         (Method::Get, ["v1", "halls"]) => e::ok_json(&repo::list_halls(&e::db(env)?).await?, HALLS_CACHE_CONTROL),
         (Method::Get, ["v1", "halls", "nearby"]) => nearby(env, ctx).await,
         (Method::Get, ["v1", "halls", id]) => {
@@ -41,14 +46,19 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
     }
 }
 
-async fn guide(req: &Request, env: &Env, raw_code: &str, materials_only: bool) -> ApiResult<Response> {
+async fn guide(req: &Request, env: &Env, ctx: &Ctx, raw_code: &str, materials_only: bool) -> ApiResult<Response> {
     let code = ItemCode::parse(raw_code).map_err(|e| ApiError::bad_field("item_code", e.0))?;
     let (db, kv) = (e::db(env)?, e::kv(env)?);
     let caches = Caches { kv: &kv, hot: hot(), now_ms: EdgeClock.now().timestamp_millis() };
     let r = if materials_only {
         service::materials(&db, &caches, code.as_str()).await?
     } else {
-        service::guide(&db, &caches, code.as_str()).await?
+        let r = service::guide(&db, &caches, code.as_str()).await?;
+        let views = VIEWS.with(|v| *v);
+        views.view(code.as_str());
+        // Counting must never fail a guide; a failed write keeps the counts buffered.
+        let _ = views.flush(&db, ctx.now()).await;
+        r
     };
     conditional(req, &r)
 }

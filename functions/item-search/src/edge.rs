@@ -2,12 +2,12 @@
 
 use crate::index::Index;
 use crate::query::{self, DEFAULT_SIZE, MAX_SIZE, Params};
-use shared::catalogue::{geo, repo};
+use shared::catalogue::{geo, hot, repo};
 use shared::edge::{self as e, Ctx, D1Db};
 use shared::http::Query;
 use shared::{ApiError, ApiResult, ErrorCode};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use worker::{Env, Method, Request, Response};
 
@@ -44,6 +44,31 @@ async fn index(db: &D1Db) -> ApiResult<Rc<Index>> {
     Ok(idx)
 }
 
+/// Guide views per item code.
+type Views = Rc<HashMap<String, i64>>;
+
+thread_local! {
+    static COUNTER: &'static hot::Counter = Box::leak(Box::new(hot::Counter::default()));
+    static POPULARITY: RefCell<Option<(Views, f64)>> = const { RefCell::new(None) };
+}
+
+/// How long an isolate reuses the view counts it read for ranking.
+const POPULARITY_TTL_MS: f64 = 10_000.0;
+
+/// Guide views per item over the hot window, re-read at most every 10 s.
+async fn popularity(db: &D1Db, ctx: &Ctx) -> ApiResult<Views> {
+    let now = js_sys::Date::now();
+    if let Some((map, at)) = POPULARITY.with(|p| p.borrow().clone())
+        && now - at < POPULARITY_TTL_MS
+    {
+        return Ok(map);
+    }
+    let top = hot::top(db, "view", ctx.now(), 1_000).await?;
+    let map = Rc::new(top.into_iter().map(|r| (r.key, r.n)).collect::<HashMap<_, _>>());
+    POPULARITY.with(|p| p.borrow_mut().replace((Rc::clone(&map), now)));
+    Ok(map)
+}
+
 shared::edge_entry!(dispatch);
 
 async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -53,12 +78,13 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Get, ["v1", "me", "search-history"]) => history(req, env, ctx, false).await,
         (Method::Delete, ["v1", "me", "search-history"]) => history(req, env, ctx, true).await,
         (Method::Get, ["v1", "items", "suggest"]) => suggest(env, ctx).await,
+        (Method::Get, ["v1", "items", "hot"]) => hot_list(env, ctx).await,
         (Method::Get, ["v1", "categories"]) => counts(env, |d| vec![d.category.clone()]).await,
         (Method::Get, ["v1", "tags"]) => counts(env, |d| d.tags.clone()).await,
-        (_, ["v1", "items", "search" | "suggest"] | ["v1", "categories" | "tags"]) => {
+        (_, ["v1", "items", "search" | "suggest" | "hot"] | ["v1", "categories" | "tags"]) => {
             Err(ErrorCode::MethodNotAllowed.into())
         }
-        _ => e::planned_routes(ctx, crate::ROUTES),
+        _ => Err(ErrorCode::NotFound.into()),
     }
 }
 
@@ -88,14 +114,22 @@ fn params(ctx: &Ctx) -> ApiResult<Params> {
         near,
         page: q.u32_in("page", 1, 1_000)?.unwrap_or(1),
         size: q.u32_in("size", 1, MAX_SIZE)?.unwrap_or(DEFAULT_SIZE),
+        popularity: None,
     })
 }
 
 async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    let p = params(ctx)?;
+    let mut p = params(ctx)?;
     let db = e::db(env)?;
     let idx = index(&db).await?;
+    p.popularity = Some(popularity(&db, ctx).await?);
     let answer = query::search(&idx, &p)?;
+    if answer.total > 0 {
+        let counter = COUNTER.with(|c| *c);
+        counter.search(&answer.searched);
+        // Counting must never fail a search; a failed write keeps the counts buffered.
+        let _ = counter.flush(&db, ctx.now()).await;
+    }
     // Search is public; a logged-in citizen's query is also remembered. A
     // missing or stale token only means nothing is remembered.
     if e::header(req, "authorization").is_some()
@@ -116,6 +150,26 @@ async fn history(req: &Request, env: &Env, ctx: &Ctx, clear: bool) -> ApiResult<
     }
     let list = crate::history::list(&db, &who.id).await?;
     e::ok_json(&serde_json::json!({ "queries": list }), "private, no-store")
+}
+
+async fn hot_list(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let idx = index(&db).await?;
+    let names: HashMap<&str, &crate::index::Doc> = idx.docs.iter().map(|d| (d.code.as_str(), d)).collect();
+    let views = hot::top(&db, "view", ctx.now(), 50).await?;
+    let items: Vec<_> = views
+        .iter()
+        .filter_map(|r| names.get(r.key.as_str()).map(|d| (d, r.n)))
+        .take(10)
+        .map(|(d, n)| serde_json::json!({ "code": d.code, "name": d.name, "category": d.category, "views": n }))
+        .collect();
+    let searches: Vec<_> = hot::top(&db, "search", ctx.now(), 10)
+        .await?
+        .into_iter()
+        .map(|r| serde_json::json!({ "query": r.key, "count": r.n }))
+        .collect();
+    let body = serde_json::json!({ "items": items, "searches": searches, "window_days": hot::WINDOW_DAYS });
+    e::ok_json(&body, "public, max-age=60")
 }
 
 async fn suggest(env: &Env, ctx: &Ctx) -> ApiResult<Response> {

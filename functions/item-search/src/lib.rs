@@ -8,23 +8,19 @@
 //! - `GET /v1/categories`, `GET /v1/tags`  with item counts
 //! - `GET /v1/me/search-history`, `DELETE /v1/me/search-history`  (logged in;
 //!   searches of a logged-in citizen are remembered, the last 20)
-//!
-//! Planned route, answering 501 `not_implemented` until the rest of issue 4 lands:
-//! - `GET    /v1/items/hot`
+//! - `GET /v1/items/hot`  热门排行 (guide views) and 热门搜索 (queries) over 7 days;
+//!   an empty search query returns items in this order too
 //!
 //! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`.
 //!
 //! Error codes: bad_request, query_banned, login_required, session_expired,
-//! session_revoked, not_implemented, not_found,
+//! session_revoked, not_found,
 //! method_not_allowed, storage_unavailable, internal_error.
 
 pub mod history;
 pub mod index;
 pub mod query;
 pub mod text;
-
-/// The routes this worker will serve but does not yet (method, path pattern).
-pub const ROUTES: &[(&str, &str)] = &[("GET", "/v1/items/hot")];
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

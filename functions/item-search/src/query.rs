@@ -7,7 +7,8 @@ use crate::text::{cjk_runs, is_cjk, normalize, pinyin_forms, query_terms, syllab
 use serde::Serialize;
 use shared::catalogue::geo::distance_m;
 use shared::{ApiError, ApiResult, ErrorCode};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 /// Longest query accepted, in characters: a long sentence, not a document.
 pub const MAX_QUERY_CHARS: usize = 50;
@@ -27,6 +28,9 @@ pub struct Params {
     pub near: Option<(f64, f64)>,
     pub page: u32,
     pub size: u32,
+    /// Guide views per item over the hot window: boosts popular items, and
+    /// orders an empty query (the hot list).
+    pub popularity: Option<Rc<HashMap<String, i64>>>,
 }
 
 /// The nearest hall that handles an item.
@@ -320,6 +324,10 @@ fn assemble(index: &Index, p: &Params, effective: &str, scores: Vec<(u32, Score)
         }
         *facets.entry(d.category.as_str()).or_default() += 1;
         if keep(d, p, true) {
+            let views = p.popularity.as_ref().and_then(|m| m.get(&d.code)).copied().unwrap_or(0);
+            // Popular items rise gently: log-scaled so a flood of views cannot
+            // outrank a better textual match; an empty query ranks by views alone.
+            let raw = if browse { views as f64 } else { raw + 2.0 * (1.0 + views as f64).ln() };
             let near = p.near.and_then(|(lat, lng)| nearest(index, d, lat, lng));
             let boost = near.as_ref().map_or(0.0, |h| {
                 if h.distance_m < 2_000 {

@@ -3,6 +3,7 @@
 //! 取件方式, 补充说明, 情形引导), its import validation and its SQL.
 
 pub mod geo;
+pub mod hot;
 pub mod import;
 pub mod model;
 pub mod repo;
