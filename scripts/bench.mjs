@@ -50,6 +50,9 @@ const scenarios = [
   { name: "search pinyin (shuifei)", path: "/v1/items/search?q=shuifei" },
   { name: "search filtered (证, online, category)", path: `/v1/items/search?q=${encodeURIComponent("证")}&online=true&category=${encodeURIComponent("户政（治安）")}` },
   { name: "suggest (gjj)", path: "/v1/items/suggest?q=gjj" },
+  // The naive alternative (development only): D1 LIKE '%q%' scans, same queries.
+  { name: "naive D1 LIKE (社保)", path: `/v1/items/search?engine=like&q=${encodeURIComponent("社保")}` },
+  { name: "naive D1 LIKE (证, online, category)", path: `/v1/items/search?engine=like&q=${encodeURIComponent("证")}&online=true&category=${encodeURIComponent("户政（治安）")}` },
 ];
 // Warm each isolate's search index before measuring.
 await fetch(`${url}/v1/items/search?q=x`).then((r) => r.arrayBuffer());
