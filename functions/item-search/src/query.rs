@@ -344,7 +344,8 @@ fn assemble(index: &Index, p: &Params, effective: &str, scores: Vec<(u32, Score)
     a.total = hits.len();
     // Only the requested page needs ordering: partition the best `end` first.
     let order = |x: &(u32, f64, Option<NearHall>), y: &(u32, f64, Option<NearHall>)| {
-        y.1.total_cmp(&x.1).then_with(|| code(index, x.0).cmp(code(index, y.0)))
+        // Docs are loaded in code order, so the id breaks ties as the code would.
+        y.1.total_cmp(&x.1).then_with(|| x.0.cmp(&y.0))
     };
     let end = (p.page as usize).saturating_mul(p.size as usize).min(hits.len());
     if end > 0 && end < hits.len() {
@@ -362,10 +363,6 @@ fn assemble(index: &Index, p: &Params, effective: &str, scores: Vec<(u32, Score)
         .filter_map(|(id, score, near)| index.docs.get(id as usize).map(|d| hit(d, score, near, effective)))
         .collect();
     a
-}
-
-fn code(index: &Index, id: u32) -> &str {
-    index.docs.get(id as usize).map_or("", |d| d.code.as_str())
 }
 
 fn nearest(index: &Index, d: &Doc, lat: f64, lng: f64) -> Option<NearHall> {
