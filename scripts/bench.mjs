@@ -1,25 +1,19 @@
 // The benchmark driver behind scripts/bench: a fresh migrated database, the
 // demo catalogue plus N synthetic items, then wrk per scenario.
-import { execFileSync, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startRuntime, ROOT } from "./runtime.mjs";
 import { loadCatalog } from "./load-catalog.mjs";
 import { demoCatalog } from "./catalog/demo.mjs";
 import { syntheticCatalog } from "./catalog/synthetic.mjs";
-import { startFakes } from "../tests/fakes/providers.mjs";
+import { boot } from "../tests/e2e/helpers.mjs";
 
 const [duration, conns, nItems] = process.argv.slice(2).map(Number);
-const state = mkdtempSync(join(tmpdir(), "bianmin-bench-"));
-const wr = (args) => execFileSync(join(ROOT, "node_modules/.bin/wrangler"), args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "true" } });
-wr(["d1", "migrations", "apply", "bianmin", "--local", "--persist-to", state]);
-const port = 18787;
-const fakes = await startFakes();
-const { mf, url } = await startRuntime({ port, persist: join(state, "v3"), quiet: true, vars: fakes.vars });
-const tokenOut = execFileSync(join(ROOT, "scripts/admin-token"), ["create", "--name", "bench", "--role", "catalogue_editor", "--persist-to", state], { encoding: "utf8" });
-const token = tokenOut.match(/bma_[0-9a-f]{64}/)[0];
+// The same fresh, migrated runtime (with the provider fakes) the e2e suite uses.
+const rt = await boot();
+const { url, state } = rt;
+const token = rt.token(["catalogue_editor"], "bench");
 const demo = demoCatalog();
 await loadCatalog(url, token, demo);
 if (nItems > 0) await loadCatalog(url, token, syntheticCatalog(nItems));
@@ -98,6 +92,4 @@ for (const r of rows) {
 }
 console.log("\nratio = req/s over the baseline's in this run; +p50 = added median latency; worker ms = mean server-timing");
 console.log("(workerd advances Date.now() only across I/O, so in-worker times are coarse: 0 or 1 ms steps).");
-await mf.dispose();
-await fakes.close();
-rmSync(state, { recursive: true, force: true });
+await rt.stop();

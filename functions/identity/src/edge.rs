@@ -61,12 +61,6 @@ fn ttl(env: &Env) -> i64 {
         .unwrap_or(session::DEFAULT_TTL_SECS)
 }
 
-fn created(body: &impl serde::Serialize) -> ApiResult<Response> {
-    e::json_response(200, body).map_err(e::runtime_err).inspect(|r| {
-        let _ = r.headers().set("cache-control", "no-store");
-    })
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WechatBody {
@@ -84,7 +78,7 @@ async fn wechat_login(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Resp
     let openid = wx.openid(&body.code).await?;
     let db = e::db(env)?;
     let found = account::by_openid(&db, &OsRandom, &openid, ctx.now()).await?;
-    created(&login::finish(&db, &OsRandom, found, "wechat", ctx.now(), ttl(env)).await?)
+    e::ok_json(&login::finish(&db, &OsRandom, found, "wechat", ctx.now(), ttl(env)).await?, "no-store")
 }
 
 #[derive(Deserialize)]
@@ -120,7 +114,7 @@ async fn send_code(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Respons
         &ctx.request_id,
     )
     .await?;
-    created(&sent)
+    e::ok_json(&sent, "no-store")
 }
 
 async fn phone(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -131,16 +125,16 @@ async fn phone(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
         let who = e::citizen(req, &db, ctx).await?;
         let profile = login::bind_phone(&db, &OsRandom, &pepper, &who.id, &body.phone, &code, ctx.now()).await?;
         profiles().remove(&who.id);
-        return created(&profile);
+        return e::ok_json(&profile, "no-store");
     }
-    created(&login::by_phone(&db, &OsRandom, &pepper, &body.phone, &code, ctx.now(), ttl(env)).await?)
+    e::ok_json(&login::by_phone(&db, &OsRandom, &pepper, &body.phone, &code, ctx.now(), ttl(env)).await?, "no-store")
 }
 
 async fn logout(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = e::citizen(req, &db, ctx).await?;
     session::revoke(&db, e::sessions(), e::header(req, "authorization").as_deref(), &who, ctx.now()).await?;
-    Response::empty().map(|r| r.with_status(204)).map_err(e::runtime_err)
+    e::no_content()
 }
 
 async fn me(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -167,7 +161,7 @@ async fn delete_me(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
         // Forget this isolate's memory of the token now that its session row is gone.
         let _ = session::revoke(&db, e::sessions(), Some(&h), &who, ctx.now()).await;
     }
-    Response::empty().map(|r| r.with_status(204)).map_err(e::runtime_err)
+    e::no_content()
 }
 
 async fn messages(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -192,5 +186,5 @@ async fn read(req: &Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Respon
     let db = e::db(env)?;
     let who = e::citizen(req, &db, ctx).await?;
     inbox::mark_read(&db, &who.id, id, ctx.now()).await?;
-    Response::empty().map(|r| r.with_status(204)).map_err(e::runtime_err)
+    e::no_content()
 }

@@ -176,7 +176,7 @@ async fn history(req: &Request, env: &Env, ctx: &Ctx, clear: bool) -> ApiResult<
     let who = e::citizen(req, &db, ctx).await?;
     if clear {
         crate::history::clear(&db, &who.id).await?;
-        return Response::empty().map(|r| r.with_status(204)).map_err(e::runtime_err);
+        return e::no_content();
     }
     let list = crate::history::list(&db, &who.id).await?;
     e::ok_json(&serde_json::json!({ "queries": list }), "private, no-store")

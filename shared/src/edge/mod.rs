@@ -115,6 +115,11 @@ pub fn text_response(status: u16, body: String, content_type: &str) -> worker::R
     Ok(resp)
 }
 
+/// 204 No Content.
+pub fn no_content() -> ApiResult<Response> {
+    Response::empty().map(|r| r.with_status(204)).map_err(runtime_err)
+}
+
 /// JSON of a successful answer; `cache` is the Cache-Control value.
 pub fn ok_json<T: Serialize>(body: &T, cache: &str) -> ApiResult<Response> {
     let resp = json_response(200, body).map_err(runtime_err)?;
