@@ -13,7 +13,7 @@ const [duration, conns, nItems] = process.argv.slice(2).map(Number);
 // The same fresh, migrated runtime (with the provider fakes) the e2e suite uses.
 const rt = await boot();
 const { url, state } = rt;
-const token = rt.token(["catalogue_editor"], "bench");
+const token = rt.token(["catalogue_editor", "catalogue_reviewer"], "bench");
 const demo = demoCatalog();
 await loadCatalog(url, token, demo);
 if (nItems > 0) await loadCatalog(url, token, syntheticCatalog(nItems));

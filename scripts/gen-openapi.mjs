@@ -28,6 +28,61 @@ const q = (name, description, schema, required = false) => ({ name, in: "query",
 const common = { 400: ERR("请求参数有误"), 503: ERR("存储暂不可用，可重试") };
 const admin = { 401: ERR("令牌缺失或无效"), 403: ERR("角色不符") };
 
+const body = (name) => ({ required: true, content: { "application/json": { schema: ref(name) } } });
+const staff = [{ adminToken: [] }];
+const adminCode = { name: "code", in: "path", required: true, description: "实施编码（31位）", schema: codeParam.schema };
+const review = (op, summary, outcome, extra = {}) => ({ post: { operationId: op, summary, security: staff, parameters: [adminCode], ...extra,
+  responses: { 200: outcome, 404: ERR("事项或草稿不存在"), 409: ERR("审核状态不允许（review_state_invalid）或已被他人处理（conflict）"), 422: ERR("内容校验未通过"),
+    ...(extra.requestBody ? { 413: ERR("内容过大"), 415: ERR("不是 JSON") } : {}), ...admin, ...common } } });
+const nameParam = (name, description) => ({ name, in: "path", required: true, description, schema: { type: "string", minLength: 1, maxLength: 60 } });
+const MANAGE = {
+  "/v1/admin/items": {
+    get: { operationId: "adminListItems", summary: "事项管理列表（编辑、审核、审计）", security: staff,
+      parameters: [q("status", "发布状态", { enum: ["published", "withdrawn", "unpublished"] }), q("review", "审核状态", { enum: ["draft", "submitted", "rejected", "none"] }),
+        q("category", "分类", { type: "string" }), q("department", "部门", { type: "string" }), q("q", "名称包含（最多16字）", { type: "string", maxLength: 16 }),
+        q("sort", "排序字段", { enum: ["code", "name", "updated_at"] }), q("order", "升序或降序", { enum: ["asc", "desc"] }),
+        q("page", "页码", { type: "integer", minimum: 1, maximum: 10000 }), q("size", "每页条数", { type: "integer", minimum: 1, maximum: 100 })],
+      responses: { 200: json("admin-item-page", "一页事项"), ...admin, ...common } },
+    post: { operationId: "createItemDraft", summary: "新建事项草稿（catalogue_editor）", security: staff, requestBody: body("item-input"),
+      responses: { 201: json("item-draft", "草稿已保存"), 409: ERR("事项编码已存在"), 422: ERR("校验未通过，列出每一处错误"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), ...admin, ...common } },
+  },
+  "/v1/admin/items/{code}": {
+    get: { operationId: "adminItemDetail", summary: "事项管理详情：已发布版本与待审草稿", security: staff, parameters: [adminCode],
+      responses: { 200: json("admin-item-detail", "详情"), 404: ERR("事项不存在"), ...admin, ...common } },
+    put: { operationId: "updateItemDraft", summary: "修改事项（保存为草稿，catalogue_editor）", security: staff, parameters: [adminCode], requestBody: body("item-input"),
+      responses: { 200: json("item-draft", "草稿已保存"), 404: ERR("事项不存在"), 409: ERR("正在审核中"), 422: ERR("校验未通过"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), ...admin, ...common } },
+  },
+  "/v1/admin/items/{code}:submit": review("submitItem", "提交审核（catalogue_editor）", json("item-draft", "已提交")),
+  "/v1/admin/items/{code}:reject": review("rejectItem", "退回并说明原因（catalogue_reviewer，不能审核本人提交的）", json("item-draft", "已退回"), { requestBody: body("reject-request") }),
+  "/v1/admin/items/{code}:publish": review("publishItem", "审核通过并发布（catalogue_reviewer，不能审核本人提交的）", json("review-outcome", "已发布")),
+  "/v1/admin/items/{code}:archive": review("archiveItem", "下架（catalogue_reviewer）", json("review-outcome", "已下架")),
+  "/v1/admin/items:sync": {
+    post: { operationId: "syncItems", summary: "从外部事项库同步（catalogue_reviewer；定时任务每小时也会执行）", security: staff,
+      responses: { 200: json("sync-report", "同步结果：新增、更新、未变、拒绝"), 502: ERR("同步源不可用或未配置（feed_unavailable）"), ...admin, ...common } },
+    get: { operationId: "syncRuns", summary: "最近20次同步记录", security: staff, responses: { 200: json("sync-runs", "同步记录"), ...admin, ...common } },
+  },
+  "/v1/admin/categories": { get: { operationId: "adminCategories", summary: "事项分类及引用数", security: staff, responses: { 200: json("category-list", "分类"), ...admin, ...common } } },
+  "/v1/admin/categories/{name}": {
+    put: { operationId: "putCategory", summary: "新增或修改分类（catalogue_reviewer）", security: staff, parameters: [nameParam("name", "分类名称")], requestBody: body("category-request"),
+      responses: { 200: json("category", "分类"), 422: ERR("校验未通过"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), ...admin, ...common } },
+    delete: { operationId: "deleteCategory", summary: "删除未被使用的分类（catalogue_reviewer）", security: staff, parameters: [nameParam("name", "分类名称")],
+      responses: { 204: { description: "已删除" }, 404: ERR("分类不存在"), 409: ERR("仍有事项使用（category_in_use）"), ...admin, ...common } },
+  },
+  "/v1/admin/tags:rename": { post: { operationId: "renameTag", summary: "标签改名或合并（catalogue_reviewer）", security: staff, requestBody: body("tag-rename"),
+    responses: { 200: json("tag-outcome", "已调整"), 404: ERR("没有事项使用该标签"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), ...admin, ...common } } },
+  "/v1/admin/tags/{tag}": { delete: { operationId: "deleteTag", summary: "从所有事项删除标签（catalogue_reviewer）", security: staff, parameters: [nameParam("tag", "标签")],
+    responses: { 200: json("tag-outcome", "已删除"), 404: ERR("没有事项使用该标签"), ...admin, ...common } } },
+  "/v1/admin/search-words/{kind}": {
+    get: { operationId: "listSearchWords", summary: "检索词表：主题词、停用词、违禁词、错别字", security: staff, parameters: [{ name: "kind", in: "path", required: true, schema: { enum: ["thesaurus", "stop", "banned", "corrections"] } }],
+      responses: { 200: json("word-list", "词条"), 404: ERR("没有这个词表"), ...admin, ...common } },
+    put: { operationId: "putSearchWords", summary: "新增或修改词条（catalogue_reviewer，几秒内生效）", security: staff, parameters: [{ name: "kind", in: "path", required: true, schema: { enum: ["thesaurus", "stop", "banned", "corrections"] } }],
+      requestBody: body("word-request"), responses: { 200: json("word-outcome", "已保存"), 404: ERR("没有这个词表"), 422: ERR("校验未通过"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), ...admin, ...common } },
+  },
+  "/v1/admin/search-words/{kind}/{term}": { delete: { operationId: "deleteSearchWord", summary: "删除词条（catalogue_reviewer）", security: staff,
+    parameters: [{ name: "kind", in: "path", required: true, schema: { enum: ["thesaurus", "stop", "banned", "corrections"] } }, nameParam("term", "词条")],
+    responses: { 204: { description: "已删除" }, 404: ERR("词条不存在"), ...admin, ...common } } },
+};
+
 const GUIDE_DETAIL = {
   "/v1/health": { get: { operationId: "health", summary: "静态基线（探活、压测基准）", responses: { 200: json("health", "正常") } } },
   "/v1/guides/{item_code}": { get: { operationId: "getGuide", summary: "办事指南全文", parameters: [codeParam, { name: "If-None-Match", in: "header", schema: { type: "string" } }],
@@ -40,7 +95,7 @@ const GUIDE_DETAIL = {
     responses: { 200: json("nearby-halls", "附近大厅"), ...common } } },
   "/v1/halls/{id}": { get: { operationId: "getHall", summary: "大厅详情", parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", maxLength: 32 } }],
     responses: { 200: json("hall-detail", "大厅详情及可办事项"), 404: ERR("大厅不存在"), ...common } } },
-  "/v1/admin/items:import": { post: { operationId: "importItems", summary: "事项目录批量导入（全部成功或全部不导入）", security: [{ adminToken: [] }],
+  "/v1/admin/items:import": { post: { operationId: "importItems", summary: "事项目录批量导入并直接发布（catalogue_reviewer；全部成功或全部不导入）", security: [{ adminToken: [] }],
     requestBody: { required: true, content: { "application/json": { schema: ref("import-request") } } },
     responses: { 200: json("import-outcome", "已导入"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), 422: ERR("校验未通过，列出每一处错误"), ...admin, ...common } } },
   "/v1/admin/audit-log": { get: { operationId: "auditLog", summary: "审计日志（auditor）", security: [{ adminToken: [] }],
@@ -48,7 +103,7 @@ const GUIDE_DETAIL = {
     responses: { 200: json("audit-page", "一页审计日志"), ...admin, ...common } } },
 };
 
-const body = (name) => ({ required: true, content: { "application/json": { schema: ref(name) } } });
+
 const session = { 401: ERR("未登录、登录已过期或已退出（login_required / session_expired / session_revoked）") };
 const bodyErrors = { 413: ERR("内容过大"), 415: ERR("不是 JSON") };
 const citizen = [{ citizenSession: [] }];
@@ -102,7 +157,7 @@ function plannedRoutes(name) {
 }
 
 export function buildOpenApi() {
-  const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
+  const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(MANAGE), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
   paths["/v1/halls/{id}/slots"] = { get: planned("appointment", "/v1/halls/{id}/slots") };
   for (const name of FUNCTIONS.filter((n) => !["guide-detail", "identity"].includes(n))) {
     for (const [method, path] of plannedRoutes(name)) {

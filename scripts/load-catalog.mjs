@@ -32,7 +32,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const url = arg("--url") ?? "http://127.0.0.1:8787";
   const token = arg("--token") ?? process.env.BIANMIN_ADMIN_TOKEN;
   const file = process.argv.slice(2).find((a, i, all) => !a.startsWith("--") && !["--url", "--token"].includes(all[i - 1]));
-  if (!token) { console.error("load-catalog: --token (catalogue_editor) is required"); process.exit(2); }
+  if (!token) { console.error("load-catalog: --token (catalogue_reviewer: an import publishes) is required"); process.exit(2); }
   const catalog = file ? JSON.parse(readFileSync(file, "utf8")) : demoCatalog();
   const out = await loadCatalog(url, token, catalog, (m) => console.log(`load-catalog: ${m}`));
   console.log(`load-catalog: catalogue version ${out?.catalog_version}`);

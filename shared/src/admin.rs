@@ -76,6 +76,24 @@ impl Principal {
     }
 }
 
+/// Who acts, when, and in which request: what every audited change needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Act<'a> {
+    pub who: &'a Principal,
+    pub now: BeijingTime,
+    pub request_id: &'a str,
+}
+
+impl Principal {
+    /// 403 unless this principal holds one of `roles`.
+    pub fn require_any(&self, roles: &[Role]) -> ApiResult<Role> {
+        roles.iter().copied().find(|r| self.roles.contains(r)).ok_or_else(|| {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            ApiError::with_message(ErrorCode::Forbidden, format!("此操作需要以下角色之一：{}", names.join("、")))
+        })
+    }
+}
+
 /// SHA-256 of a token, lowercase hex: the only form stored.
 pub fn hash_token(token: &str) -> String {
     crate::crypto::sha256_hex(token.as_bytes())

@@ -43,11 +43,16 @@ pub enum ErrorCode {
     PhoneAlreadyBound,
     MessageNotFound,
     QueryBanned,
+    ItemExists,
+    ReviewStateInvalid,
+    SelfReviewForbidden,
+    CategoryInUse,
+    FeedUnavailable,
 }
 
 impl ErrorCode {
     /// Every code, in table order.
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 36] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::ValidationFailed,
@@ -79,6 +84,11 @@ impl ErrorCode {
         Self::PhoneAlreadyBound,
         Self::MessageNotFound,
         Self::QueryBanned,
+        Self::ItemExists,
+        Self::ReviewStateInvalid,
+        Self::SelfReviewForbidden,
+        Self::CategoryInUse,
+        Self::FeedUnavailable,
     ];
 
     /// The machine code clients switch on. Never change one once published.
@@ -129,6 +139,11 @@ impl ErrorCode {
             Self::PhoneAlreadyBound => ("phone_already_bound", 409, "该手机号已绑定其他账号"),
             Self::MessageNotFound => ("message_not_found", 404, "未找到该消息"),
             Self::QueryBanned => ("query_banned", 400, "搜索内容包含不当词语，请修改后重试"),
+            Self::ItemExists => ("item_exists", 409, "该事项编码已存在，请改为修改该事项"),
+            Self::ReviewStateInvalid => ("review_state_invalid", 409, "事项当前的审核状态不允许此操作"),
+            Self::SelfReviewForbidden => ("self_review_forbidden", 403, "不能审核自己提交的事项，请由其他审核人员处理"),
+            Self::CategoryInUse => ("category_in_use", 409, "该分类下仍有事项，不能删除"),
+            Self::FeedUnavailable => ("feed_unavailable", 502, "事项库同步源暂时无法访问，请稍后再试"),
         }
     }
 }

@@ -17,7 +17,7 @@ impl Query {
         let mut out = Vec::new();
         for pair in raw.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = (decode(k), decode(v));
+            let (k, v) = (decode(k, true), decode(v, true));
             match (k, v) {
                 (Some(k), Some(v)) => out.push((k, v)),
                 _ => return Err(ApiError::bad_field("query", "查询参数编码不正确")),
@@ -43,13 +43,19 @@ impl Query {
     }
 }
 
-fn decode(s: &str) -> Option<String> {
+/// A percent-decoded path segment (`+` stays `+` in paths), e.g. a category
+/// name in `/v1/admin/categories/{name}`.
+pub fn path_segment(raw: &str) -> ApiResult<String> {
+    decode(raw, false).ok_or_else(|| ApiError::bad_field("path", "地址编码不正确"))
+}
+
+fn decode(s: &str, plus_is_space: bool) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' => {
                 let hex = bytes.get(i + 1..i + 3)?;
                 let hex = std::str::from_utf8(hex).ok()?;

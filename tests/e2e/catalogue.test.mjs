@@ -13,7 +13,7 @@ let rt, editor, auditor;
 
 before(async () => {
   rt = await boot();
-  editor = rt.token(["catalogue_editor"], "目录编辑");
+  editor = rt.token(["catalogue_editor", "catalogue_reviewer"], "目录编辑");
   auditor = rt.token(["auditor"], "审计员");
   const r = await postJson(rt.url, "/v1/admin/items:import", demo, editor);
   assert.equal(r.status, 200, r.text);

@@ -13,7 +13,7 @@ const { queries } = JSON.parse(readFileSync(join(ROOT, "tests", "relevance", "qu
 let rt;
 before(async () => {
   rt = await boot();
-  const r = await postJson(rt.url, "/v1/admin/items:import", demoCatalog(), rt.token(["catalogue_editor"]));
+  const r = await postJson(rt.url, "/v1/admin/items:import", demoCatalog(), rt.token(["catalogue_editor", "catalogue_reviewer"]));
   assert.equal(r.status, 200, r.text);
 });
 after(async () => { await rt?.stop(); });

@@ -10,7 +10,7 @@ const demo = demoCatalog();
 let rt, editor;
 before(async () => {
   rt = await boot();
-  editor = rt.token(["catalogue_editor"]);
+  editor = rt.token(["catalogue_editor", "catalogue_reviewer"]);
   assert.equal((await postJson(rt.url, "/v1/admin/items:import", demo, editor)).status, 200);
 });
 after(async () => { await rt?.stop(); });

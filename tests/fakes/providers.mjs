@@ -1,6 +1,7 @@
 // Local stand-ins for the outside services bianmin calls, speaking their
-// real protocols: WeChat's jscode2session and Aliyun SMS (dysmsapi RPC with
-// signature version 1.0, verified here exactly as Aliyun verifies it).
+// real protocols: WeChat's jscode2session, Aliyun SMS (dysmsapi RPC with
+// signature version 1.0, verified here exactly as Aliyun verifies it) and the
+// external item library's JSON feed (bearer token).
 // Control endpoints under /__fake/ let tests read sent codes and inject failures.
 //   node tests/fakes/providers.mjs [--port 8790]
 import { createServer } from "node:http";
@@ -15,6 +16,7 @@ export const FAKE_CREDENTIALS = {
   SMS_SIGN_NAME: "义乌便民",
   SMS_TEMPLATE_LOGIN: "SMS_465900001",
   IDENTITY_PEPPER: "dev-pepper-not-for-production",
+  ITEM_FEED_TOKEN: "dev-feed-token",
 };
 
 /** RFC 3986 percent-encoding as Aliyun specifies it. */
@@ -31,7 +33,15 @@ const json = (res, status, body) => { res.writeHead(status, { "content-type": "a
 const readBody = (req) => new Promise((ok) => { let b = ""; req.on("data", (c) => (b += c)); req.on("end", () => ok(b)); });
 
 export async function startFakes({ port = 0 } = {}) {
-  const state = { messages: [], failures: [], usedCodes: new Set(), nonces: new Set(), wechatCalls: 0 };
+  const state = { messages: [], failures: [], usedCodes: new Set(), nonces: new Set(), wechatCalls: 0, feed: { status: 200, items: [] }, feedCalls: 0 };
+
+  // The external item library (事项库) feed: `{"items": [...]}` behind a bearer token.
+  function feed(req, res) {
+    state.feedCalls++;
+    if (req.headers.authorization !== `Bearer ${FAKE_CREDENTIALS.ITEM_FEED_TOKEN}`) return json(res, 401, { error: "unauthorized" });
+    if (state.feed.status !== 200) return json(res, state.feed.status, { error: "feed down" });
+    return json(res, 200, { items: state.feed.items });
+  }
 
   function wechat(url, res) {
     state.wechatCalls++;
@@ -78,6 +88,8 @@ export async function startFakes({ port = 0 } = {}) {
     const body = await readBody(req);
     if (url.pathname === "/sns/jscode2session" && req.method === "GET") return wechat(url, res);
     if (url.pathname === "/" && req.method === "POST") return aliyun(body, res);
+    if (url.pathname === "/feed/items" && req.method === "GET") return feed(req, res);
+    if (url.pathname === "/__fake/feed" && req.method === "PUT") { state.feed = JSON.parse(body); return json(res, 200, {}); }
     if (url.pathname === "/__fake/messages") {
       if (req.method === "DELETE") { state.messages.length = 0; return json(res, 200, {}); }
       const phone = url.searchParams.get("phone");
@@ -92,7 +104,7 @@ export async function startFakes({ port = 0 } = {}) {
     base,
     state,
     /** The bindings that point a worker at these fakes. */
-    vars: { ...FAKE_CREDENTIALS, WECHAT_API_BASE: base, SMS_API_BASE: base },
+    vars: { ...FAKE_CREDENTIALS, WECHAT_API_BASE: base, SMS_API_BASE: base, ITEM_FEED_URL: `${base}/feed/items?source=e2e` },
     lastCode(phone) { const m = state.messages.filter((x) => x.phone === phone).at(-1); return m?.params.code; },
     failNext(code, times = 1) { for (let i = 0; i < times; i++) state.failures.push(code); },
     close: () => new Promise((ok) => server.close(ok)),

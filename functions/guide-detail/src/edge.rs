@@ -15,7 +15,7 @@ const HALLS_CACHE_CONTROL: &str = "public, max-age=300";
 
 shared::isolate_cache! {
     /// Rendered guides kept in this isolate's memory (see `service::HOT_TTL_MS`).
-    fn hot() -> Rendered = (HOT_ENTRIES, HOT_TTL_MS);
+    pub(crate) fn hot() -> Rendered = (HOT_ENTRIES, HOT_TTL_MS);
 }
 
 thread_local! {
@@ -42,8 +42,28 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (_, ["v1", "health" | "halls" | "guides", ..] | ["v1", "admin", "items:import" | "audit-log"]) => {
             Err(ErrorCode::MethodNotAllowed.into())
         }
+        (_, ["v1", "admin", rest @ ..]) => {
+            crate::manage::route(req, env, ctx, rest).await.unwrap_or_else(|| Err(ErrorCode::NotFound.into()))
+        }
         _ => Err(ErrorCode::NotFound.into()),
     }
+}
+
+/// The cron trigger: sync the catalogue from the external item library.
+/// The outcome is one log line; a failed run is also recorded in D1.
+#[worker::event(scheduled)]
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let utc = EdgeClock.now();
+    let now = shared::types::BeijingTime::from_utc(utc);
+    let request_id = format!("cron-{}", utc.timestamp_millis());
+    let line = match crate::manage::scheduled_sync(&env, now, &request_id).await {
+        Ok(r) => serde_json::json!({ "level": "info", "event": "catalog.sync", "cron": event.cron(),
+            "created": r.created.len(), "updated": r.updated.len(), "unchanged": r.unchanged,
+            "rejected": r.rejected_count, "request_id": request_id }),
+        Err(err) => serde_json::json!({ "level": "error", "event": "catalog.sync", "cron": event.cron(),
+            "code": err.code.as_str(), "detail": err.internal, "request_id": request_id }),
+    };
+    worker::console_log!("{line}");
 }
 
 async fn guide(req: &Request, env: &Env, ctx: &Ctx, raw_code: &str, materials_only: bool) -> ApiResult<Response> {
@@ -91,7 +111,8 @@ async fn nearby(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
 async fn import_items(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = admin::authenticate(&db, e::header(req, "authorization").as_deref(), ctx.now()).await?;
-    who.require(Role::CatalogueEditor)?;
+    // A bulk import publishes at once, so it is a reviewer's act.
+    who.require(Role::CatalogueReviewer)?;
     let body: import::ImportBody = e::json_body(req, MAX_IMPORT_BYTES).await?;
     let outcome = import::apply(&db, &e::kv(env)?, body, &who, ctx.now(), &ctx.request_id).await?;
     for code in &outcome.stale {

@@ -79,7 +79,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Delete, ["v1", "me", "search-history"]) => history(req, env, ctx, true).await,
         (Method::Get, ["v1", "items", "suggest"]) => suggest(env, ctx).await,
         (Method::Get, ["v1", "items", "hot"]) => hot_list(env, ctx).await,
-        (Method::Get, ["v1", "categories"]) => counts(env, |d| vec![d.category.clone()]).await,
+        (Method::Get, ["v1", "categories"]) => categories(env).await,
         (Method::Get, ["v1", "tags"]) => counts(env, |d| d.tags.clone()).await,
         (_, ["v1", "items", "search" | "suggest" | "hot"] | ["v1", "categories" | "tags"]) => {
             Err(ErrorCode::MethodNotAllowed.into())
@@ -207,6 +207,21 @@ async fn suggest(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let idx = index(&e::db(env)?).await?;
     let list = query::suggest(&idx, q.get("q").unwrap_or_default())?;
     e::ok_json(&serde_json::json!({ "suggestions": list }), "public, max-age=60")
+}
+
+/// Every category in the staff's display order, with its published items.
+async fn categories(env: &Env) -> ApiResult<Response> {
+    let idx = index(&e::db(env)?).await?;
+    let mut n: HashMap<&str, usize> = HashMap::new();
+    for d in &idx.docs {
+        *n.entry(d.category.as_str()).or_default() += 1;
+    }
+    let list: Vec<_> = idx
+        .categories
+        .iter()
+        .map(|c| serde_json::json!({ "name": c, "count": n.get(c.as_str()).copied().unwrap_or(0) }))
+        .collect();
+    e::ok_json(&serde_json::json!({ "items": list, "catalog_version": idx.version }), "public, max-age=60")
 }
 
 async fn counts(env: &Env, keys: impl Fn(&crate::index::Doc) -> Vec<String>) -> ApiResult<Response> {

@@ -64,6 +64,10 @@ pub struct Index {
     pub thesaurus: Vec<(String, String)>,
     pub stop_words: Vec<String>,
     pub banned: Vec<String>,
+    /// 错别字表: misspelling -> intended word, longest first.
+    pub corrections: Vec<(String, String)>,
+    /// Category names in display order (事项分类, maintained by staff).
+    pub categories: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +106,8 @@ impl Index {
         let thesaurus = words("SELECT term AS a, official AS b FROM search_thesaurus").await?;
         let stop = words("SELECT word AS a, NULL AS b FROM search_stop_words").await?;
         let banned = words("SELECT word AS a, NULL AS b FROM search_banned_words").await?;
+        let corrections = words("SELECT wrong AS a, right AS b FROM search_corrections").await?;
+        let categories = words("SELECT name AS a, NULL AS b FROM categories ORDER BY position, name").await?;
         let mut index = Index { version, halls, ..Default::default() };
         let hall_pos: HashMap<&str, usize> = index.halls.iter().enumerate().map(|(i, h)| (h.id.as_str(), i)).collect();
         let mut item_halls: HashMap<String, Vec<usize>> = HashMap::new();
@@ -114,10 +120,9 @@ impl Index {
             let halls = item_halls.remove(&row.code).unwrap_or_default();
             index.add(row, halls);
         }
-        let mut thesaurus: Vec<(String, String)> =
-            thesaurus.into_iter().filter_map(|p| Some((normalize(&p.a), normalize(&p.b?)))).collect();
-        thesaurus.sort_by_key(|t| std::cmp::Reverse(t.0.chars().count()));
-        index.thesaurus = thesaurus;
+        index.thesaurus = pairs_longest_first(thesaurus);
+        index.corrections = pairs_longest_first(corrections);
+        index.categories = categories.into_iter().map(|p| p.a).collect();
         index.stop_words = sorted_longest_first(stop.into_iter().map(|p| normalize(&p.a)).collect());
         index.banned = banned.into_iter().map(|p| normalize(&p.a)).filter(|w| !w.is_empty()).collect();
         Ok(index)
@@ -225,6 +230,16 @@ impl Index {
         let pinyin: usize = self.pinyin_keys.iter().map(|(k, v)| k.len() + 48 + v.len() * 4).sum();
         docs + postings + pinyin
     }
+}
+
+fn pairs_longest_first(rows: Vec<Pair>) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = rows
+        .into_iter()
+        .filter_map(|p| Some((normalize(&p.a), normalize(&p.b?))))
+        .filter(|p| !p.0.is_empty())
+        .collect();
+    pairs.sort_by_key(|t| std::cmp::Reverse(t.0.chars().count()));
+    pairs
 }
 
 fn sorted_longest_first(mut words: Vec<String>) -> Vec<String> {

@@ -90,7 +90,8 @@ pub fn search(index: &Index, p: &Params) -> ApiResult<Answer> {
     if index.banned.iter().any(|w| norm.contains(w.as_str())) {
         return Err(ErrorCode::QueryBanned.into());
     }
-    let (searched, expanded) = rewrite(index, &norm);
+    let (fixed_text, fixed_by_table) = apply_corrections(index, &norm);
+    let (searched, expanded) = rewrite(index, &fixed_text);
     let mut scores = score(index, &searched);
     let mut corrected = None;
     if !scores.iter().any(|(_, s)| s.coverage >= 1.0)
@@ -102,7 +103,8 @@ pub fn search(index: &Index, p: &Params) -> ApiResult<Answer> {
             corrected = Some(fixed);
         }
     }
-    let shown = corrected.clone().or(expanded.filter(|e| *e != norm));
+    let table_fix = fixed_by_table.then(|| searched.clone());
+    let shown = corrected.clone().or(table_fix).or(expanded.filter(|e| *e != norm));
     let notice = shown.as_ref().map(|s| format!("已为您显示“{s}”的结果"));
     let effective = corrected.clone().unwrap_or_else(|| searched.clone());
     Ok(assemble(
@@ -123,6 +125,20 @@ pub fn search(index: &Index, p: &Params) -> ApiResult<Answer> {
             catalog_version: index.version,
         },
     ))
+}
+
+/// The maintained misspelling table (错别字表): replaces every listed
+/// misspelling; says whether any was found.
+fn apply_corrections(index: &Index, norm: &str) -> (String, bool) {
+    let mut text = norm.to_owned();
+    let mut changed = false;
+    for (wrong, right) in &index.corrections {
+        if text.contains(wrong.as_str()) {
+            text = text.replace(wrong.as_str(), right);
+            changed = true;
+        }
+    }
+    (text, changed)
 }
 
 /// Applies the thesaurus (colloquial -> official) and drops stop words.

@@ -96,3 +96,59 @@ fn scale_probe() {
         );
     }
 }
+
+/// The bench's own queries over the bench's own catalogue, natively: the
+/// stand-in for in-worker time (workerd's clock does not advance without I/O).
+///   scripts/gen-catalog 10000 > /tmp/c.json
+///   BIANMIN_PROBE_CATALOG=/tmp/c.json cargo test --release -p item-search --test search -- --ignored bench_queries --nocapture
+#[test]
+#[ignore = "probe: run by hand with BIANMIN_PROBE_CATALOG, reports figures"]
+fn bench_queries() {
+    let Ok(path) = std::env::var("BIANMIN_PROBE_CATALOG") else { return };
+    let all: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let db = SqliteDb::migrated().unwrap();
+    let who = Principal { token_id: "t".into(), name: "n".into(), roles: vec![Role::CatalogueReviewer] };
+    let now = BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap();
+    let halls = serde_json::json!({ "halls": all["halls"] });
+    block_on(import::apply(&db, &MemoryKv::default(), serde_json::from_value(halls).unwrap(), &who, now, "r")).unwrap();
+    for chunk in all["items"].as_array().unwrap().chunks(2_000) {
+        let body = serde_json::from_value(serde_json::json!({ "items": chunk })).unwrap();
+        block_on(import::apply(&db, &MemoryKv::default(), body, &who, now, "r")).unwrap();
+    }
+    let t = Instant::now();
+    let index = block_on(Index::load(&db)).unwrap();
+    println!("probe: {} items, build {:.0} ms", index.docs.len(), t.elapsed().as_secs_f64() * 1000.0);
+    let filtered = Params {
+        q: "证".into(),
+        online: Some(true),
+        category: Some("户政（治安）".into()),
+        page: 1,
+        size: 10,
+        ..Default::default()
+    };
+    let cases = [
+        ("社保", Params { q: "社保".into(), page: 1, size: 10, ..Default::default() }),
+        ("shuifei", Params { q: "shuifei".into(), page: 1, size: 10, ..Default::default() }),
+        ("证+online+category", filtered),
+    ];
+    for (name, p) in cases {
+        let mut per = Vec::new();
+        for _ in 0..200 {
+            let t = Instant::now();
+            let a = query::search(&index, &p).unwrap();
+            per.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert!(a.total > 0, "{name}");
+        }
+        per.sort_by(f64::total_cmp);
+        println!("probe: {name}: p50 {:.3} ms, p99 {:.3} ms", per[per.len() / 2], per[per.len() * 99 / 100]);
+    }
+    let mut per = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let s = query::suggest(&index, "gjj").unwrap();
+        per.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(!s.is_empty());
+    }
+    per.sort_by(f64::total_cmp);
+    println!("probe: suggest gjj: p50 {:.3} ms, p99 {:.3} ms", per[per.len() / 2], per[per.len() * 99 / 100]);
+}

@@ -2,7 +2,7 @@
 //! first, every rejection reported, then one atomic D1 batch or nothing.
 
 use super::model::{HallInput, ItemInput, SERVICE_OBJECTS, SituationQuestionInput};
-use super::{CATEGORIES, repo};
+use super::repo;
 use crate::admin::{Principal, audit_stmt};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::limits::{MAX_IMPORT_HALLS, MAX_IMPORT_ITEMS};
@@ -51,6 +51,38 @@ pub struct ImportOutcome {
 pub struct Known {
     pub items: HashSet<String>,
     pub halls: HashSet<String>,
+    pub categories: HashSet<String>,
+}
+
+impl Known {
+    /// Reads the item codes, hall ids and categories from the database.
+    pub async fn load(db: &impl Db) -> ApiResult<Self> {
+        Ok(Self {
+            items: repo::item_codes(db).await?,
+            halls: repo::hall_ids(db).await?,
+            categories: repo::category_names(db).await?,
+        })
+    }
+}
+
+/// Validates one item (a draft or a synced row) against what exists; its
+/// own code counts as existing, so its situation tree may point at itself.
+pub fn validate_item(row: Json, known: &Known) -> Result<ItemInput, Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let mut parsed: Vec<(usize, ItemInput)> = parse_rows("item", vec![row], &mut errs);
+    let Some((_, mut item)) = parsed.pop() else { return Err(errs) };
+    item.code = item.code.trim().to_ascii_uppercase();
+    let halls: HashSet<&str> = known.halls.iter().map(String::as_str).collect();
+    let items: HashSet<&str> =
+        known.items.iter().map(String::as_str).chain(std::iter::once(item.code.as_str())).collect();
+    check_item("item", &item, &items, &halls, &known.categories, &mut errs);
+    // parse_rows names the row `item[0]`; a single item is just `item`.
+    for e in &mut errs {
+        if let Some(rest) = e.field.strip_prefix("item[0]") {
+            e.field = format!("item{rest}");
+        }
+    }
+    if errs.is_empty() { Ok(item) } else { Err(errs) }
 }
 
 /// Validates every row and every reference; returns all rejections at once.
@@ -77,7 +109,7 @@ pub fn validate(body: ImportBody, known: &Known) -> Result<ValidImport, Vec<Fiel
     let all_items: HashSet<&str> =
         known.items.iter().map(String::as_str).chain(item_codes.iter().map(|(_, c)| c.as_str())).collect();
     for (i, item) in &items {
-        check_item(&format!("items[{i}]"), item, &all_items, &all_halls, &mut errs);
+        check_item(&format!("items[{i}]"), item, &all_items, &all_halls, &known.categories, &mut errs);
     }
     if errs.is_empty() {
         let items = items.into_iter().map(|(_, mut it)| {
@@ -154,7 +186,14 @@ fn check_unique<'a>(list: &str, keys: impl Iterator<Item = (usize, &'a str)>, fi
     }
 }
 
-fn check_item(at: &str, item: &ItemInput, items: &HashSet<&str>, halls: &HashSet<&str>, errs: &mut Vec<FieldError>) {
+fn check_item(
+    at: &str,
+    item: &ItemInput,
+    items: &HashSet<&str>,
+    halls: &HashSet<&str>,
+    categories: &HashSet<String>,
+    errs: &mut Vec<FieldError>,
+) {
     let mut err = |field: &str, msg: String| errs.push(FieldError::new(format!("{at}.{field}"), msg));
     match ItemCode::parse(&item.code) {
         Err(e) => err("code", e.0.to_owned()),
@@ -163,7 +202,7 @@ fn check_item(at: &str, item: &ItemInput, items: &HashSet<&str>, halls: &HashSet
         }
         Ok(_) => {}
     }
-    if !CATEGORIES.contains(&item.category.as_str()) {
+    if !categories.contains(&item.category) {
         err("category", format!("未知的事项分类：{}", item.category));
     }
     if let Some(bad) = item.service_object.iter().find(|o| !SERVICE_OBJECTS.contains(&o.as_str())) {
@@ -269,7 +308,7 @@ pub async fn apply(
     now: BeijingTime,
     request_id: &str,
 ) -> ApiResult<ImportOutcome> {
-    let known = Known { items: repo::item_codes(db).await?, halls: repo::hall_ids(db).await? };
+    let known = Known::load(db).await?;
     let valid = validate(body, &known).map_err(|mut errs| {
         let total = errs.len();
         errs.truncate(MAX_REPORTED);
@@ -277,10 +316,7 @@ pub async fn apply(
         e.message = Some(format!("导入未执行：共 {total} 处错误，请全部修正后重新提交"));
         e
     })?;
-    let mut stmts = vec![Stmt::new(
-        "UPDATE catalog_meta SET version = version + 1, updated_at = ?1 WHERE id = 1",
-        vec![now.to_rfc3339().into()],
-    )];
+    let mut stmts = vec![bump_version_stmt(now)];
     for h in &valid.halls {
         stmts.push(hall_stmt(h, now));
     }
@@ -309,6 +345,15 @@ pub async fn apply(
 }
 
 const VERSION: &str = "(SELECT version FROM catalog_meta WHERE id = 1)";
+
+/// Bumps the catalogue version: every change runs this in its batch, first,
+/// so the rows it writes carry the new version and search notices it.
+pub fn bump_version_stmt(now: BeijingTime) -> Stmt {
+    Stmt::new(
+        "UPDATE catalog_meta SET version = version + 1, updated_at = ?1 WHERE id = 1",
+        vec![now.to_rfc3339().into()],
+    )
+}
 
 fn json_text<T: Serialize>(v: &T) -> Value {
     Value::Text(serde_json::to_string(v).unwrap_or_else(|_| "null".into()))
@@ -339,7 +384,8 @@ fn hall_stmt(h: &HallInput, now: BeijingTime) -> Stmt {
     )
 }
 
-fn item_stmts(item: &ItemInput, now: BeijingTime) -> Vec<Stmt> {
+/// Writes one item as published, replacing its materials, halls and relations.
+pub fn item_stmts(item: &ItemInput, now: BeijingTime) -> Vec<Stmt> {
     let code = item.code.as_str();
     let mut out = vec![Stmt::new(
         format!(

@@ -5,40 +5,12 @@
 pub mod geo;
 pub mod hot;
 pub mod import;
+pub mod listing;
 pub mod model;
 pub mod repo;
+pub mod review;
+pub mod sync;
+pub mod taxonomy;
 
 /// The category of the 17 water service items of 003 appendix A.
 pub const WATER_CATEGORY: &str = "供水服务";
-
-/// The themes of 002 table 1, plus the water category of 003. An item's
-/// category must be one of these.
-pub const CATEGORIES: [&str; 27] = [
-    "公积金",
-    "社保",
-    "护照通行证",
-    "行驶驾驶",
-    "税务",
-    "户政（治安）",
-    "生活缴费",
-    "交通出行",
-    "不动产登记",
-    "公共服务",
-    "人才与就业",
-    "法律服务",
-    "调解仲裁",
-    "社会救助",
-    "信用信息",
-    "婚姻",
-    "新生儿",
-    "中介超市",
-    "助残",
-    "境外人士",
-    "少数民族旅游服务",
-    "智慧出行服务",
-    "公安服务",
-    "人社服务",
-    "流动人口",
-    "粤港澳大湾区服务",
-    WATER_CATEGORY,
-];

@@ -38,6 +38,11 @@ pub async fn hall_ids(db: &impl Db) -> ApiResult<HashSet<String>> {
     keys(db, "SELECT id AS k FROM halls", &[]).await
 }
 
+/// Every category name (事项分类).
+pub async fn category_names(db: &impl Db) -> ApiResult<HashSet<String>> {
+    keys(db, "SELECT name AS k FROM categories", &[]).await
+}
+
 /// Items whose rendered guide changes when `codes` or `halls` change: the
 /// items themselves, items that list them as related, and items handled at
 /// the halls.

@@ -33,7 +33,9 @@ fn js_value(v: &Value) -> JsValue {
 fn d1_err(e: worker::Error) -> ApiError {
     let text = e.to_string();
     // D1 reports an overloaded or unreachable database this way; the client may retry.
-    let code = if text.contains("D1_ERROR") && text.contains("overloaded") {
+    let code = if crate::store::is_precondition_failure(&text) {
+        ErrorCode::Conflict
+    } else if text.contains("D1_ERROR") && text.contains("overloaded") {
         ErrorCode::StorageUnavailable
     } else {
         ErrorCode::Internal

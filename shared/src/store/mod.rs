@@ -72,6 +72,18 @@ impl Stmt {
     pub fn new(sql: impl Into<String>, params: Vec<Value>) -> Self {
         Self { sql: sql.into(), params }
     }
+
+    /// A statement that aborts its whole batch, answered 409 `conflict`,
+    /// unless `condition` (an SQL boolean over `params`) holds when it runs:
+    /// optimistic concurrency for read-check-write changes.
+    pub fn precondition(condition: &str, params: Vec<Value>) -> Self {
+        Self::new(format!("INSERT INTO batch_guard (ok) SELECT 0 WHERE NOT ({condition})"), params)
+    }
+}
+
+/// Whether a database error is a failed [`Stmt::precondition`].
+pub fn is_precondition_failure(message: &str) -> bool {
+    message.contains("batch_guard_precondition")
 }
 
 /// A SQL database: D1 on Workers, SQLite natively.

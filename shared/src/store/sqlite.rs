@@ -42,7 +42,11 @@ impl SqliteDb {
 }
 
 fn sql_err(e: rusqlite::Error) -> ApiError {
-    ApiError::internal(format!("sqlite: {e}"))
+    let text = e.to_string();
+    if super::is_precondition_failure(&text) {
+        return ApiError { internal: Some(format!("sqlite: {text}")), ..ErrorCode::Conflict.into() };
+    }
+    ApiError::internal(format!("sqlite: {text}"))
 }
 
 impl ToSql for Value {
