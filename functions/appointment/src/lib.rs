@@ -13,6 +13,8 @@
 //!
 //! Error codes: not_implemented, not_found, method_not_allowed.
 
+pub mod slots;
+
 /// The routes this worker will serve (method, path pattern).
 pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/appointments"),

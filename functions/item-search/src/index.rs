@@ -23,6 +23,8 @@ pub struct Doc {
     pub code: String,
     pub name: String,
     pub category: String,
+    /// Position of `category` in [`Index::cats`] (cheap filters and facets).
+    pub cat: u16,
     pub department: String,
     pub tags: Vec<String>,
     pub online: bool,
@@ -68,6 +70,8 @@ pub struct Index {
     pub corrections: Vec<(String, String)>,
     /// Category names in display order (事项分类, maintained by staff).
     pub categories: Vec<String>,
+    /// The distinct categories of the indexed items, sorted (ids of `Doc::cat`).
+    pub cats: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +120,10 @@ impl Index {
                 item_halls.entry(l.a.clone()).or_default().push(*pos);
             }
         }
+        let mut cats: Vec<String> = rows.iter().map(|r| r.category.clone()).collect();
+        cats.sort();
+        cats.dedup();
+        index.cats = cats;
         for row in rows {
             let halls = item_halls.remove(&row.code).unwrap_or_default();
             index.add(row, halls);
@@ -156,7 +164,9 @@ impl Index {
         let name_compact = name_norm.chars().filter(|c| !c.is_whitespace()).collect();
         let name_syllables = syllables(&name_norm);
         self.add_pinyin_keys(id, &name_syllables);
+        let cat = self.category_id(&row.category).unwrap_or(u16::MAX);
         self.docs.push(Doc {
+            cat,
             code: row.code,
             name_syllables,
             name: row.name,
@@ -201,6 +211,11 @@ impl Index {
         for k in keys {
             self.pinyin_keys.entry(k).or_default().push(id);
         }
+    }
+
+    /// The id of a category among the indexed items' categories.
+    pub fn category_id(&self, name: &str) -> Option<u16> {
+        self.cats.binary_search_by(|c| c.as_str().cmp(name)).ok().and_then(|i| u16::try_from(i).ok())
     }
 
     /// Docs whose name has `q` (letters) at a syllable boundary, or `None`

@@ -7,7 +7,7 @@ use crate::text::{cjk_runs, is_cjk, normalize, pinyin_forms, query_terms, syllab
 use serde::Serialize;
 use shared::catalogue::geo::distance_m;
 use shared::{ApiError, ApiResult, ErrorCode};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Longest query accepted, in characters: a long sentence, not a document.
@@ -220,16 +220,15 @@ fn score_with(index: &Index, text: &str, min_share: usize) -> Vec<(u32, Score)> 
             }
         }
     }
-    let runs: Vec<String> = cjk_runs(text).into_iter().map(|r| r.into_iter().collect()).collect();
     let mut out = Vec::with_capacity(touched.len());
     for id in touched {
-        let (Some(s), Some(d)) = (acc.get(id as usize), index.docs.get(id as usize)) else { continue };
+        let Some(s) = acc.get(id as usize) else { continue };
         if s.matched.saturating_mul(min_share) < n {
             continue;
         }
         let coverage = if s.coverage >= 1.0 { 1.0 } else { (s.matched as f64 / n as f64).min(1.0) };
-        let raw = s.raw * coverage * coverage + name_bonus(d, &compact, &runs);
-        out.push((id, Score { raw, matched: s.matched, coverage }));
+        // The name bonus is added later, only for documents that pass the filters.
+        out.push((id, Score { raw: s.raw * coverage * coverage, matched: s.matched, coverage }));
     }
     out
 }
@@ -316,12 +315,31 @@ fn window(text: &str, syl: &[String], want: &[String]) -> Option<String> {
     chars.get(at..at + want.len()).map(|c| c.iter().collect())
 }
 
-fn keep(d: &Doc, p: &Params, with_category: bool) -> bool {
-    (!with_category || p.category.as_ref().is_none_or(|c| &d.category == c))
-        && p.tag.as_ref().is_none_or(|t| d.tags.iter().any(|x| x == t))
-        && p.department.as_ref().is_none_or(|x| &d.department == x)
-        && p.online.is_none_or(|o| d.online == o)
-        && p.appointment.is_none_or(|a| d.appointment == a)
+/// The filters resolved once per query: category by its id in the index.
+struct Filters<'a> {
+    /// `Some(None)`: a category no item has (nothing matches it).
+    category: Option<Option<u16>>,
+    p: &'a Params,
+}
+
+impl<'a> Filters<'a> {
+    fn new(index: &Index, p: &'a Params) -> Self {
+        let category = p.category.as_ref().map(|c| index.category_id(c));
+        Self { category, p }
+    }
+
+    /// Every filter but the category (what facets count over).
+    fn others(&self, d: &Doc) -> bool {
+        let p = self.p;
+        p.tag.as_ref().is_none_or(|t| d.tags.iter().any(|x| x == t))
+            && p.department.as_ref().is_none_or(|x| &d.department == x)
+            && p.online.is_none_or(|o| d.online == o)
+            && p.appointment.is_none_or(|a| d.appointment == a)
+    }
+
+    fn category(&self, d: &Doc) -> bool {
+        self.category.is_none_or(|c| c == Some(d.cat))
+    }
 }
 
 fn assemble(index: &Index, p: &Params, effective: &str, scores: Vec<(u32, Score)>, mut a: Answer) -> Answer {
@@ -331,19 +349,28 @@ fn assemble(index: &Index, p: &Params, effective: &str, scores: Vec<(u32, Score)
     } else {
         scores.into_iter().map(|(d, s)| (d, s.raw)).collect()
     };
-    let mut facets: BTreeMap<&str, usize> = BTreeMap::new();
+    let compact: String = effective.chars().filter(|c| !c.is_whitespace()).collect();
+    let runs: Vec<String> = cjk_runs(effective).into_iter().map(|r| r.into_iter().collect()).collect();
+    let filters = Filters::new(index, p);
+    let mut facets = vec![0usize; index.cats.len()];
     let mut hits: Vec<(u32, f64, Option<NearHall>)> = Vec::new();
     for (id, raw) in candidates {
         let Some(d) = index.docs.get(id as usize) else { continue };
-        if !keep(d, p, false) {
+        if !filters.others(d) {
             continue;
         }
-        *facets.entry(d.category.as_str()).or_default() += 1;
-        if keep(d, p, true) {
+        if let Some(n) = facets.get_mut(d.cat as usize) {
+            *n += 1;
+        }
+        if filters.category(d) {
             let views = p.popularity.as_ref().and_then(|m| m.get(&d.code)).copied().unwrap_or(0);
             // Popular items rise gently: log-scaled so a flood of views cannot
             // outrank a better textual match; an empty query ranks by views alone.
-            let raw = if browse { views as f64 } else { raw + 2.0 * (1.0 + views as f64).ln() };
+            let raw = if browse {
+                views as f64
+            } else {
+                raw + name_bonus(d, &compact, &runs) + 2.0 * (1.0 + views as f64).ln()
+            };
             let near = p.near.and_then(|(lat, lng)| nearest(index, d, lat, lng));
             let boost = near.as_ref().map_or(0.0, |h| {
                 if h.distance_m < 2_000 {
@@ -369,7 +396,12 @@ fn assemble(index: &Index, p: &Params, effective: &str, scores: Vec<(u32, Score)
         hits.truncate(end);
     }
     hits.sort_by(order);
-    a.facets = facets.into_iter().map(|(c, n)| Facet { category: c.to_owned(), count: n }).collect();
+    a.facets = facets
+        .into_iter()
+        .zip(&index.cats)
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, c)| Facet { category: c.clone(), count: n })
+        .collect();
     a.facets.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.category.cmp(&y.category)));
     let start = (p.page.saturating_sub(1) as usize).saturating_mul(p.size as usize);
     a.items = hits

@@ -129,6 +129,7 @@ fn bench_queries() {
     let cases = [
         ("社保", Params { q: "社保".into(), page: 1, size: 10, ..Default::default() }),
         ("shuifei", Params { q: "shuifei".into(), page: 1, size: 10, ..Default::default() }),
+        ("证", Params { q: "证".into(), page: 1, size: 10, ..Default::default() }),
         ("证+online+category", filtered),
     ];
     for (name, p) in cases {
