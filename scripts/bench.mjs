@@ -25,6 +25,15 @@ const etags = await Promise.all(codes.map(async (c) => (await fetch(`${url}/v1/g
 const login = await (await fetch(`${url}/v1/auth/wechat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: "ok-bench-1" }) })).json();
 const session = login.token;
 
+// Appointments: a window open every day, all day, 10 places per half hour.
+const staffToken = rt.token(["hall_staff"], "bench");
+const allDay = Array(7).fill([{ start: "00:00:00", end: "23:30:00" }]);
+const bookItem = demo.items[0].code;
+const bookDay = new Date(Date.now() + 8 * 3600e3 + 2 * 86400e3).toISOString().slice(0, 10);
+await fetch(`${url}/v1/admin/appointments/resources/BENCH`, { method: "PUT", headers: { authorization: `Bearer ${staffToken}`, "content-type": "application/json" },
+  body: JSON.stringify({ hall_id: "H001", kind: "window", name: "压测窗口", items: [bookItem], rules: { weekly: allDay, slot_minutes: 30, capacity: 10, first_day: 1, last_day: 14, min_notice_minutes: 0 } }) })
+  .then((r) => { if (r.status !== 200) throw new Error(`resource: ${r.status}`); return r.arrayBuffer(); });
+
 // wrk Lua: rotate over the demo guides (optionally with their ETags).
 function rotation(paths, headers = []) {
   const file = join(state, `rot-${Math.random().toString(36).slice(2)}.lua`);
@@ -44,6 +53,7 @@ const scenarios = [
   { name: "search pinyin (shuifei)", path: "/v1/items/search?q=shuifei" },
   { name: "search filtered (证, online, category)", path: `/v1/items/search?q=${encodeURIComponent("证")}&online=true&category=${encodeURIComponent("户政（治安）")}` },
   { name: "suggest (gjj)", path: "/v1/items/suggest?q=gjj" },
+  { name: "slot listing (hall, day)", path: `/v1/halls/H001/slots?item=${bookItem}&date=${bookDay}` },
   // The naive alternative (development only): D1 LIKE '%q%' scans, same queries.
   { name: "naive D1 LIKE (社保)", path: `/v1/items/search?engine=like&q=${encodeURIComponent("社保")}` },
   { name: "naive D1 LIKE (证, online, category)", path: `/v1/items/search?engine=like&q=${encodeURIComponent("证")}&online=true&category=${encodeURIComponent("户政（治安）")}` },
@@ -92,4 +102,35 @@ for (const r of rows) {
 }
 console.log("\nratio = req/s over the baseline's in this run; +p50 = added median latency; worker ms = mean server-timing");
 console.log("(workerd advances Date.now() only across I/O, so in-worker times are coarse: 0 or 1 ms steps).");
+
+// Booking contention: 100 citizens compete for 10 slots of capacity 10 (100
+// places): each tries the slots in its own order until one succeeds.
+const people = [];
+for (let i = 0; i < 100; i++) {
+  const r = await fetch(`${url}/v1/auth/wechat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: `ok-booker${i}-1` }) });
+  people.push((await r.json()).token);
+}
+const starts = Array.from({ length: 10 }, (_, k) => `${bookDay}T${String(8 + Math.floor(k / 2)).padStart(2, "0")}:${k % 2 ? "30" : "00"}:00+08:00`);
+const lat = [];
+let booked = 0, refused = 0, other = 0;
+const t0 = performance.now();
+await Promise.all(people.map(async (token, i) => {
+  for (let k = 0; k < starts.length; k++) {
+    const start = starts[(i + k) % starts.length];
+    const t = performance.now();
+    const r = await fetch(`${url}/v1/appointments`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ resource: "BENCH", item: bookItem, start }) });
+    await r.arrayBuffer();
+    lat.push(performance.now() - t);
+    if (r.status === 201) { booked++; return; }
+    if (r.status === 409) refused++; else other++;
+  }
+}));
+const took = performance.now() - t0;
+lat.sort((a, b) => a - b);
+const perSlot = rt.sql(`SELECT slot_start, count(*) AS n FROM appointments WHERE resource_id = 'BENCH' AND status = 'booked' GROUP BY slot_start`);
+const maxPerSlot = Math.max(...perSlot.map((r) => r.n));
+console.log(`\nbooking contention: 100 clients, 10 slots x capacity 10: ${booked} booked in ${took.toFixed(0)} ms = ${(booked / took * 1000).toFixed(0)} bookings/s;`);
+console.log(`  ${lat.length} requests (${refused} answered 409 slot_full, ${other} other), p50 ${lat[Math.floor(lat.length / 2)].toFixed(1)} ms, p99 ${lat[Math.floor(lat.length * 0.99)].toFixed(1)} ms;`);
+console.log(`  most bookings in one slot: ${maxPerSlot} (capacity 10) over ${perSlot.length} slots${maxPerSlot > 10 ? "  OVERSOLD!" : ""}`);
 await rt.stop();

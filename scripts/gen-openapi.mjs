@@ -150,6 +150,52 @@ const SEARCH = {
   },
 };
 
+const idParam = { name: "id", in: "path", required: true, schema: { type: "string", maxLength: 64 } };
+const APPOINTMENT = {
+  "/v1/halls/{id}/slots": { get: { operationId: "hallSlots", summary: "大厅可预约时段及剩余名额（北京时间，带时区）", parameters: [idParam,
+      q("item", "只看办理该事项的窗口（实施编码）", { type: "string" }), q("date", "日期 YYYY-MM-DD，默认明天", { type: "string" })],
+    responses: { 200: json("hall-slots", "时段"), 404: ERR("大厅不存在"), ...common } } },
+  "/v1/appointments": { post: { operationId: "book", summary: "预约（带 Idempotency-Key 时重试返回首次结果）", security: citizen, requestBody: body("book-request"),
+    parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 64 } }],
+    responses: { 201: json("appointment", "已预约"), 200: json("appointment", "重试：首次的预约"), 409: ERR("已约满（slot_full）、超过个人预约上限（booking_limit）或保留已过期（hold_expired）"),
+      403: ERR("多次未到，暂停预约（booking_banned）"),
+      422: ERR("校验未通过"), ...session, ...bodyErrors, ...common } } },
+  "/v1/appointments/holds": { post: { operationId: "holdSlot", summary: "保留名额（默认5分钟，计入容量）", security: citizen, requestBody: body("book-request"),
+    responses: { 201: json("appointment", "已保留"), 409: ERR("已约满或超过个人上限"), 403: ERR("booking_banned"), 422: ERR("校验未通过"), ...session, ...bodyErrors, ...common } } },
+  "/v1/appointments/{id}/reschedule": { post: { operationId: "rescheduleAppointment", summary: "改约（原子：新时段满则保留原预约）", security: citizen, parameters: [idParam],
+    requestBody: body("reschedule-request"), responses: { 200: json("appointment", "新预约"), 404: ERR("appointment_not_found"), 409: ERR("新时段已满、已超过改约时间或个人上限"), 422: ERR("校验未通过"), ...session, ...bodyErrors, ...common } } },
+  "/v1/me/plates": {
+    get: { operationId: "myPlates", summary: "我的车辆", security: citizen, responses: { 200: json("plates", "车牌"), ...session, 503: ERR("存储不可用") } },
+    post: { operationId: "addPlate", summary: "绑定车牌（最多5个）", security: citizen, requestBody: body("plate-request"), responses: { 200: json("plates", "车牌"), 422: ERR("车牌格式不正确"), ...session, ...bodyErrors, ...common } },
+  },
+  "/v1/me/plates/{plate}": { delete: { operationId: "removePlate", summary: "解绑车牌", security: citizen, parameters: [{ name: "plate", in: "path", required: true, schema: { type: "string", maxLength: 16 } }],
+    responses: { 204: { description: "已解绑" }, 404: ERR("未绑定该车牌"), ...session, ...common } } },
+  "/v1/admin/appointments/{id}/check-in": { post: { operationId: "checkIn", summary: "按签到码签到（hall_staff，仅预约当天）", security: staff, parameters: [idParam], requestBody: body("check-in-request"),
+    responses: { 200: json("appointment", "已签到"), 404: ERR("appointment_not_found"), 409: ERR("不在预约当天或已签到、已取消"), ...admin, ...bodyErrors, ...common } } },
+  "/v1/admin/appointments/stats": { get: { operationId: "appointmentStats", summary: "大厅预约统计（hall_staff、auditor）", security: staff,
+    parameters: [q("hall", "大厅编号", { type: "string" }, true), q("from", "开始日期", { type: "string", format: "date" }, true), q("to", "结束日期（最多92天）", { type: "string", format: "date" }, true)],
+    responses: { 200: json("appointment-stats", "每日统计"), ...admin, ...common } } },
+  "/v1/admin/appointments/resources": { get: { operationId: "listApptResources", summary: "大厅的预约资源", security: staff, parameters: [q("hall", "大厅编号", { type: "string" }, true)],
+    responses: { 200: json("appt-resources", "资源"), ...admin, ...common } } },
+  "/v1/admin/appointments/resources/{id}": { put: { operationId: "putApptResource", summary: "设置窗口或停车场的预约规则（hall_staff；改容量不取消已有预约）", security: staff,
+    parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", maxLength: 32 } }], requestBody: body("appt-resource-request"),
+    responses: { 200: json("appt-resource", "资源"), 422: ERR("校验未通过"), ...admin, ...bodyErrors, ...common } } },
+  "/v1/admin/appointments/calendar": { get: { operationId: "apptCalendar", summary: "法定节假日与调休", security: staff,
+    parameters: [q("from", "开始日期", { type: "string", format: "date" }, true), q("to", "结束日期", { type: "string", format: "date" }, true)],
+    responses: { 200: json("appt-calendar", "日历"), ...admin, ...common } } },
+  "/v1/admin/appointments/calendar/{day}": {
+    put: { operationId: "putCalendarDay", summary: "设为节假日或调休上班（hall_staff）", security: staff, parameters: [{ name: "day", in: "path", required: true, schema: { type: "string", format: "date" } }],
+      requestBody: body("appt-calendar-request"), responses: { 204: { description: "已设置" }, ...admin, ...bodyErrors, ...common } },
+    delete: { operationId: "deleteCalendarDay", summary: "删除日历设置（hall_staff）", security: staff, parameters: [{ name: "day", in: "path", required: true, schema: { type: "string", format: "date" } }],
+      responses: { 204: { description: "已删除" }, ...admin, ...common } },
+  },
+  "/v1/me/appointments": { get: { operationId: "myAppointments", summary: "我的预约", security: citizen, responses: { 200: json("appointment-list", "预约"), ...session, 503: ERR("存储不可用") } } },
+  "/v1/appointments/{id}": { get: { operationId: "getAppointment", summary: "预约详情（仅本人）", security: citizen, parameters: [idParam],
+    responses: { 200: json("appointment", "预约"), 404: ERR("appointment_not_found"), ...session, 503: ERR("存储不可用") } } },
+  "/v1/appointments/{id}/cancel": { post: { operationId: "cancelAppointment", summary: "取消预约（预约日前1个工作日内）", security: citizen, parameters: [idParam],
+    responses: { 200: json("appointment", "已取消"), 404: ERR("appointment_not_found"), 409: ERR("cancel_too_late 或已取消"), ...session, 503: ERR("存储不可用") } } },
+};
+
 /** The `ROUTES` constant of a planned worker. */
 function plannedRoutes(name) {
   const src = readFileSync(join(ROOT, "functions", name, "src", "lib.rs"), "utf8");
@@ -158,8 +204,8 @@ function plannedRoutes(name) {
 
 export function buildOpenApi() {
   const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(MANAGE), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
-  paths["/v1/halls/{id}/slots"] = { get: planned("appointment", "/v1/halls/{id}/slots") };
-  for (const name of FUNCTIONS.filter((n) => !["guide-detail", "identity"].includes(n))) {
+  Object.assign(paths, structuredClone(APPOINTMENT));
+  for (const name of FUNCTIONS.filter((n) => !["guide-detail", "identity", "appointment"].includes(n))) {
     for (const [method, path] of plannedRoutes(name)) {
       paths[path] ??= {};
       paths[path][method] = planned(name, path);

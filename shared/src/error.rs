@@ -48,11 +48,18 @@ pub enum ErrorCode {
     SelfReviewForbidden,
     CategoryInUse,
     FeedUnavailable,
+    SlotFull,
+    SlotUnavailable,
+    BookingLimit,
+    CancelTooLate,
+    AppointmentNotFound,
+    BookingBanned,
+    HoldExpired,
 }
 
 impl ErrorCode {
     /// Every code, in table order.
-    pub const ALL: [ErrorCode; 36] = [
+    pub const ALL: [ErrorCode; 43] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::ValidationFailed,
@@ -89,6 +96,13 @@ impl ErrorCode {
         Self::SelfReviewForbidden,
         Self::CategoryInUse,
         Self::FeedUnavailable,
+        Self::SlotFull,
+        Self::SlotUnavailable,
+        Self::BookingLimit,
+        Self::CancelTooLate,
+        Self::AppointmentNotFound,
+        Self::BookingBanned,
+        Self::HoldExpired,
     ];
 
     /// The machine code clients switch on. Never change one once published.
@@ -144,6 +158,13 @@ impl ErrorCode {
             Self::SelfReviewForbidden => ("self_review_forbidden", 403, "不能审核自己提交的事项，请由其他审核人员处理"),
             Self::CategoryInUse => ("category_in_use", 409, "该分类下仍有事项，不能删除"),
             Self::FeedUnavailable => ("feed_unavailable", 502, "事项库同步源暂时无法访问，请稍后再试"),
+            Self::SlotFull => ("slot_full", 409, "该时段已约满，请选择其他时段"),
+            Self::SlotUnavailable => ("slot_unavailable", 400, "该时段不可预约，请重新选择"),
+            Self::BookingLimit => ("booking_limit", 409, "您的预约已达上限，请办理或取消已有预约后再试"),
+            Self::CancelTooLate => ("cancel_too_late", 409, "已超过可取消时间"),
+            Self::AppointmentNotFound => ("appointment_not_found", 404, "未找到该预约"),
+            Self::BookingBanned => ("booking_banned", 403, "因多次预约未到，暂不能网上预约"),
+            Self::HoldExpired => ("hold_expired", 409, "预约保留已过期，请重新选择时段"),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! [`edge`] (wasm32 only) is the thin glue to the Workers runtime.
 
 pub mod admin;
+pub mod appointment;
 pub mod bindings;
 pub mod catalogue;
 pub mod crypto;

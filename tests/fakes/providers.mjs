@@ -15,6 +15,8 @@ export const FAKE_CREDENTIALS = {
   ALIYUN_ACCESS_KEY_SECRET: "dev-aliyun-secret",
   SMS_SIGN_NAME: "义乌便民",
   SMS_TEMPLATE_LOGIN: "SMS_465900001",
+  SMS_TEMPLATE_APPOINTMENT: "SMS_465900002",
+  SMS_TEMPLATE_REMINDER: "SMS_465900003",
   IDENTITY_PEPPER: "dev-pepper-not-for-production",
   ITEM_FEED_TOKEN: "dev-feed-token",
 };

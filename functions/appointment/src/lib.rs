@@ -1,30 +1,34 @@
-//! # appointment: 网上预约: slots, bookings, check-in, parking
+//! # appointment: 网上预约: slots, bookings, holds, check-in, parking
 //!
-//! Planned routes, each answering 501 `not_implemented` until issue 5 lands:
-//! - `POST   /v1/appointments`
-//! - `POST   /v1/appointments/holds`
-//! - `GET    /v1/appointments/{id}`
-//! - `POST   /v1/appointments/{id}/cancel`
-//! - `POST   /v1/appointments/{id}/reschedule`
-//! - `GET    /v1/me/appointments`
-//! - `POST   /v1/admin/appointments/{id}/check-in`
+//! Routes (citizen session required):
+//! - `POST   /v1/appointments`                 book a slot, or confirm a hold (`Idempotency-Key` honoured)
+//! - `POST   /v1/appointments/holds`           hold a place while the form is filled (5 minutes)
+//! - `GET    /v1/me/appointments`              my bookings
+//! - `GET    /v1/appointments/{id}`            one booking (owner only)
+//! - `POST   /v1/appointments/{id}/cancel`     until the working day before
+//! - `POST   /v1/appointments/{id}/reschedule` atomic: a full new slot keeps the old booking
+//! - `GET|POST /v1/me/plates`, `DELETE /v1/me/plates/{plate}`  the citizen's vehicles (停车有道)
 //!
-//! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`.
+//! Staff (admin token):
+//! - `POST /v1/admin/appointments/{id}/check-in`               hall_staff, by the citizen's code
+//! - `GET  /v1/admin/appointments/stats?hall=&from=&to=`       hall_staff or auditor (统计分析)
+//! - `GET  /v1/admin/appointments/resources?hall=`, `PUT .../resources/{id}`  windows and parking lots
+//! - `GET  /v1/admin/appointments/calendar?from=&to=`, `PUT|DELETE .../calendar/{day}`  法定节假日与调休
 //!
-//! Error codes: not_implemented, not_found, method_not_allowed.
-
-pub mod slots;
-
-/// The routes this worker will serve (method, path pattern).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/v1/appointments"),
-    ("POST", "/v1/appointments/holds"),
-    ("GET", "/v1/appointments/{id}"),
-    ("POST", "/v1/appointments/{id}/cancel"),
-    ("POST", "/v1/appointments/{id}/reschedule"),
-    ("GET", "/v1/me/appointments"),
-    ("POST", "/v1/admin/appointments/{id}/check-in"),
-];
+//! `GET /v1/halls/{id}/slots` is served by guide-detail (its route owns `/v1/halls*`) with
+//! `shared::appointment::resources::hall_slots`.
+//!
+//! Cron: `*/10 * * * *`: no-shows, parking lapses, day-before reminders (exactly once).
+//!
+//! Bindings: D1 `DB`, KV `CACHE`; vars `SMS_API_BASE`, `SMS_SIGN_NAME`, `SMS_REGION`,
+//! `SMS_TEMPLATE_APPOINTMENT`, `SMS_TEMPLATE_REMINDER`, the `APPT_*` and `PARKING_GRACE_MINUTES`
+//! policy vars; secrets `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`.
+//!
+//! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
+//! unsupported_media_type, unauthorized, forbidden, login_required, session_expired,
+//! session_revoked, not_found, method_not_allowed, conflict, slot_full, slot_unavailable,
+//! booking_limit, booking_banned, hold_expired, cancel_too_late, appointment_not_found,
+//! storage_unavailable, internal_error.
 
 #[cfg(target_arch = "wasm32")]
-shared::planned_worker!(ROUTES);
+mod edge;

@@ -36,7 +36,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Get, ["v1", "halls", id]) => {
             e::ok_json(&repo::hall_detail(&e::db(env)?, id).await?, HALLS_CACHE_CONTROL)
         }
-        (Method::Get, ["v1", "halls", _, "slots"]) => Err(ErrorCode::NotImplemented.into()),
+        (Method::Get, ["v1", "halls", id, "slots"]) => slots(env, ctx, id).await,
         (Method::Post, ["v1", "admin", "items:import"]) => import_items(req, env, ctx).await,
         (Method::Get, ["v1", "admin", "audit-log"]) => audit_log(req, env, ctx).await,
         (_, ["v1", "health" | "halls" | "guides", ..] | ["v1", "admin", "items:import" | "audit-log"]) => {
@@ -94,6 +94,23 @@ fn conditional(req: &Request, r: &Rendered) -> ApiResult<Response> {
     let _ = resp.headers().set("etag", &r.etag);
     let _ = resp.headers().set("cache-control", GUIDE_CACHE_CONTROL);
     Ok(resp)
+}
+
+/// 网上预约: the hall's bookable slots on a date (default: tomorrow, Beijing).
+async fn slots(env: &Env, ctx: &Ctx, hall: &str) -> ApiResult<Response> {
+    let q = Query::parse(&ctx.query)?;
+    let item = q.get("item").map(ItemCode::parse).transpose().map_err(|e| ApiError::bad_field("item", e.0))?;
+    let now = ctx.now();
+    let date = match q.get("date") {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| ApiError::bad_field("date", "日期格式应为 YYYY-MM-DD"))?,
+        None => now.date() + chrono::Duration::days(1),
+    };
+    let db = e::db(env)?;
+    repo::hall_detail(&db, hall).await?; // 404 hall_not_found for an unknown hall
+    let list =
+        shared::appointment::resources::hall_slots(&db, hall, item.as_ref().map(ItemCode::as_str), date, now).await?;
+    e::ok_json(&serde_json::json!({ "hall_id": hall, "date": date.to_string(), "resources": list }), "no-store")
 }
 
 async fn nearby(env: &Env, ctx: &Ctx) -> ApiResult<Response> {

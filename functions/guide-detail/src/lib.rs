@@ -7,7 +7,7 @@
 //! - `GET  /v1/halls`                          every hall
 //! - `GET  /v1/halls/nearby?lat=&lng=[&item=][&limit=]` halls by distance
 //! - `GET  /v1/halls/{id}`                     大厅详情 with the items handled there
-//! - `GET  /v1/halls/{id}/slots`               501 until the appointment issue lands
+//! - `GET  /v1/halls/{id}/slots?item=&date=`  bookable slots with remaining capacity (网上预约)
 //! - `POST /v1/admin/items:import`             bulk import, publishes (role catalogue_reviewer)
 //! - `GET  /v1/admin/audit-log?before=&size=`  audit log (role auditor)
 //!

@@ -8,7 +8,6 @@ use shared::identity::account::{PROFILE_CACHE_MS, Profile};
 use shared::identity::{Pepper, account, inbox, session, sms_code, wechat::WeChat};
 use shared::limits::{MAX_BODY_BYTES, MAX_PAGE_SIZE};
 use shared::runtime::OsRandom;
-use shared::sms::aliyun::AliyunSms;
 use shared::store::HotCache;
 use shared::types::MobileNumber;
 use shared::{ApiError, ApiResult, ErrorCode};
@@ -51,7 +50,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
 }
 
 fn pepper(env: &Env) -> ApiResult<Pepper> {
-    e::required(env, "IDENTITY_PEPPER").map(Pepper::new)
+    e::pepper(env)
 }
 
 fn ttl(env: &Env) -> i64 {
@@ -91,14 +90,7 @@ struct PhoneBody {
 
 async fn send_code(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let body: PhoneBody = e::json_body(req, MAX_BODY_BYTES).await?;
-    let sms = AliyunSms {
-        http: &FetchHttp,
-        endpoint: e::required(env, "SMS_API_BASE")?,
-        access_key_id: e::required(env, "ALIYUN_ACCESS_KEY_ID")?,
-        access_key_secret: e::required(env, "ALIYUN_ACCESS_KEY_SECRET")?,
-        sign_name: e::required(env, "SMS_SIGN_NAME")?,
-        region: e::config(env, "SMS_REGION").unwrap_or_else(|| "cn-hangzhou".into()),
-    };
+    let sms = e::aliyun_sms(env)?;
     let template = e::required(env, "SMS_TEMPLATE_LOGIN")?;
     let ip = e::header(req, "cf-connecting-ip");
     let db = e::db(env)?;

@@ -5,7 +5,7 @@
 mod outbound;
 mod storage;
 
-pub use outbound::FetchHttp;
+pub use outbound::{FetchHttp, aliyun_sms, pepper};
 pub use storage::{D1Db, WorkersKv};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};

@@ -28,3 +28,21 @@ impl Http for FetchHttp {
         Ok(HttpResponse { status: resp.status_code(), body })
     }
 }
+
+/// The Aliyun SMS client from the worker's configuration (`SMS_API_BASE`,
+/// `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `SMS_SIGN_NAME`, `SMS_REGION`).
+pub fn aliyun_sms(env: &worker::Env) -> ApiResult<crate::sms::aliyun::AliyunSms<'static, FetchHttp>> {
+    Ok(crate::sms::aliyun::AliyunSms {
+        http: &FetchHttp,
+        endpoint: super::required(env, "SMS_API_BASE")?,
+        access_key_id: super::required(env, "ALIYUN_ACCESS_KEY_ID")?,
+        access_key_secret: super::required(env, "ALIYUN_ACCESS_KEY_SECRET")?,
+        sign_name: super::required(env, "SMS_SIGN_NAME")?,
+        region: super::config(env, "SMS_REGION").unwrap_or_else(|| "cn-hangzhou".into()),
+    })
+}
+
+/// The HMAC key of phones and codes (`IDENTITY_PEPPER`).
+pub fn pepper(env: &worker::Env) -> ApiResult<crate::identity::Pepper> {
+    super::required(env, "IDENTITY_PEPPER").map(crate::identity::Pepper::new)
+}

@@ -5,8 +5,10 @@
 
 pub mod aliyun;
 
+use crate::error::ApiResult;
 use crate::identity::Pepper;
-use crate::store::Stmt;
+use crate::runtime::IdSource;
+use crate::store::{Db, Stmt};
 use crate::types::{BeijingTime, MobileNumber};
 
 /// One templated message to one or more numbers (TemplateParam values are
@@ -98,4 +100,19 @@ pub fn log_stmts(provider: &str, msg: &SmsMessage, outcome: &SmsOutcome, cx: &Se
             )
         })
         .collect()
+}
+
+/// Sends a notice (not a login code) and records the attempt in `sms_log`.
+/// A failed send is an outcome, not an error: the caller's change stands and
+/// the log says what happened; only a failed log write is an error.
+pub async fn send_logged(
+    db: &impl Db,
+    sms: &impl SmsProvider,
+    ids: &impl IdSource,
+    msg: &SmsMessage,
+    cx: &SendContext<'_>,
+) -> ApiResult<SmsOutcome> {
+    let outcome = sms.send(msg, cx.now, &ids.hex(16)?).await;
+    db.batch(&log_stmts(sms.name(), msg, &outcome, cx)).await?;
+    Ok(outcome)
 }

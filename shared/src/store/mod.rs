@@ -81,9 +81,10 @@ impl Stmt {
     }
 }
 
-/// Whether a database error is a failed [`Stmt::precondition`].
+/// Whether a database error is a lost race: a failed [`Stmt::precondition`]
+/// or a unique index refusing a second row (answered 409 `conflict`).
 pub fn is_precondition_failure(message: &str) -> bool {
-    message.contains("batch_guard_precondition")
+    message.contains("batch_guard_precondition") || message.contains("UNIQUE constraint failed")
 }
 
 /// A SQL database: D1 on Workers, SQLite natively.

@@ -22,12 +22,14 @@ mod codes;
 mod ids;
 mod money;
 mod phone;
+mod plate;
 mod time;
 
 pub use codes::{BasicCode, ItemCode};
 pub use ids::{ResidentId, SocialCreditCode};
 pub use money::Fen;
 pub use phone::MobileNumber;
+pub use plate::PlateNumber;
 pub use time::{BeijingTime, beijing_offset};
 
 /// The error of every `parse` constructor: a message for the citizen.

@@ -4,9 +4,9 @@
 //! city's calendar of public holidays and make-up working days (法定节假日与
 //! 调休) overrides the weekly rules. All times are Beijing time.
 
+use crate::types::{BeijingTime, beijing_offset};
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
 use serde::{Deserialize, Serialize};
-use shared::types::{BeijingTime, beijing_offset};
 use std::collections::HashMap;
 
 /// One opening period of a day, `[start, end)`, e.g. 08:30-12:00.
@@ -94,10 +94,14 @@ fn at(date: NaiveDate, t: NaiveTime) -> Option<BeijingTime> {
 /// The slots of `date` that can still be booked at `now`.
 pub fn slots_on(rules: &Rules, cal: &Calendar, date: NaiveDate, now: BeijingTime) -> Result<Vec<Slot>, Closed> {
     let today = now.date();
-    if date < today + Duration::days(i64::from(rules.first_day)) {
+    // Checked: rules come from staff input, and date arithmetic that
+    // overflowed would panic (and abort the isolate).
+    let first = today.checked_add_signed(Duration::days(i64::from(rules.first_day)));
+    let last = today.checked_add_signed(Duration::days(i64::from(rules.last_day)));
+    if first.is_none_or(|f| date < f) {
         return Err(Closed::BeforeWindow);
     }
-    if date > today + Duration::days(i64::from(rules.last_day)) {
+    if last.is_some_and(|l| date > l) {
         return Err(Closed::AfterWindow);
     }
     let step = Duration::minutes(i64::from(rules.slot_minutes.max(5)));
