@@ -327,3 +327,36 @@ fn hall_statistics_count_bookings_check_ins_no_shows_and_utilisation() {
     assert_eq!((s.bookings, s.check_ins, s.no_shows, s.capacity), (2, 1, 1, 14));
     assert_eq!(s.utilisation, 0.143);
 }
+
+#[test]
+fn lowering_the_capacity_never_cancels_a_booking() {
+    let db = db_with_window(2);
+    let ids = SeqIds::default();
+    let p = Policy::default();
+    for who in ["a", "b"] {
+        block_on(book::book(&db, &ids, who, &req("2026-11-24T08:30:00+08:00"), None, &p, now())).unwrap();
+    }
+    let staff = shared::admin::Principal {
+        token_id: "s".into(),
+        name: "窗口".into(),
+        roles: vec![shared::admin::Role::HallStaff],
+    };
+    let act = shared::admin::Act { who: &staff, now: now(), request_id: "r" };
+    let mut r = block_on(resources::resource(&db, "W1")).unwrap();
+    r.rules.capacity = 1;
+    let body = resources::ResourceBody {
+        hall_id: "H1".into(),
+        kind: "window".into(),
+        name: "综合窗口".into(),
+        items: r.items.clone(),
+        rules: r.rules.clone(),
+    };
+    block_on(resources::put_resource(&db, &act, "W1", &body)).unwrap();
+    let booked = block_on(db.query("SELECT count(*) AS n FROM appointments WHERE status = 'booked'", &[])).unwrap();
+    assert_eq!(booked[0]["n"], 2, "both bookings stand");
+    let date = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let slots = block_on(resources::list_slots(&db, &r, date, now())).unwrap();
+    assert_eq!((slots[0].capacity, slots[0].remaining), (1, 0));
+    let third = block_on(book::book(&db, &ids, "c", &req("2026-11-24T08:30:00+08:00"), None, &p, now()));
+    assert_eq!(third.unwrap_err().code, ErrorCode::SlotFull);
+}

@@ -213,8 +213,12 @@ test("the cron marks no-shows, lapses parking, bans after three, and reminds exa
   assert.equal(banned.status, 403);
   assert.equal(banned.body.error.code, "booking_banned");
   assert.match(banned.body.error.message, /前暂不能网上预约/);
-  const sms = (await call(rt.fakes.base, `/__fake/messages?phone=${phone}`)).body.filter((m) => m.template === "SMS_465900003");
+  const sent = (await call(rt.fakes.base, `/__fake/messages?phone=${phone}`)).body;
+  const sms = sent.filter((m) => m.template === "SMS_465900003");
   assert.equal(sms.length, 1, "one reminder SMS for tomorrow's booking across two cron runs");
+  const confirmation = sent.filter((m) => m.template === "SMS_465900002");
+  assert.equal(confirmation.length, 1, "the booking was confirmed by SMS");
+  assert.equal(confirmation[0].params.number, tomorrow.body.id);
   const inbox = await call(rt.url, "/v1/me/messages", authed(victim));
   assert.equal(inbox.body.messages.filter((m) => m.title === "明天有预约").length, 1);
   assert.equal(inbox.body.messages.filter((m) => m.title === "预约成功").length, 1);
