@@ -19,6 +19,8 @@ pub mod http;
 pub mod identity;
 pub mod limits;
 pub mod outbound;
+#[cfg(feature = "payments")]
+pub mod payment;
 pub mod pii;
 pub mod runtime;
 pub mod sms;

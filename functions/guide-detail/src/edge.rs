@@ -18,6 +18,17 @@ shared::isolate_cache! {
     pub(crate) fn hot() -> Rendered = (HOT_ENTRIES, HOT_TTL_MS);
 }
 
+shared::isolate_cache! {
+    /// Slot listings kept for 2 s: a listing may show a place that was taken
+    /// a moment ago (the booking itself is always exact), and a burst of
+    /// citizens opening the same day costs one D1 round per isolate.
+    fn slot_cache() -> String = (SLOT_CACHE_ENTRIES, SLOT_CACHE_MS);
+}
+
+/// How long and how many slot listings an isolate keeps.
+const SLOT_CACHE_MS: i64 = 2_000;
+const SLOT_CACHE_ENTRIES: usize = 200;
+
 thread_local! {
     /// This isolate's buffered guide-view counts (热门排行).
     static VIEWS: &'static hot::Counter = Box::leak(Box::new(hot::Counter::default()));
@@ -106,11 +117,26 @@ async fn slots(env: &Env, ctx: &Ctx, hall: &str) -> ApiResult<Response> {
             .map_err(|_| ApiError::bad_field("date", "日期格式应为 YYYY-MM-DD"))?,
         None => now.date() + chrono::Duration::days(1),
     };
+    let key = format!("{hall}|{}|{date}", item.as_ref().map_or("", ItemCode::as_str));
+    let now_ms = EdgeClock.now().timestamp_millis();
+    if let Some(body) = slot_cache().get(&key, now_ms) {
+        return slots_response(body.as_str().to_owned());
+    }
     let db = e::db(env)?;
-    repo::hall_detail(&db, hall).await?; // 404 hall_not_found for an unknown hall
+    if !repo::hall_exists(&db, hall).await? {
+        return Err(ErrorCode::HallNotFound.into());
+    }
     let list =
         shared::appointment::resources::hall_slots(&db, hall, item.as_ref().map(ItemCode::as_str), date, now).await?;
-    e::ok_json(&serde_json::json!({ "hall_id": hall, "date": date.to_string(), "resources": list }), "no-store")
+    let body = serde_json::json!({ "hall_id": hall, "date": date.to_string(), "resources": list }).to_string();
+    slot_cache().put(&key, std::rc::Rc::new(body.clone()), now_ms);
+    slots_response(body)
+}
+
+fn slots_response(body: String) -> ApiResult<Response> {
+    let resp = e::text_response(200, body, "application/json; charset=utf-8").map_err(e::runtime_err)?;
+    let _ = resp.headers().set("cache-control", "no-store");
+    Ok(resp)
 }
 
 async fn nearby(env: &Env, ctx: &Ctx) -> ApiResult<Response> {

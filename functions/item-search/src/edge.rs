@@ -69,6 +69,22 @@ async fn popularity(db: &D1Db, ctx: &Ctx) -> ApiResult<Views> {
     Ok(map)
 }
 
+/// A rendered search answer, kept per isolate for `POPULARITY_TTL_MS` under
+/// the catalogue version and the full parameters: the same search by many
+/// citizens costs one scoring per isolate, and a publish changes the key.
+struct Rendered {
+    body: String,
+    searched: String,
+    total: usize,
+}
+
+shared::isolate_cache! {
+    fn answers() -> Rendered = (ANSWER_CACHE_ENTRIES, POPULARITY_TTL_MS as i64);
+}
+
+/// Answers kept per isolate (a few KiB each).
+const ANSWER_CACHE_ENTRIES: usize = 500;
+
 shared::edge_entry!(dispatch);
 
 async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -152,23 +168,44 @@ async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     }
     let db = e::db(env)?;
     let idx = index(&db).await?;
-    p.popularity = Some(popularity(&db, ctx).await?);
-    let answer = query::search(&idx, &p)?;
-    if answer.total > 0 {
+    let now_ms = js_sys::Date::now() as i64;
+    // Development only: bypass the answer cache, to measure scoring itself.
+    let fresh = development && Query::parse(&ctx.query)?.get("nocache").is_some();
+    let key = format!(
+        "{}|{:?}",
+        idx.version,
+        (&p.q, &p.category, &p.tag, &p.department, p.online, p.appointment, p.near, p.page, p.size)
+    );
+    let cached = if fresh { None } else { answers().get(&key, now_ms) };
+    let r = match cached {
+        Some(r) => r,
+        None => {
+            p.popularity = Some(popularity(&db, ctx).await?);
+            let answer = query::search(&idx, &p)?;
+            let body = serde_json::to_string(&answer).map_err(|e| ApiError::internal(e.to_string()))?;
+            let r = Rc::new(Rendered { body, searched: answer.searched, total: answer.total });
+            answers().put(&key, Rc::clone(&r), now_ms);
+            r
+        }
+    };
+    if r.total > 0 {
         let counter = COUNTER.with(|c| *c);
-        counter.search(&answer.searched);
+        counter.search(&r.searched);
         // Counting must never fail a search; a failed write keeps the counts buffered.
         let _ = counter.flush(&db, ctx.now()).await;
     }
     // Search is public; a logged-in citizen's query is also remembered. A
     // missing or stale token only means nothing is remembered.
+    let mut cache = "public, max-age=30";
     if e::header(req, "authorization").is_some()
         && let Ok(who) = e::citizen(req, &db, ctx).await
     {
-        crate::history::record(&db, &who.id, &answer.searched, ctx.now()).await?;
-        return e::ok_json(&answer, "private, no-store");
+        crate::history::record(&db, &who.id, &r.searched, ctx.now()).await?;
+        cache = "private, no-store";
     }
-    e::ok_json(&answer, "public, max-age=30")
+    let resp = e::text_response(200, r.body.clone(), "application/json; charset=utf-8").map_err(e::runtime_err)?;
+    let _ = resp.headers().set("cache-control", cache);
+    Ok(resp)
 }
 
 async fn history(req: &Request, env: &Env, ctx: &Ctx, clear: bool) -> ApiResult<Response> {

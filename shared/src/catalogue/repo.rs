@@ -38,6 +38,11 @@ pub async fn hall_ids(db: &impl Db) -> ApiResult<HashSet<String>> {
     keys(db, "SELECT id AS k FROM halls", &[]).await
 }
 
+/// Whether hall `id` exists.
+pub async fn hall_exists(db: &impl Db, id: &str) -> ApiResult<bool> {
+    Ok(!db.query("SELECT 1 FROM halls WHERE id = ?1", &[id.into()]).await?.is_empty())
+}
+
 /// Every category name (事项分类).
 pub async fn category_names(db: &impl Db) -> ApiResult<HashSet<String>> {
     keys(db, "SELECT name AS k FROM categories", &[]).await
