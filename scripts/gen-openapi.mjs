@@ -196,6 +196,55 @@ const APPOINTMENT = {
     responses: { 200: json("appointment", "已取消"), 404: ERR("appointment_not_found"), 409: ERR("cancel_too_late 或已取消"), ...session, 503: ERR("存储不可用") } } },
 };
 
+const acctParam = q("account", "表卡编号", { type: "string", maxLength: 20 }, true);
+const months = [q("from", "开始账期 YYYY-MM", { type: "string" }), q("to", "结束账期 YYYY-MM", { type: "string" })];
+const BILLING = {
+  "/v1/me/water-accounts": {
+    get: { operationId: "waterAccounts", summary: "已绑定的户号（户名、地址脱敏）及欠费", security: citizen, responses: { 200: json("water-accounts", "户号"), ...session, 503: ERR("存储不可用") } },
+    post: { operationId: "bindWaterAccount", summary: "以表卡编号和户主手机号绑定户号（每小时最多失败5次）", security: citizen, requestBody: body("water-bind"),
+      responses: { 200: json("water-accounts", "户号"), 422: ERR("表卡编号或户主手机号不正确"), 429: ERR("失败次数过多"), ...session, ...bodyErrors, ...common } },
+  },
+  "/v1/me/water-accounts/{account}": { delete: { operationId: "unbindWaterAccount", summary: "解绑户号", security: citizen,
+    parameters: [{ name: "account", in: "path", required: true, schema: { type: "string", maxLength: 20 } }], responses: { 204: { description: "已解绑" }, 404: ERR("未绑定"), ...session, ...common } } },
+  "/v1/bills": { get: { operationId: "listBills", summary: "账单：未缴在前，欠费标记，可按账期范围查历史", security: citizen, parameters: [acctParam, ...months],
+    responses: { 200: json("bill-list", "账单"), 404: ERR("未绑定该户号"), ...session, ...common } } },
+  "/v1/bills/statement": { get: { operationId: "billStatement", summary: "水费清单（打印用）", security: citizen, parameters: [acctParam, ...months],
+    responses: { 200: json("bill-statement", "清单"), 404: ERR("未绑定该户号"), ...session, ...common } } },
+  "/v1/bills/{id}": { get: { operationId: "getBill", summary: "账单详情（仅已绑定该户的本人）", security: citizen, parameters: [idParam],
+    responses: { 200: json("bill", "账单"), 404: ERR("未找到该账单"), ...session, 503: ERR("存储不可用") } } },
+  "/v1/admin/bills:import": { post: { operationId: "importBills", summary: "批量导入户号与账单（billing_operator；全部成功或全部不导入；已缴账单不被覆盖）", security: staff,
+    requestBody: body("bills-import"), responses: { 200: json("bills-import-outcome", "已导入"), 422: ERR("校验未通过，列出每一处错误"), ...admin, ...bodyErrors, ...common } } },
+};
+
+const numParam = { name: "number", in: "path", required: true, schema: { type: "string", maxLength: 32 } };
+const OUTAGES = {
+  "/v1/admin/outages": { post: { operationId: "publishOutage", summary: "发布停水停气（outage_publisher；计划停水提前24小时、停气48小时，紧急立即；preview 只预览短信）", security: staff,
+    parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 64 } }], requestBody: body("outage-request"),
+    responses: { 201: json("outage", "已发布"), 200: json("outage", "预览或重试的首次结果"), 422: ERR("提前量不足、字段不符或短信超过500字"), ...admin, ...bodyErrors, ...common } } },
+  "/v1/outages": { get: { operationId: "listOutages", summary: "停水停气公告（当前及将来）", parameters: [q("area", "区域", { type: "string" }), q("utility", "water 或 gas", { enum: ["water", "gas"] })],
+    responses: { 200: json("outage-list", "公告"), ...common } } },
+  "/v1/outages/{id}": { get: { operationId: "getOutage", summary: "停水停气公告详情", parameters: [idParam], responses: { 200: json("outage", "公告"), 404: ERR("未找到"), ...common } } },
+};
+
+const COMPLAINT = {
+  "/v1/complaints/{number}/rating": { post: { operationId: "rateComplaint", summary: "满意度评价（办结后，本人，一次）", security: citizen, parameters: [numParam], requestBody: body("complaint-rating"),
+    responses: { 204: { description: "已评价" }, 404: ERR("未找到"), 409: ERR("未办结或已评价"), 422: ERR("评分应为1-5"), ...session, ...bodyErrors, ...common } } },
+  "/v1/admin/complaints": { get: { operationId: "complaintQueue", summary: "待办列表：未办结在前、按期限排序（complaint_handler、auditor）", security: staff,
+    parameters: [q("status", "状态", { enum: ["received", "assigned", "replied", "referred", "closed"] }), q("overdue", "只看超期", { type: "boolean" })],
+    responses: { 200: json("complaint-list", "列表"), ...admin, ...common } } },
+  "/v1/admin/complaints/{number}": { get: { operationId: "complaintCase", summary: "受理件详情（匿名件不显示投诉人）", security: staff, parameters: [numParam],
+    responses: { 200: json("complaint-case", "详情"), 404: ERR("未找到"), ...admin, ...common } } },
+  "/v1/admin/complaints/{number}/steps": { post: { operationId: "complaintStep", summary: "转交、答复、转办、延期（一次）、办结；每步通知本人", security: staff, parameters: [numParam],
+    requestBody: body("complaint-step"), responses: { 200: json("complaint-case", "办理后"), 404: ERR("未找到"), 409: ERR("当前状态不允许或已延期过"), 422: ERR("校验未通过"), ...admin, ...bodyErrors, ...common } } },
+  "/v1/complaints": { post: { operationId: "submitComplaint", summary: "投诉、举报、建议、咨询（登录后提交；带 Idempotency-Key 时重试返回首次结果）", security: citizen,
+    parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 64 } }], requestBody: body("complaint-submission"),
+    responses: { 201: json("complaint-record", "已受理：受理编号与答复期限"), 200: json("complaint-record", "重试：首次的受理记录"), 422: ERR("校验未通过"), ...session, ...bodyErrors, ...common } } },
+  "/v1/complaints/{number}": { get: { operationId: "complaintStatus", summary: "按受理编号查询进度（公开视图无内容、无个人信息；本人登录可见全文）", security: [{}, { citizenSession: [] }],
+    parameters: [{ name: "number", in: "path", required: true, schema: { type: "string", maxLength: 32 } }],
+    responses: { 200: { description: "公开视图或本人视图", content: { "application/json": { schema: { oneOf: [ref("complaint-public"), ref("complaint-mine")] } } } },
+      400: ERR("受理编号格式或校验位不正确"), 404: ERR("未找到"), 503: ERR("存储不可用") } } },
+};
+
 /** The `ROUTES` constant of a planned worker. */
 function plannedRoutes(name) {
   const src = readFileSync(join(ROOT, "functions", name, "src", "lib.rs"), "utf8");
@@ -204,7 +253,7 @@ function plannedRoutes(name) {
 
 export function buildOpenApi() {
   const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(MANAGE), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
-  Object.assign(paths, structuredClone(APPOINTMENT));
+  Object.assign(paths, structuredClone(APPOINTMENT), structuredClone(BILLING), structuredClone(COMPLAINT), structuredClone(OUTAGES));
   for (const name of FUNCTIONS.filter((n) => !["guide-detail", "identity", "appointment"].includes(n))) {
     for (const [method, path] of plannedRoutes(name)) {
       paths[path] ??= {};

@@ -9,8 +9,10 @@
 
 pub mod admin;
 pub mod appointment;
+pub mod billing;
 pub mod bindings;
 pub mod catalogue;
+pub mod complaint;
 pub mod crypto;
 #[cfg(target_arch = "wasm32")]
 pub mod edge;
@@ -18,6 +20,7 @@ pub mod error;
 pub mod http;
 pub mod identity;
 pub mod limits;
+pub mod outage;
 pub mod outbound;
 #[cfg(feature = "payments")]
 pub mod payment;

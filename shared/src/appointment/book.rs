@@ -7,12 +7,12 @@
 use super::jobs::confirmation_stmt;
 use super::policy::Policy;
 use super::resources::{OCCUPYING, Resource, calendar, resource};
-use super::slots::{Calendar, DayKind, Slot, slots_on};
+use super::slots::{Calendar, Slot, is_working_day, slots_on};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::runtime::IdSource;
 use crate::store::{Db, Stmt, Value};
 use crate::types::{BeijingTime, PlateNumber};
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// Most plates a citizen may bind.
@@ -329,13 +329,9 @@ pub fn working_days_before(day: NaiveDate, n: u32, cal: &Calendar) -> NaiveDate 
     let mut d = day;
     let mut left = n.max(1);
     for _ in 0..60 {
-        d -= Duration::days(1);
-        let working = match cal.get(&d) {
-            Some(DayKind::Holiday) => false,
-            Some(DayKind::Workday) => true,
-            None => !matches!(d.weekday(), Weekday::Sat | Weekday::Sun),
-        };
-        if working {
+        let Some(prev) = d.pred_opt() else { break };
+        d = prev;
+        if is_working_day(d, cal) {
             left -= 1;
             if left == 0 {
                 return d;

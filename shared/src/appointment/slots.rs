@@ -86,6 +86,34 @@ pub fn periods_on<'a>(rules: &'a Rules, cal: &Calendar, date: NaiveDate) -> Resu
     }
 }
 
+/// Whether `d` is a working day: 调休 make-up days are, holidays and
+/// weekends are not.
+pub fn is_working_day(d: NaiveDate, cal: &Calendar) -> bool {
+    match cal.get(&d) {
+        Some(DayKind::Holiday) => false,
+        Some(DayKind::Workday) => true,
+        None => d.weekday().num_days_from_monday() < 5,
+    }
+}
+
+/// The date `n` working days after `day` (`day` itself not counted), e.g. a
+/// handling deadline. Gives up (returns the last date reached) after a year.
+pub fn working_days_after(day: NaiveDate, n: u32, cal: &Calendar) -> NaiveDate {
+    let mut d = day;
+    let mut left = n;
+    for _ in 0..366 {
+        if left == 0 {
+            break;
+        }
+        let Some(next) = d.succ_opt() else { break };
+        d = next;
+        if is_working_day(d, cal) {
+            left -= 1;
+        }
+    }
+    d
+}
+
 fn at(date: NaiveDate, t: NaiveTime) -> Option<BeijingTime> {
     let local = date.and_time(t);
     beijing_offset().from_local_datetime(&local).single().map(|dt| BeijingTime::from_utc(dt.to_utc()))
@@ -188,6 +216,23 @@ mod tests {
         assert_eq!(slots_on(&rules(), &Calendar::new(), d("2026-10-11"), n), Err(Closed::NotOpen));
         assert_eq!(slots_on(&rules(), &cal, d("2026-10-11"), n).unwrap().len(), 14);
         assert_eq!(slots_on(&rules(), &cal, d("2026-10-10"), n).unwrap().len(), 2, "Saturday morning");
+    }
+
+    #[test]
+    fn working_days_skip_weekends_and_holidays_and_count_make_up_days() {
+        let mut cal = Calendar::new();
+        // Friday 2026-09-25 + 3 working days: Mon 28, Tue 29, Wed 30.
+        assert_eq!(working_days_after(d("2026-09-25"), 3, &cal), d("2026-09-30"));
+        // 国庆: 1-7 October off, Sunday 27 September and Saturday 10 October worked.
+        for day in 1..=7 {
+            cal.insert(d(&format!("2026-10-0{day}")), DayKind::Holiday);
+        }
+        cal.insert(d("2026-09-27"), DayKind::Workday);
+        cal.insert(d("2026-10-10"), DayKind::Workday);
+        // From Friday 25 September: 27 (make-up), 28, 29, 30, then 8, 9, 10 (make-up).
+        assert_eq!(working_days_after(d("2026-09-25"), 7, &cal), d("2026-10-10"));
+        assert_eq!(working_days_after(d("2026-09-25"), 0, &cal), d("2026-09-25"));
+        assert!(!is_working_day(d("2026-10-05"), &cal) && is_working_day(d("2026-09-27"), &cal));
     }
 
     #[test]

@@ -43,6 +43,11 @@ impl BeijingTime {
         self.0.date_naive()
     }
 
+    /// The time of day in Beijing.
+    pub fn time(self) -> chrono::NaiveTime {
+        self.0.time()
+    }
+
     /// RFC 3339 with `+08:00`, to the second.
     pub fn to_rfc3339(self) -> String {
         self.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)

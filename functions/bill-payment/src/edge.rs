@@ -1,0 +1,93 @@
+//! Workers glue for water accounts and bills.
+
+use shared::admin::{self, Act};
+use shared::billing::{bills, import};
+use shared::edge::{self as e, Ctx};
+use shared::http::{Query, path_segment};
+use shared::limits::{MAX_BODY_BYTES, MAX_IMPORT_BYTES};
+use shared::types::MobileNumber;
+use shared::{ApiError, ApiResult, ErrorCode};
+use worker::{Env, Method, Request, Response};
+
+shared::edge_entry!(dispatch);
+
+async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let segs = ctx.segments();
+    match (&ctx.method, segs.as_slice()) {
+        (Method::Get, ["v1", "me", "water-accounts"]) => accounts(req, env, ctx).await,
+        (Method::Post, ["v1", "me", "water-accounts"]) => bind(req, env, ctx).await,
+        (Method::Delete, ["v1", "me", "water-accounts", acct]) => unbind(req, env, ctx, acct).await,
+        (Method::Get, ["v1", "bills"]) => list(req, env, ctx, false).await,
+        (Method::Get, ["v1", "bills", "statement"]) => list(req, env, ctx, true).await,
+        (Method::Get, ["v1", "bills", id]) => one(req, env, ctx, id).await,
+        (Method::Post, ["v1", "admin", "bills:import"]) => import_bills(req, env, ctx).await,
+        (_, ["v1", "me", "water-accounts", ..] | ["v1", "admin", "bills:import"]) | (_, ["v1", "bills"]) => {
+            Err(ErrorCode::MethodNotAllowed.into())
+        }
+        _ => e::planned_routes(ctx, crate::ROUTES),
+    }
+}
+
+async fn accounts(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    e::ok_json(&serde_json::json!({ "accounts": bills::accounts(&db, &who.id).await? }), "private, no-store")
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindBody {
+    account: String,
+    phone: MobileNumber,
+}
+
+async fn bind(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let body: BindBody = e::json_body(req, MAX_BODY_BYTES).await?;
+    let list = bills::bind(&db, &e::pepper(env)?, &who.id, &body.account, &body.phone, ctx.now()).await?;
+    e::ok_json(&serde_json::json!({ "accounts": list }), "private, no-store")
+}
+
+async fn unbind(req: &Request, env: &Env, ctx: &Ctx, acct: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    bills::unbind(&db, &who.id, &path_segment(acct)?).await?;
+    e::no_content()
+}
+
+fn month(q: &Query, key: &str) -> ApiResult<Option<String>> {
+    q.get(key)
+        .map(|m| {
+            shared::billing::period(m).ok_or_else(|| ApiError::bad_field(key, format!("{key} 的格式应为 YYYY-MM")))
+        })
+        .transpose()
+}
+
+async fn list(req: &Request, env: &Env, ctx: &Ctx, statement: bool) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let q = Query::parse(&ctx.query)?;
+    let acct = q.get("account").ok_or_else(|| ApiError::bad_field("account", "请提供表卡编号 account"))?;
+    let range = bills::Range { from: month(&q, "from")?, to: month(&q, "to")? };
+    if statement {
+        return e::ok_json(&bills::statement(&db, &who.id, acct, &range, ctx.now()).await?, "private, no-store");
+    }
+    let list = bills::list(&db, &who.id, acct, &range, ctx.now()).await?;
+    e::ok_json(&serde_json::json!({ "bills": list }), "private, no-store")
+}
+
+async fn one(req: &Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    e::ok_json(&bills::get(&db, &who.id, id, ctx.now()).await?, "private, no-store")
+}
+
+async fn import_bills(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = admin::authenticate(&db, e::header(req, "authorization").as_deref(), ctx.now()).await?;
+    who.require(admin::Role::BillingOperator)?;
+    let body: import::ImportBody = e::json_body(req, MAX_IMPORT_BYTES).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&import::apply(&db, &e::pepper(env)?, &act, &body).await?, "no-store")
+}

@@ -1,0 +1,241 @@
+//! Outage rules as plain functions: notice lead times (water 24 h, gas 48 h
+//! for planned stops; emergencies at once), quiet hours for planned notices,
+//! the message text with the time window written the Chinese way, and SMS
+//! length counting.
+
+use crate::types::BeijingTime;
+use chrono::{Datelike, Duration, NaiveTime, TimeZone};
+
+/// Water or gas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Utility {
+    Water,
+    Gas,
+}
+
+impl Utility {
+    /// Parses `water` or `gas`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "water" => Some(Self::Water),
+            "gas" => Some(Self::Gas),
+            _ => None,
+        }
+    }
+
+    /// The minimum notice of a planned stop: 24 h for water (003), 48 h for
+    /// gas (城镇燃气管理条例 art. 20).
+    pub fn notice(self) -> Duration {
+        match self {
+            Self::Water => Duration::hours(24),
+            Self::Gas => Duration::hours(48),
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Water => "停水",
+            Self::Gas => "停气",
+        }
+    }
+}
+
+/// Quiet hours for planned notices (Beijing time), default 22:00-07:00.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl Default for QuietHours {
+    fn default() -> Self {
+        Self {
+            start: NaiveTime::from_hms_opt(22, 0, 0).unwrap_or_default(),
+            end: NaiveTime::from_hms_opt(7, 0, 0).unwrap_or_default(),
+        }
+    }
+}
+
+impl QuietHours {
+    fn contains(self, t: NaiveTime) -> bool {
+        if self.start <= self.end { t >= self.start && t < self.end } else { t >= self.start || t < self.end }
+    }
+}
+
+/// When the first message goes out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendPlan {
+    pub at: BeijingTime,
+    pub reason: &'static str,
+}
+
+/// Refuses a planned stop announced with less than the legal notice.
+pub fn check_lead_time(u: Utility, emergency: bool, start: BeijingTime, now: BeijingTime) -> Result<(), String> {
+    if emergency || start.to_utc() - now.to_utc() >= u.notice() {
+        return Ok(());
+    }
+    Err(format!("计划{}须至少提前{}小时通知用户；如属抢修，请按紧急{}发布", u.verb(), u.notice().num_hours(), u.verb()))
+}
+
+/// The first send: emergencies at once; planned notices in daytime, but
+/// never so late that the legal notice would be missed (then at once, and
+/// the reason says so).
+pub fn plan_send(u: Utility, emergency: bool, start: BeijingTime, now: BeijingTime, quiet: QuietHours) -> SendPlan {
+    if emergency {
+        return SendPlan { at: now, reason: "紧急停供，立即发送" };
+    }
+    let local = now.time();
+    if !quiet.contains(local) {
+        return SendPlan { at: now, reason: "日间，立即发送" };
+    }
+    // The end of the quiet hours: today if it is still ahead, else tomorrow.
+    let mut day = now.date();
+    if local >= quiet.end {
+        day = day.succ_opt().unwrap_or(day);
+    }
+    let morning = crate::types::beijing_offset()
+        .from_local_datetime(&day.and_time(quiet.end))
+        .single()
+        .map(|t| BeijingTime::from_utc(t.to_utc()));
+    match morning {
+        Some(m) if start.to_utc() - m.to_utc() >= u.notice() => {
+            SendPlan { at: m, reason: "避开夜间，次日早晨发送" }
+        }
+        _ => SendPlan { at: now, reason: "夜间发送：推迟到早晨将不足法定提前通知时间" },
+    }
+}
+
+/// `2026年11月25日 08:00 至 18:00`, or with the end date when it differs.
+pub fn window(start: BeijingTime, end: BeijingTime) -> String {
+    let s = start.to_chinese();
+    if start.date() == end.date() {
+        format!("{s} 至 {}", end.to_rfc3339().get(11..16).unwrap_or_default())
+    } else if start.date().year_ce() == end.date().year_ce() {
+        let e = end.to_chinese();
+        format!("{s} 至 {}", e.get(e.find('年').map_or(0, |i| i + '年'.len_utf8())..).unwrap_or(&e))
+    } else {
+        format!("{s} 至 {}", end.to_chinese())
+    }
+}
+
+/// What a message says (000 §6: accurate, complete, polite; names the
+/// issuing unit and the time of issue).
+#[derive(Debug, Clone)]
+pub struct Notice<'a> {
+    pub sign: &'a str,
+    pub utility: Utility,
+    pub emergency: bool,
+    pub issuer: &'a str,
+    pub area: &'a str,
+    pub start: BeijingTime,
+    pub end: BeijingTime,
+    pub reason: &'a str,
+    pub temporary_supply: Option<&'a str>,
+    pub contact: &'a str,
+    pub issued: BeijingTime,
+}
+
+/// The message text, signature included.
+pub fn render(n: &Notice<'_>) -> String {
+    let what = if n.emergency { format!("紧急{}", n.utility.verb()) } else { n.utility.verb().to_owned() };
+    let supply = n.temporary_supply.map(|t| format!("临时供应点：{t}。")).unwrap_or_default();
+    format!(
+        "【{}】尊敬的用户：因{}，{}将于{}{}，{}请提前做好准备，给您带来不便敬请谅解。咨询电话{}。{}，{}发布",
+        n.sign,
+        n.reason,
+        n.area,
+        window(n.start, n.end),
+        what,
+        supply,
+        n.contact,
+        n.issuer,
+        n.issued.to_chinese()
+    )
+}
+
+/// Longest message accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// SMS parts: 70 characters (signature included) fit one message; longer
+/// ones are split in parts of 67.
+pub fn parts(text: &str) -> usize {
+    let n = text.chars().count();
+    if n <= 70 { 1 } else { n.div_ceil(67) }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn t(s: &str) -> BeijingTime {
+        BeijingTime::parse(s).unwrap()
+    }
+
+    #[test]
+    fn planned_stops_need_24_hours_for_water_and_48_for_gas_and_emergencies_none() {
+        let now = t("2026-11-23T10:00:00+08:00");
+        let start = t("2026-11-24T10:00:00+08:00");
+        assert!(check_lead_time(Utility::Water, false, start, now).is_ok());
+        assert!(check_lead_time(Utility::Water, false, t("2026-11-24T09:59:00+08:00"), now).is_err());
+        let gas = check_lead_time(Utility::Gas, false, start, now).unwrap_err();
+        assert!(gas.contains("48"), "{gas}");
+        assert!(check_lead_time(Utility::Gas, true, t("2026-11-23T10:30:00+08:00"), now).is_ok());
+    }
+
+    #[test]
+    fn quiet_hours_move_planned_sends_to_the_morning_unless_that_misses_the_notice() {
+        let q = QuietHours::default();
+        let start = t("2026-11-26T09:00:00+08:00");
+        // 23:30 Beijing is 15:30 UTC: still "tonight" in Beijing.
+        let night = t("2026-11-23T15:30:00Z");
+        let p = plan_send(Utility::Water, false, start, night, q);
+        assert_eq!((p.at.to_rfc3339().as_str(), p.reason), ("2026-11-24T07:00:00+08:00", "避开夜间，次日早晨发送"));
+        // 01:00 Beijing: the same morning.
+        let small_hours = t("2026-11-24T01:00:00+08:00");
+        assert_eq!(
+            plan_send(Utility::Water, false, start, small_hours, q).at.to_rfc3339(),
+            "2026-11-24T07:00:00+08:00"
+        );
+        // Starting 07:30 the day after tomorrow by gas: waiting for 07:00 leaves 48.5 h, fine;
+        // starting 06:30 it would leave 47.5 h, so it goes now.
+        let tight = plan_send(Utility::Gas, false, t("2026-11-26T06:30:00+08:00"), night, q);
+        assert_eq!(tight.at, night);
+        assert!(tight.reason.starts_with("夜间发送"));
+        assert_eq!(plan_send(Utility::Water, false, start, t("2026-11-23T10:00:00+08:00"), q).reason, "日间，立即发送");
+        assert_eq!(plan_send(Utility::Water, true, start, night, q).at, night);
+    }
+
+    #[test]
+    fn the_message_names_the_unit_the_issue_time_and_a_chinese_time_window() {
+        let n = Notice {
+            sign: "义乌便民",
+            utility: Utility::Water,
+            emergency: false,
+            issuer: "义乌市供水有限公司",
+            area: "稠城街道宾王小区",
+            start: t("2026-11-25T08:00:00+08:00"),
+            end: t("2026-11-25T18:00:00+08:00"),
+            reason: "管网改造",
+            temporary_supply: Some("小区北门"),
+            contact: "0579-85510011",
+            issued: t("2026-11-23T10:00:00+08:00"),
+        };
+        let text = render(&n);
+        assert!(text.starts_with("【义乌便民】"), "{text}");
+        assert!(text.contains("2026年11月25日 08:00 至 18:00停水"), "{text}");
+        assert!(text.contains("义乌市供水有限公司，2026年11月23日 10:00发布"), "{text}");
+        assert!(text.contains("临时供应点：小区北门"));
+        assert_eq!(parts(&text), text.chars().count().div_ceil(67));
+        let overnight = window(t("2026-11-25T22:00:00+08:00"), t("2026-11-26T06:00:00+08:00"));
+        assert_eq!(overnight, "2026年11月25日 22:00 至 11月26日 06:00");
+    }
+
+    #[test]
+    fn seventy_characters_fit_one_message_and_longer_texts_split_by_67() {
+        assert_eq!(parts(&"水".repeat(70)), 1);
+        assert_eq!(parts(&"水".repeat(71)), 2);
+        assert_eq!(parts(&"水".repeat(134)), 2);
+        assert_eq!(parts(&"水".repeat(135)), 3);
+    }
+}
