@@ -242,7 +242,7 @@ const COMPLAINT = {
   "/v1/complaints/{number}": { get: { operationId: "complaintStatus", summary: "按受理编号查询进度（公开视图无内容、无个人信息；本人登录可见全文）", security: [{}, { citizenSession: [] }],
     parameters: [{ name: "number", in: "path", required: true, schema: { type: "string", maxLength: 32 } }],
     responses: { 200: { description: "公开视图或本人视图", content: { "application/json": { schema: { oneOf: [ref("complaint-public"), ref("complaint-mine")] } } } },
-      400: ERR("受理编号格式或校验位不正确"), 404: ERR("未找到"), 503: ERR("存储不可用") } } },
+      400: ERR("受理编号格式或校验位不正确"), 404: ERR("未找到"), 429: ERR("同一来源每分钟最多查询30次"), 503: ERR("存储不可用") } } },
 };
 
 /** The `ROUTES` constant of a planned worker. */

@@ -36,3 +36,11 @@ CREATE TABLE complaint_events (
     note    TEXT NOT NULL
 );
 CREATE INDEX complaint_events_number ON complaint_events (number, id);
+
+-- Lookups per client IP (HMAC) and minute, so numbers cannot be probed.
+CREATE TABLE complaint_lookups (
+    ip_hash  TEXT NOT NULL,
+    minute   TEXT NOT NULL,                       -- YYYY-MM-DDTHH:MM, Beijing
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (ip_hash, minute)
+);

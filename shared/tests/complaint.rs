@@ -183,3 +183,15 @@ fn anonymous_complainants_stay_anonymous_to_staff_and_only_handlers_act() {
         block_on(handling::list(&db, None, true, BeijingTime::parse("2026-11-01T10:00:00+08:00").unwrap())).unwrap();
     assert!(late[0].overdue);
 }
+
+#[test]
+fn lookups_are_limited_per_client_and_minute() {
+    let db = db();
+    for _ in 0..complaint::MAX_LOOKUPS_PER_MINUTE {
+        block_on(complaint::count_lookup(&db, "ip1", now())).unwrap();
+    }
+    assert_eq!(block_on(complaint::count_lookup(&db, "ip1", now())).unwrap_err().code, ErrorCode::RateLimited);
+    block_on(complaint::count_lookup(&db, "ip2", now())).unwrap();
+    let next_minute = BeijingTime::parse("2026-09-25T10:01:00+08:00").unwrap();
+    block_on(complaint::count_lookup(&db, "ip1", next_minute)).unwrap();
+}

@@ -85,3 +85,19 @@ test("handlers assign, reply and close; the author is told at each step and rate
   assert.equal((await postJson(rt.url, `/v1/complaints/${n}/rating`, { score: 5, comment: "处理及时" }, bob)).status, 204);
   assert.equal((await postJson(rt.url, `/v1/complaints/${n}/rating`, { score: 4 }, bob)).status, 409);
 });
+
+test("lookups by number are limited per client so numbers cannot be probed", async () => {
+  const made = await postJson(rt.url, "/v1/complaints", { ...base, kind: "consultation" }, alice);
+  const from = { headers: { "cf-connecting-ip": "203.0.113.7" } };
+  const minute = () => new Date().toISOString().slice(0, 16);
+  const first = minute();
+  let limited = 0;
+  for (let i = 0; i < 32; i++) {
+    const r = await call(rt.url, `/v1/complaints/${made.body.number}`, from);
+    if (r.status === 429) limited++;
+  }
+  // Counts are per clock minute; a run that straddles a minute boundary is split.
+  if (minute() === first) assert.equal(limited, 2, "the 31st and 32nd lookups of the minute are refused");
+  const other = await call(rt.url, `/v1/complaints/${made.body.number}`, { headers: { "cf-connecting-ip": "203.0.113.8" } });
+  assert.equal(other.status, 200);
+});

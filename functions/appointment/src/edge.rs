@@ -17,9 +17,6 @@ use shared::types::{BeijingTime, MobileNumber, PlateNumber};
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
-/// Longest Idempotency-Key accepted.
-const MAX_IDEMPOTENCY_KEY: usize = 64;
-
 shared::edge_entry!(dispatch);
 
 fn policy(env: &Env) -> Policy {
@@ -56,20 +53,10 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
     }
 }
 
-fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
-    match e::header(req, "idempotency-key") {
-        None => Ok(None),
-        Some(k) if !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(Some(k))
-        }
-        Some(_) => Err(ApiError::bad_field("Idempotency-Key", "Idempotency-Key 应为1-64个可见 ASCII 字符")),
-    }
-}
-
 async fn create(req: &mut Request, env: &Env, ctx: &Ctx, hold: bool) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = e::citizen(req, &db, ctx).await?;
-    let key = idempotency_key(req)?;
+    let key = e::idempotency_key(req)?;
     let body: BookRequest = e::json_body(req, MAX_BODY_BYTES).await?;
     let p = policy(env);
     if hold {
@@ -170,10 +157,6 @@ async fn remove_plate(req: &Request, env: &Env, ctx: &Ctx, raw: &str) -> ApiResu
     e::no_content()
 }
 
-async fn staff(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<admin::Principal> {
-    admin::authenticate(&e::db(env)?, e::header(req, "authorization").as_deref(), ctx.now()).await
-}
-
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CheckInBody {
@@ -181,7 +164,7 @@ struct CheckInBody {
 }
 
 async fn check_in(req: &mut Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Response> {
-    let who = staff(req, env, ctx).await?;
+    let who = e::staff(req, &e::db(env)?, ctx).await?;
     who.require(Role::HallStaff)?;
     let body: CheckInBody = e::json_body(req, MAX_BODY_BYTES).await?;
     let db = e::db(env)?;
@@ -215,7 +198,7 @@ fn range(q: &Query) -> ApiResult<(NaiveDate, NaiveDate)> {
 }
 
 async fn stats(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    staff(req, env, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
+    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
     let q = Query::parse(&ctx.query)?;
     let hall = q.get("hall").ok_or_else(|| ApiError::bad_field("hall", "请提供大厅编号 hall"))?;
     let (from, to) = range(&q)?;
@@ -224,7 +207,7 @@ async fn stats(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
 }
 
 async fn list_resources(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    staff(req, env, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
+    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
     let q = Query::parse(&ctx.query)?;
     let hall = q.get("hall").ok_or_else(|| ApiError::bad_field("hall", "请提供大厅编号 hall"))?;
     let db = e::db(env)?;
@@ -246,14 +229,14 @@ async fn list_resources(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Respon
 }
 
 async fn put_resource(req: &mut Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Response> {
-    let who = staff(req, env, ctx).await?;
+    let who = e::staff(req, &e::db(env)?, ctx).await?;
     let body: ResourceBody = e::json_body(req, MAX_BODY_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     e::ok_json(&resources::put_resource(&e::db(env)?, &act, &path_segment(id)?, &body).await?, "no-store")
 }
 
 async fn calendar(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    staff(req, env, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
+    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
     let (from, to) = range(&Query::parse(&ctx.query)?)?;
     let list = resources::calendar_entries(&e::db(env)?, from, to).await?;
     e::ok_json(&serde_json::json!({ "days": list }), "no-store")
@@ -268,7 +251,7 @@ struct DayBody {
 }
 
 async fn set_day(req: &mut Request, env: &Env, ctx: &Ctx, raw: &str) -> ApiResult<Response> {
-    let who = staff(req, env, ctx).await?;
+    let who = e::staff(req, &e::db(env)?, ctx).await?;
     let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .map_err(|_| ApiError::bad_field("day", "日期格式应为 YYYY-MM-DD"))?;
     let body: Option<DayBody> =

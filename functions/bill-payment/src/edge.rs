@@ -85,7 +85,7 @@ async fn one(req: &Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Respons
 
 async fn import_bills(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
-    let who = admin::authenticate(&db, e::header(req, "authorization").as_deref(), ctx.now()).await?;
+    let who = e::staff(req, &db, ctx).await?;
     who.require(admin::Role::BillingOperator)?;
     let body: import::ImportBody = e::json_body(req, MAX_IMPORT_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };

@@ -1,6 +1,6 @@
 //! Workers glue for complaints.
 
-use shared::admin::{self, Act, Role};
+use shared::admin::{Act, Role};
 use shared::complaint::handling::{self, Step};
 use shared::complaint::{self, Submission};
 use shared::edge::{self as e, Ctx};
@@ -29,18 +29,10 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
     }
 }
 
-fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
-    match e::header(req, "idempotency-key") {
-        None => Ok(None),
-        Some(k) if !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k)),
-        Some(_) => Err(ApiError::bad_field("Idempotency-Key", "Idempotency-Key 应为1-64个可见 ASCII 字符")),
-    }
-}
-
 async fn submit(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = e::citizen(req, &db, ctx).await?;
-    let key = idempotency_key(req)?;
+    let key = e::idempotency_key(req)?;
     let body: Submission = e::json_body(req, MAX_BODY_BYTES).await?;
     let days = |kind: &str| {
         e::config(env, &format!("COMPLAINT_DAYS_{}", kind.to_ascii_uppercase())).and_then(|v| v.parse().ok())
@@ -54,6 +46,8 @@ async fn submit(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
 /// everyone else the public view.
 async fn lookup(req: &Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
     let db = e::db(env)?;
+    let ip = e::header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+    complaint::count_lookup(&db, &e::pepper(env)?.ip_hash(&ip), ctx.now()).await?;
     let public = complaint::public_view(&db, number).await?;
     if e::header(req, "authorization").is_some()
         && let Ok(who) = e::citizen(req, &db, ctx).await
@@ -81,12 +75,8 @@ async fn rate(req: &mut Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResul
     e::no_content()
 }
 
-async fn staff(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<admin::Principal> {
-    admin::authenticate(&e::db(env)?, e::header(req, "authorization").as_deref(), ctx.now()).await
-}
-
 async fn staff_list(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    staff(req, env, ctx).await?.require_any(&[Role::ComplaintHandler, Role::Auditor])?;
+    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::ComplaintHandler, Role::Auditor])?;
     let q = shared::http::Query::parse(&ctx.query)?;
     let status = match q.get("status") {
         None => None,
@@ -101,13 +91,13 @@ async fn staff_list(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
 }
 
 async fn staff_case(req: &Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
-    let who = staff(req, env, ctx).await?;
+    let who = e::staff(req, &e::db(env)?, ctx).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     e::ok_json(&handling::case(&e::db(env)?, &act, number).await?, "no-store")
 }
 
 async fn step(req: &mut Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
-    let who = staff(req, env, ctx).await?;
+    let who = e::staff(req, &e::db(env)?, ctx).await?;
     let body: Step = e::json_body(req, MAX_BODY_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     e::ok_json(&handling::act_on(&e::db(env)?, &OsRandom, &act, number, &body).await?, "no-store")

@@ -3,7 +3,7 @@
 
 use crate::edge::hot;
 use crate::service;
-use shared::admin::{self, Act, Principal, Role};
+use shared::admin::{Act, Principal, Role};
 use shared::catalogue::{listing, review, sync, taxonomy};
 use shared::edge::{self as e, Ctx, FetchHttp};
 use shared::http::{Query, path_segment};
@@ -16,7 +16,7 @@ use worker::{Env, Method, Request, Response};
 const READERS: [Role; 3] = [Role::CatalogueEditor, Role::CatalogueReviewer, Role::Auditor];
 
 async fn staff(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Principal> {
-    admin::authenticate(&e::db(env)?, e::header(req, "authorization").as_deref(), ctx.now()).await
+    e::staff(req, &e::db(env)?, ctx).await
 }
 
 fn forget(stale: &[String]) {

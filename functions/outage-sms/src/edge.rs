@@ -1,6 +1,6 @@
 //! Workers glue for outage notices.
 
-use shared::admin::{self, Act};
+use shared::admin::Act;
 use shared::edge::{self as e, Ctx};
 use shared::http::{Query, path_segment};
 use shared::limits::MAX_BODY_BYTES;
@@ -25,13 +25,8 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
 
 async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
-    let who = admin::authenticate(&db, e::header(req, "authorization").as_deref(), ctx.now()).await?;
-    let key = match e::header(req, "idempotency-key") {
-        Some(k) if k.is_empty() || k.len() > 64 || !k.bytes().all(|b| b.is_ascii_graphic()) => {
-            return Err(ApiError::bad_field("Idempotency-Key", "Idempotency-Key 应为1-64个可见 ASCII 字符"));
-        }
-        k => k,
-    };
+    let who = e::staff(req, &db, ctx).await?;
+    let key = e::idempotency_key(req)?;
     let body: OutageBody = e::json_body(req, MAX_BODY_BYTES).await?;
     let sign = e::config(env, "SMS_SIGN_NAME").unwrap_or_else(|| "义乌便民".into());
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };

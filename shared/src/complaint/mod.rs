@@ -286,3 +286,36 @@ pub async fn public_view(db: &impl Db, raw: &str) -> ApiResult<PublicView> {
         timeline,
     })
 }
+
+/// Lookups by number one client IP may make per minute.
+pub const MAX_LOOKUPS_PER_MINUTE: i64 = 30;
+
+/// Counts a lookup from `ip_hash` (atomic upsert) and refuses more than
+/// [`MAX_LOOKUPS_PER_MINUTE`] a minute with 429, so numbers cannot be probed.
+pub async fn count_lookup(db: &impl Db, ip_hash: &str, now: BeijingTime) -> ApiResult<()> {
+    let minute = now.to_rfc3339().get(..16).unwrap_or_default().to_owned();
+    db.batch(&[
+        Stmt::new(
+            "INSERT INTO complaint_lookups (ip_hash, minute, n) VALUES (?1, ?2, 1)
+             ON CONFLICT (ip_hash, minute) DO UPDATE SET n = n + 1",
+            vec![ip_hash.into(), minute.as_str().into()],
+        ),
+        // Old minutes are dropped as we go; the table stays small.
+        Stmt::new("DELETE FROM complaint_lookups WHERE minute < ?1", vec![minute.get(..13).unwrap_or_default().into()]),
+    ])
+    .await?;
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let n: Option<N> = db
+        .first_as(
+            "SELECT n FROM complaint_lookups WHERE ip_hash = ?1 AND minute = ?2",
+            &[ip_hash.into(), minute.into()],
+        )
+        .await?;
+    if n.is_some_and(|n| n.n > MAX_LOOKUPS_PER_MINUTE) {
+        return Err(ApiError::with_message(ErrorCode::RateLimited, "查询过于频繁，请1分钟后再试"));
+    }
+    Ok(())
+}

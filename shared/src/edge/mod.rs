@@ -195,6 +195,25 @@ pub async fn citizen(req: &Request, db: &D1Db, ctx: &Ctx) -> ApiResult<Citizen> 
     session::authenticate(db, sessions(), header(req, "authorization").as_deref(), ctx.now()).await
 }
 
+/// The staff member behind the request's admin token (401 otherwise).
+pub async fn staff(req: &Request, db: &D1Db, ctx: &Ctx) -> ApiResult<crate::admin::Principal> {
+    crate::admin::authenticate(db, header(req, "authorization").as_deref(), ctx.now()).await
+}
+
+/// Longest `Idempotency-Key` accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 64;
+
+/// The request's `Idempotency-Key`, if any: 1-64 visible ASCII characters.
+pub fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
+    match header(req, "idempotency-key") {
+        None => Ok(None),
+        Some(k) if !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(k))
+        }
+        Some(_) => Err(ApiError::bad_field("Idempotency-Key", "Idempotency-Key 应为1-64个可见 ASCII 字符")),
+    }
+}
+
 /// A string var or secret; `None` when unset or empty.
 pub fn config(env: &Env, name: &str) -> Option<String> {
     env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
