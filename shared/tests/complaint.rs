@@ -195,3 +195,32 @@ fn lookups_are_limited_per_client_and_minute() {
     let next_minute = BeijingTime::parse("2026-09-25T10:01:00+08:00").unwrap();
     block_on(complaint::count_lookup(&db, "ip1", next_minute)).unwrap();
 }
+
+#[test]
+fn the_sweep_marks_overdue_once_and_statistics_report_the_on_time_rate() {
+    use shared::complaint::handling::{self, Step};
+    let db = db();
+    let who = handler();
+    let act = shared::admin::Act { who: &who, now: now(), request_id: "r" };
+    let (a, _) = block_on(complaint::submit(&db, &OsRandom, "a", &sub("complaint"), None, |_| None, now())).unwrap();
+    let (b, _) = block_on(complaint::submit(&db, &OsRandom, "a", &sub("consultation"), None, |_| None, now())).unwrap();
+    block_on(handling::act_on(&db, &OsRandom, &act, &a.number, &Step::Assign { department: "客服部".into() })).unwrap();
+    block_on(handling::act_on(&db, &OsRandom, &act, &a.number, &Step::Close { result: "已处理".into() })).unwrap();
+    // The consultation (due 2 October... 5 working days) is still open on 20 October.
+    let later = BeijingTime::parse("2026-10-20T09:00:00+08:00").unwrap();
+    let first = block_on(handling::sweep(&db, later)).unwrap();
+    assert_eq!((first.overdue, first.warned), (1, 1));
+    assert_eq!(block_on(handling::sweep(&db, later)).unwrap(), handling::Sweep::default(), "each mark once");
+    block_on(complaint::handling::rate(&db, "a", &a.number, 4, "", now())).unwrap();
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let s = block_on(handling::stats(&db, d("2026-09-01"), d("2026-09-30"), later)).unwrap();
+    assert_eq!((s.received, s.closed, s.closed_on_time, s.open_overdue, s.rated), (2, 1, 1, 1, 1));
+    assert_eq!(s.on_time_rate, 1.0);
+    assert_eq!(s.average_rating, Some(4.0));
+    assert_eq!(s.by_kind.len(), 2);
+    assert!(s.by_department.iter().any(|c| c.name == "客服部" && c.n == 1));
+    assert!(s.by_department.iter().any(|c| c.name == "未分派" && c.n == 1));
+    let empty = block_on(handling::stats(&db, d("2025-01-01"), d("2025-01-31"), later)).unwrap();
+    assert_eq!((empty.received, empty.on_time_rate), (0, 1.0));
+    let _ = b;
+}

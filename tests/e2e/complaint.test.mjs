@@ -101,3 +101,20 @@ test("lookups by number are limited per client so numbers cannot be probed", asy
   const other = await call(rt.url, `/v1/complaints/${made.body.number}`, { headers: { "cf-connecting-ip": "203.0.113.8" } });
   assert.equal(other.status, 200);
 });
+
+test("the hourly sweep runs and statistics report volumes and the on-time rate", async () => {
+  const handler = rt.token(["complaint_handler"], "热线统计");
+  const worker = await rt.mf.getWorker("bianmin-complaint");
+  await worker.scheduled({ cron: "7 * * * *" });
+  const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+  const r = await call(rt.url, `/v1/admin/complaints/stats?from=${today}&to=${today}`, auth(handler));
+  assert.equal(r.status, 200, r.text);
+  checkResponse("/v1/admin/complaints/stats", "get", r);
+  assert.ok(r.body.received >= 8);
+  assert.equal(r.body.closed, 1);
+  assert.equal(r.body.on_time_rate, 1);
+  assert.equal(r.body.average_rating, 5);
+  assert.ok(r.body.by_kind.some((k) => k.name === "consultation"));
+  assert.equal((await call(rt.url, `/v1/admin/complaints/stats?from=${today}`, auth(handler))).status, 400);
+  assert.equal((await call(rt.url, `/v1/admin/complaints/stats?from=${today}&to=${today}`, auth(alice))).status, 401);
+});

@@ -18,6 +18,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Get, ["v1", "complaints", number]) => lookup(req, env, ctx, number).await,
         (Method::Post, ["v1", "complaints", number, "rating"]) => rate(req, env, ctx, number).await,
         (Method::Get, ["v1", "admin", "complaints"]) => staff_list(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "complaints", "stats"]) => stats(req, env, ctx).await,
         (Method::Get, ["v1", "admin", "complaints", number]) if *number != "stats" => {
             staff_case(req, env, ctx, number).await
         }
@@ -101,4 +102,37 @@ async fn step(req: &mut Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResul
     let body: Step = e::json_body(req, MAX_BODY_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     e::ok_json(&handling::act_on(&e::db(env)?, &OsRandom, &act, number, &body).await?, "no-store")
+}
+
+fn date(q: &shared::http::Query, key: &str) -> ApiResult<chrono::NaiveDate> {
+    let raw = q.get(key).ok_or_else(|| ApiError::bad_field(key, format!("请提供 {key}（YYYY-MM-DD）")))?;
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| ApiError::bad_field(key, "日期格式应为 YYYY-MM-DD"))
+}
+
+async fn stats(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::ComplaintHandler, Role::Auditor])?;
+    let q = shared::http::Query::parse(&ctx.query)?;
+    let (from, to) = (date(&q, "from")?, date(&q, "to")?);
+    if from > to || (to - from).num_days() > 366 {
+        return Err(ApiError::bad_field("from,to", "日期范围应在一年以内，且 from 不晚于 to"));
+    }
+    e::ok_json(&handling::stats(&e::db(env)?, from, to, ctx.now()).await?, "no-store")
+}
+
+/// The hourly deadline sweep: overdue marks and due-soon warnings, logged.
+#[worker::event(scheduled)]
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    use shared::runtime::Clock;
+    let now = shared::types::BeijingTime::from_utc(shared::edge::EdgeClock.now());
+    let line = match e::db(&env) {
+        Ok(db) => match handling::sweep(&db, now).await {
+            Ok(s) => serde_json::json!({ "level": "info", "event": "complaint.sweep", "cron": event.cron(),
+                "overdue": s.overdue, "warned": s.warned }),
+            Err(err) => {
+                serde_json::json!({ "level": "error", "event": "complaint.sweep", "code": err.code.as_str(), "detail": err.internal })
+            }
+        },
+        Err(err) => serde_json::json!({ "level": "error", "event": "complaint.sweep", "code": err.code.as_str() }),
+    };
+    worker::console_log!("{line}");
 }

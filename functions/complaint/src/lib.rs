@@ -9,9 +9,13 @@
 //! - `GET    /v1/admin/complaints?status=&overdue=`  open cases first by deadline
 //! - `GET    /v1/admin/complaints/{number}`    the case; the complainant masked, or 匿名
 //! - `POST   /v1/admin/complaints/{number}/steps`    `{"action": "assign"|"reply"|"refer"|"extend"|"close", ...}`
+//! - `GET    /v1/admin/complaints/stats?from=&to=`   on-time rate (target 97 %), volume by kind,
+//!   category and department, average handling days, satisfaction
 //!
-//! Planned, answering 501 `not_implemented` (see [`ROUTES`]): statistics, Open311; not routed
-//! yet: anonymous submission with an SMS-confirmed phone, overdue warnings, the FAQ.
+//! Cron: `7 * * * *` marks overdue cases and warns of those due within two days.
+//!
+//! Planned, answering 501 `not_implemented` (see [`ROUTES`]): Open311; not routed yet: anonymous
+//! submission with an SMS-confirmed phone, the FAQ.
 //!
 //! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`; vars `COMPLAINT_DAYS_<KIND>` (working days).
 //!
@@ -22,7 +26,6 @@
 
 /// The routes this worker will serve but does not yet (method, path pattern).
 pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/v1/admin/complaints/stats"),
     ("GET", "/open311/v2/services.json"),
     ("GET", "/open311/v2/requests.json"),
     ("POST", "/open311/v2/requests.json"),

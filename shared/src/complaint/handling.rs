@@ -286,3 +286,116 @@ pub async fn rate(
     }
     Ok(())
 }
+
+/// What the hourly deadline sweep did.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Sweep {
+    /// Cases newly marked overdue (deadline passed, not closed).
+    pub overdue: u64,
+    /// Cases newly warned (due within two days, not closed).
+    pub warned: u64,
+}
+
+/// Marks overdue cases and warns of those falling due, each once; the
+/// marks show in the staff list and in the statistics.
+pub async fn sweep(db: &impl Db, now: BeijingTime) -> ApiResult<Sweep> {
+    let today = now.date();
+    let soon = today.checked_add_signed(Duration::days(2)).unwrap_or(today).to_string();
+    let at = now.to_rfc3339();
+    let changed = db
+        .batch(&[
+            Stmt::new(
+                "UPDATE complaints SET overdue_at = ?2 WHERE status <> 'closed' AND deadline < ?1 AND overdue_at IS NULL",
+                vec![today.to_string().into(), at.as_str().into()],
+            ),
+            Stmt::new(
+                "UPDATE complaints SET warned_at = ?2 WHERE status <> 'closed' AND deadline <= ?1 AND warned_at IS NULL",
+                vec![soon.into(), at.as_str().into()],
+            ),
+        ])
+        .await?;
+    Ok(Sweep { overdue: changed.first().copied().unwrap_or(0), warned: changed.get(1).copied().unwrap_or(0) })
+}
+
+/// 003's target: at least 97 % handled on time.
+pub const ON_TIME_TARGET: f64 = 0.97;
+
+/// Statistics over the cases received in a date range.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Stats {
+    pub from: String,
+    pub to: String,
+    pub received: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    /// Closed on time over closed (1.0 when nothing is closed yet).
+    pub on_time_rate: f64,
+    pub on_time_target: f64,
+    pub open_overdue: i64,
+    /// Mean days from receipt to closing.
+    pub average_handling_days: Option<f64>,
+    pub rated: i64,
+    pub average_rating: Option<f64>,
+    pub by_kind: Vec<Count>,
+    pub by_category: Vec<Count>,
+    pub by_department: Vec<Count>,
+}
+
+/// One group and its size.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Count {
+    pub name: String,
+    pub n: i64,
+}
+
+/// The statistics of cases received between `from` and `to` (inclusive).
+pub async fn stats(db: &impl Db, from: NaiveDate, to: NaiveDate, now: BeijingTime) -> ApiResult<Stats> {
+    let (f, t) = (from.to_string(), format!("{to}T99"));
+    let args = || -> Vec<Value> { vec![f.as_str().into(), t.as_str().into()] };
+    #[derive(Deserialize)]
+    struct Totals {
+        received: i64,
+        closed: i64,
+        on_time: i64,
+        overdue: i64,
+        days: Option<f64>,
+        rated: i64,
+        rating: Option<f64>,
+    }
+    let totals: Totals = db
+        .first_as(
+            "SELECT count(*) AS received,
+                    coalesce(sum(status = 'closed'), 0) AS closed,
+                    coalesce(sum(status = 'closed' AND substr(closed_at, 1, 10) <= deadline), 0) AS on_time,
+                    coalesce(sum(status <> 'closed' AND deadline < ?3), 0) AS overdue,
+                    avg(CASE WHEN status = 'closed' THEN julianday(closed_at) - julianday(created_at) END) AS days,
+                    count(rating) AS rated, avg(rating) AS rating
+             FROM complaints WHERE created_at >= ?1 AND created_at <= ?2",
+            &[f.as_str().into(), t.as_str().into(), now.date().to_string().into()],
+        )
+        .await?
+        .ok_or_else(|| ApiError::internal("no totals row"))?;
+    let group = |col: &str| {
+        format!(
+            "SELECT coalesce({col}, '未分派') AS name, count(*) AS n FROM complaints
+             WHERE created_at >= ?1 AND created_at <= ?2 GROUP BY 1 ORDER BY n DESC, name"
+        )
+    };
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    Ok(Stats {
+        from: from.to_string(),
+        to: to.to_string(),
+        received: totals.received,
+        closed: totals.closed,
+        closed_on_time: totals.on_time,
+        on_time_rate: if totals.closed > 0 { round(totals.on_time as f64 / totals.closed as f64) } else { 1.0 },
+        on_time_target: ON_TIME_TARGET,
+        open_overdue: totals.overdue,
+        average_handling_days: totals.days.map(|d| (d * 10.0).round() / 10.0),
+        rated: totals.rated,
+        average_rating: totals.rating.map(round),
+        by_kind: db.query_as(&group("kind"), &args()).await?,
+        by_category: db.query_as(&group("category"), &args()).await?,
+        by_department: db.query_as(&group("department"), &args()).await?,
+    })
+}
