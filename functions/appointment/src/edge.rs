@@ -93,15 +93,17 @@ async fn notify_sms(
     let msg = SmsMessage {
         phones: vec![phone],
         template_code: e::required(env, template_var)?,
-        params: vec![
-            ("time".into(), a.slot_start.replace('T', " ").chars().take(16).collect()),
-            ("number".into(), a.id.clone()),
-        ],
+        params: vec![("time".into(), sms_time(&a.slot_start)), ("number".into(), a.id.clone())],
     };
     let now = BeijingTime::from_utc(EdgeClock.now());
     let pepper = e::pepper(env)?;
     let cx = SendContext { pepper: &pepper, purpose, request_id, ip_hash: None, now };
     shared::sms::send_logged(db, &e::aliyun_sms(env)?, &OsRandom, &msg, &cx).await.map(|_| ())
+}
+
+/// A slot start as an SMS shows it: `2026-11-25 08:30`.
+fn sms_time(rfc3339: &str) -> String {
+    rfc3339.replace('T', " ").chars().take(16).collect()
 }
 
 async fn mine(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -210,21 +212,7 @@ async fn list_resources(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Respon
     e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
     let q = Query::parse(&ctx.query)?;
     let hall = q.get("hall").ok_or_else(|| ApiError::bad_field("hall", "请提供大厅编号 hall"))?;
-    let db = e::db(env)?;
-    #[derive(serde::Deserialize)]
-    struct Id {
-        id: String,
-    }
-    let ids: Vec<Id> = shared::store::Db::query_as(
-        &db,
-        "SELECT id FROM appt_resources WHERE hall_id = ?1 ORDER BY id",
-        &[hall.into()],
-    )
-    .await?;
-    let mut list = Vec::new();
-    for Id { id } in ids {
-        list.push(resources::resource(&db, &id).await?);
-    }
+    let list = resources::hall_resources(&e::db(env)?, hall).await?;
     e::ok_json(&serde_json::json!({ "resources": list }), "no-store")
 }
 
@@ -297,10 +285,7 @@ async fn sweep(env: &Env, now: BeijingTime, run: &str) -> ApiResult<(u64, u64, u
             let msg = SmsMessage {
                 phones: vec![phone],
                 template_code: template.clone(),
-                params: vec![
-                    ("time".into(), r.slot_start.replace('T', " ").chars().take(16).collect()),
-                    ("hall".into(), r.hall.clone()),
-                ],
+                params: vec![("time".into(), sms_time(&r.slot_start)), ("hall".into(), r.hall.clone())],
             };
             match shared::sms::send_logged(&db, &sms, &OsRandom, &msg, &cx).await {
                 Ok(shared::sms::SmsOutcome::Sent { .. }) => {}

@@ -153,7 +153,7 @@ async fn nearby(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
 
 async fn import_items(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
-    let who = admin::authenticate(&db, e::header(req, "authorization").as_deref(), ctx.now()).await?;
+    let who = e::staff(req, &db, ctx).await?;
     // A bulk import publishes at once, so it is a reviewer's act.
     who.require(Role::CatalogueReviewer)?;
     let body: import::ImportBody = e::json_body(req, MAX_IMPORT_BYTES).await?;
@@ -166,7 +166,7 @@ async fn import_items(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Resp
 
 async fn audit_log(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
-    let who = admin::authenticate(&db, e::header(req, "authorization").as_deref(), ctx.now()).await?;
+    let who = e::staff(req, &db, ctx).await?;
     who.require(Role::Auditor)?;
     let q = Query::parse(&ctx.query)?;
     let before = q

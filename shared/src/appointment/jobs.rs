@@ -2,7 +2,7 @@
 //! lapses, day-before reminders exactly once, and hall statistics.
 
 use super::policy::Policy;
-use super::resources::{Resource, calendar, resource};
+use super::resources::{calendar, hall_resources};
 use super::slots::slots_on;
 use crate::error::ApiResult;
 use crate::store::{Db, Stmt};
@@ -184,17 +184,4 @@ pub async fn hall_stats(db: &impl Db, hall: &str, from: NaiveDate, to: NaiveDate
             s
         })
         .collect())
-}
-
-async fn hall_resources(db: &impl Db, hall: &str) -> ApiResult<Vec<Resource>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: String,
-    }
-    let ids: Vec<Id> = db.query_as("SELECT id FROM appt_resources WHERE hall_id = ?1", &[hall.into()]).await?;
-    let mut out = Vec::new();
-    for Id { id } in ids {
-        out.push(resource(db, &id).await?);
-    }
-    Ok(out)
 }

@@ -1,7 +1,7 @@
 //! Bookable resources (service windows, parking lots), the holiday
 //! calendar, and slot listing with remaining capacity.
 
-use super::slots::{Calendar, DayKind, Rules, slots_on};
+use super::slots::{Calendar, DayKind, Rules, Slot, slots_on};
 use crate::admin::{Act, Role, audit_stmt};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use crate::store::{Db, Stmt};
@@ -35,21 +35,42 @@ struct ResourceRow {
     rules: String,
 }
 
+const RESOURCE_COLUMNS: &str = "id, hall_id, kind, name, items, rules";
+
+impl TryFrom<ResourceRow> for Resource {
+    type Error = ApiError;
+
+    fn try_from(row: ResourceRow) -> ApiResult<Self> {
+        let bad = |_| ApiError::internal(format!("resource {} has malformed JSON", row.id));
+        Ok(Resource {
+            items: serde_json::from_str(&row.items).map_err(bad)?,
+            rules: serde_json::from_str(&row.rules).map_err(bad)?,
+            id: row.id,
+            hall_id: row.hall_id,
+            kind: row.kind,
+            name: row.name,
+        })
+    }
+}
+
 /// The resource `id`, or 404.
 pub async fn resource(db: &impl Db, id: &str) -> ApiResult<Resource> {
     let row: ResourceRow = db
-        .first_as("SELECT id, hall_id, kind, name, items, rules FROM appt_resources WHERE id = ?1", &[id.into()])
+        .first_as(&format!("SELECT {RESOURCE_COLUMNS} FROM appt_resources WHERE id = ?1"), &[id.into()])
         .await?
         .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "预约资源不存在"))?;
-    let bad = |_| ApiError::internal(format!("resource {id} has malformed JSON"));
-    Ok(Resource {
-        items: serde_json::from_str(&row.items).map_err(bad)?,
-        rules: serde_json::from_str(&row.rules).map_err(bad)?,
-        id: row.id,
-        hall_id: row.hall_id,
-        kind: row.kind,
-        name: row.name,
-    })
+    row.try_into()
+}
+
+/// Every resource of a hall, in one query.
+pub async fn hall_resources(db: &impl Db, hall: &str) -> ApiResult<Vec<Resource>> {
+    let rows: Vec<ResourceRow> = db
+        .query_as(
+            &format!("SELECT {RESOURCE_COLUMNS} FROM appt_resources WHERE hall_id = ?1 ORDER BY id"),
+            &[hall.into()],
+        )
+        .await?;
+    rows.into_iter().map(Resource::try_from).collect()
 }
 
 /// The calendar entries between two dates.
@@ -81,6 +102,17 @@ pub struct SlotView {
 pub async fn list_slots(db: &impl Db, r: &Resource, date: NaiveDate, now: BeijingTime) -> ApiResult<Vec<SlotView>> {
     let cal = calendar(db, date, date).await?;
     let slots = slots_on(&r.rules, &cal, date, now).map_err(|c| ApiError::bad_field("date", c.message()))?;
+    with_remaining(db, r, slots, date, now).await
+}
+
+/// `slots` with what the bookings of `date` leave of each.
+async fn with_remaining(
+    db: &impl Db,
+    r: &Resource,
+    slots: Vec<Slot>,
+    date: NaiveDate,
+    now: BeijingTime,
+) -> ApiResult<Vec<SlotView>> {
     #[derive(Deserialize)]
     struct Count {
         slot_start: String,
@@ -126,22 +158,15 @@ pub async fn hall_slots(
     date: NaiveDate,
     now: BeijingTime,
 ) -> ApiResult<Vec<ResourceSlots>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: String,
-    }
-    let ids: Vec<Id> =
-        db.query_as("SELECT id FROM appt_resources WHERE hall_id = ?1 ORDER BY id", &[hall.into()]).await?;
+    let cal = calendar(db, date, date).await?;
     let mut out = Vec::new();
-    for Id { id } in ids {
-        let r = resource(db, &id).await?;
+    for r in hall_resources(db, hall).await? {
         if item.is_some_and(|i| r.kind == "window" && !r.items.iter().any(|x| x == i)) {
             continue;
         }
-        let cal = calendar(db, date, date).await?;
         let (closed, slots) = match slots_on(&r.rules, &cal, date, now) {
             Err(c) => (Some(c.message()), vec![]),
-            Ok(_) => (None, list_slots(db, &r, date, now).await?),
+            Ok(slots) => (None, with_remaining(db, &r, slots, date, now).await?),
         };
         out.push(ResourceSlots { resource_id: r.id, name: r.name, kind: r.kind, closed, slots });
     }

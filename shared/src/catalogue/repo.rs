@@ -23,7 +23,8 @@ struct Key {
     k: String,
 }
 
-async fn keys(db: &impl Db, sql: &str, params: &[Value]) -> ApiResult<HashSet<String>> {
+/// The `k` column of every row of `sql`.
+pub async fn keys(db: &impl Db, sql: &str, params: &[Value]) -> ApiResult<HashSet<String>> {
     let rows: Vec<Key> = db.query_as(sql, params).await?;
     Ok(rows.into_iter().map(|r| r.k).collect())
 }

@@ -185,7 +185,8 @@ async fn retag(
     action: &str,
     detail: serde_json::Value,
 ) -> ApiResult<TagOutcome> {
-    let codes = repo_keys(db, TAGGED, tag).await?;
+    let mut codes: Vec<String> = repo::keys(db, TAGGED, &[tag.into()]).await?.into_iter().collect();
+    codes.sort();
     if codes.is_empty() {
         return Err(ApiError::with_message(ErrorCode::NotFound, "没有事项使用该标签"));
     }
@@ -209,15 +210,6 @@ async fn retag(
         repo::invalidate_guide(kv, c).await?;
     }
     Ok(TagOutcome { items_changed: codes.len(), catalog_version: repo::catalog_version(db).await?, stale: codes })
-}
-
-async fn repo_keys(db: &impl Db, sql: &str, arg: &str) -> ApiResult<Vec<String>> {
-    #[derive(Deserialize)]
-    struct K {
-        k: String,
-    }
-    let rows: Vec<K> = db.query_as(sql, &[arg.into()]).await?;
-    Ok(rows.into_iter().map(|r| r.k).collect())
 }
 
 // -------------------------------------------------------------- search words
