@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { loadCatalog } from "./load-catalog.mjs";
 import { demoCatalog } from "./catalog/demo.mjs";
 import { syntheticCatalog } from "./catalog/synthetic.mjs";
-import { boot } from "../tests/e2e/helpers.mjs";
+import { boot, wrangler } from "../tests/e2e/helpers.mjs";
+import { wechatNotification } from "../tests/fakes/payments.mjs";
 
 const [duration, conns, nItems] = process.argv.slice(2).map(Number);
 // The same fresh, migrated runtime (with the provider fakes) the e2e suite uses.
@@ -34,6 +35,14 @@ await fetch(`${url}/v1/admin/appointments/resources/BENCH`, { method: "PUT", hea
   body: JSON.stringify({ hall_id: "H001", kind: "window", name: "压测窗口", items: [bookItem], rules: { weekly: allDay, slot_minutes: 30, capacity: 10, first_day: 1, last_day: 14, min_notice_minutes: 0 } }) })
   .then((r) => { if (r.status !== 200) throw new Error(`resource: ${r.status}`); return r.arrayBuffer(); });
 
+// Water bills: an account with 24 monthly bills, bound by the bench citizen.
+const billing = rt.token(["billing_operator"], "bench");
+const benchBills = Array.from({ length: 24 }, (_, i) => ({ account_no: "88000001", period: `${2025 + Math.floor(i / 12)}-${String(i % 12 + 1).padStart(2, "0")}`, usage_m3: 10 + i, amount_fen: 3000 + i, due_date: "2099-12-20" }));
+const post = (path, body, auth) => fetch(url + path, { method: "POST", headers: { authorization: `Bearer ${auth}`, "content-type": "application/json" }, body: JSON.stringify(body) })
+  .then(async (r) => { if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`); return r.json(); });
+await post("/v1/admin/bills:import", { accounts: [{ account_no: "88000001", holder_name: "压测户", holder_phone: "13900008888", address: "义乌市", category: "居民" }], bills: benchBills }, billing);
+await post("/v1/me/water-accounts", { account: "88000001", phone: "13900008888" }, session);
+
 // wrk Lua: rotate over the demo guides (optionally with their ETags).
 function rotation(paths, headers = []) {
   const file = join(state, `rot-${Math.random().toString(36).slice(2)}.lua`);
@@ -57,6 +66,7 @@ const scenarios = [
   // what an isolate pays for a query it has not answered in the last 10 s.
   { name: "search 社保, uncached", path: `/v1/items/search?nocache=1&q=${encodeURIComponent("社保")}` },
   { name: "search filtered, uncached", path: `/v1/items/search?nocache=1&q=${encodeURIComponent("证")}&online=true&category=${encodeURIComponent("户政（治安）")}` },
+  { name: "bill listing (24 bills)", path: "/v1/bills?account=88000001", headers: { authorization: `Bearer ${session}` } },
   { name: "slot listing (hall, day)", path: `/v1/halls/H001/slots?item=${bookItem}&date=${bookDay}` },
   // The naive alternative (development only): D1 LIKE '%q%' scans, same queries.
   { name: "naive D1 LIKE (社保)", path: `/v1/items/search?engine=like&q=${encodeURIComponent("社保")}` },
@@ -140,4 +150,46 @@ const maxPerSlot = Math.max(...perSlot.map((r) => r.n));
 console.log(`\nbooking contention: 100 clients, 10 slots x capacity 10: ${booked} booked in ${took.toFixed(0)} ms = ${(booked / took * 1000).toFixed(0)} bookings/s;`);
 console.log(`  ${lat.length} requests (${refused} answered 409 slot_full, ${other} other), p50 ${lat[Math.floor(lat.length / 2)].toFixed(1)} ms, p99 ${lat[Math.floor(lat.length * 0.99)].toFixed(1)} ms;`);
 console.log(`  most bookings in one slot: ${maxPerSlot} (capacity 10) over ${perSlot.length} slots${maxPerSlot > 10 ? "  OVERSOLD!" : ""}`);
+// WeChat Pay notifications: N distinct valid orders, each notified once with a
+// freshly signed and encrypted notification, 32 in flight. Every one must be
+// verified, decrypted and applied (one payment each, none twice).
+if (!only.length || only.some((o) => "notify".includes(o))) {
+  const N = Number(process.env.BENCH_NOTIFY ?? 2000);
+  const cid = rt.sql("SELECT id FROM citizens LIMIT 1")[0].id;
+  const made = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 19) + "+08:00";
+  const orders = Array.from({ length: N }, (_, i) => ({ otn: `WBENCH${String(i).padStart(8, "0")}`, bill: `BNOTIFY${i}`, fen: 1000 + (i % 500) }));
+  const sqlFile = join(state, "notify-orders.sql");
+  const rows = (f) => orders.map(f).join(",\n");
+  writeFileSync(sqlFile, [
+    "INSERT INTO water_accounts (account_no, holder_masked, holder_phone_hash, address, category, updated_at) VALUES ('88000002', '压*', 'x', '义乌市', '居民', 'x');",
+    `INSERT INTO bills (id, account_no, period, usage_m3, amount_fen, due_date, updated_at) VALUES ${rows((o, i) => `('${o.bill}', '88000002', '${1000 + Math.floor(i / 12)}-${String(i % 12 + 1).padStart(2, "0")}', 1, ${o.fen}, '2099-12-20', 'x')`)};`,
+    `INSERT INTO payment_orders (out_trade_no, citizen_id, provider, amount_fen, bill_key, created_at, expires_at) VALUES ${rows((o) => `('${o.otn}', '${cid}', 'wechatpay', ${o.fen}, '${o.bill}', '${made}', '2099-01-01T00:00:00+08:00')`)};`,
+    `INSERT INTO payment_order_bills (out_trade_no, bill_id) VALUES ${rows((o) => `('${o.otn}', '${o.bill}')`)};`,
+  ].join("\n"));
+  wrangler(["d1", "execute", "bianmin", "--local", "--persist-to", state, "--file", sqlFile]);
+  const appid = rt.fakes.vars.WECHAT_APPID;
+  const notes = orders.map((o, i) => wechatNotification(rt.fakes.keys, { appid, mchid: rt.fakes.keys.mchid, out_trade_no: o.otn, transaction_id: `42000BENCH${i}`, trade_type: "JSAPI",
+    trade_state: "SUCCESS", success_time: made, amount: { total: o.fen, currency: "CNY" } }, { signer: i % 2 ? "pubkey" : "cert" }));
+  let next = 0, ok = 0, bad = 0;
+  const nlat = [];
+  const t1 = performance.now();
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < notes.length) {
+      const n = notes[next++];
+      const t = performance.now();
+      const r = await fetch(`${url}/v1/payments/wechatpay/notify`, { method: "POST", headers: n.headers, body: n.body });
+      await r.arrayBuffer();
+      nlat.push(performance.now() - t);
+      if (r.status === 204) ok++; else bad++;
+    }
+  }));
+  const ms = performance.now() - t1;
+  nlat.sort((a, b) => a - b);
+  const applied = rt.sql("SELECT COUNT(*) AS n FROM payments WHERE out_trade_no LIKE 'WBENCH%'")[0].n;
+  const twice = rt.sql("SELECT COUNT(*) AS n FROM (SELECT out_trade_no FROM payment_events WHERE outcome = 'applied' AND out_trade_no LIKE 'WBENCH%' GROUP BY out_trade_no HAVING COUNT(*) > 1)")[0].n;
+  console.log(`\nWeChat Pay notifications: ${N} distinct orders (half signed by certificate, half by 微信支付公钥), 32 in flight:`);
+  console.log(`  ${(N / ms * 1000).toFixed(0)} verified + decrypted + applied per second (${ms.toFixed(0)} ms); 204: ${ok}, other: ${bad};`);
+  console.log(`  p50 ${nlat[Math.floor(nlat.length / 2)].toFixed(1)} ms, p99 ${nlat[Math.floor(nlat.length * 0.99)].toFixed(1)} ms; payments applied ${applied}/${N}, applied twice: ${twice}`);
+}
+
 await rt.stop();

@@ -85,10 +85,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // Local WeChat and Aliyun SMS stand-ins, unless .dev.vars points elsewhere.
   const { startFakes } = await import("../tests/fakes/providers.mjs");
   const fakes = await startFakes({ port: Number(arg("--fakes-port", 0)) });
-  console.log(`bianmin: fake WeChat and Aliyun SMS on ${fakes.base} (sent SMS: ${fakes.base}/__fake/messages)`);
+  console.log(`bianmin: fake WeChat, WeChat Pay, Alipay and Aliyun SMS on ${fakes.base} (sent SMS: ${fakes.base}/__fake/messages)`);
+  const port = Number(arg("--port", process.env.PORT ?? 8787));
   const { mf, url } = await startRuntime({
-    vars: fakes.vars,
-    port: Number(arg("--port", process.env.PORT ?? 8787)),
+    // Payment notifications from the fakes come back to this runtime.
+    vars: { ...fakes.vars, PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
+    port,
     persist: arg("--persist", join(ROOT, ".wrangler", "state", "v3")),
     verbose: process.argv.includes("--verbose"),
   });

@@ -55,11 +55,16 @@ pub enum ErrorCode {
     AppointmentNotFound,
     BookingBanned,
     HoldExpired,
+    BillAlreadyPaid,
+    PaymentUnavailable,
+    PaymentNotFound,
+    InvoiceStateInvalid,
+    UploadInvalid,
 }
 
 impl ErrorCode {
     /// Every code, in table order.
-    pub const ALL: [ErrorCode; 43] = [
+    pub const ALL: [ErrorCode; 48] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::ValidationFailed,
@@ -103,6 +108,11 @@ impl ErrorCode {
         Self::AppointmentNotFound,
         Self::BookingBanned,
         Self::HoldExpired,
+        Self::BillAlreadyPaid,
+        Self::PaymentUnavailable,
+        Self::PaymentNotFound,
+        Self::InvoiceStateInvalid,
+        Self::UploadInvalid,
     ];
 
     /// The machine code clients switch on. Never change one once published.
@@ -165,6 +175,11 @@ impl ErrorCode {
             Self::AppointmentNotFound => ("appointment_not_found", 404, "未找到该预约"),
             Self::BookingBanned => ("booking_banned", 403, "因多次预约未到，暂不能网上预约"),
             Self::HoldExpired => ("hold_expired", 409, "预约保留已过期，请重新选择时段"),
+            Self::BillAlreadyPaid => ("bill_already_paid", 409, "该账单已缴清，无需重复缴费"),
+            Self::PaymentUnavailable => ("payment_unavailable", 503, "支付服务暂时不可用，请稍后再试"),
+            Self::PaymentNotFound => ("payment_not_found", 404, "未找到该支付订单"),
+            Self::InvoiceStateInvalid => ("invoice_state_invalid", 409, "发票申请当前状态不允许此操作"),
+            Self::UploadInvalid => ("upload_invalid", 422, "上传的文件类型或大小不符合要求"),
         }
     }
 }

@@ -43,6 +43,19 @@ impl Query {
     }
 }
 
+/// `application/x-www-form-urlencoded` pairs in order (`+` as space), or
+/// `None` when the encoding is broken. For provider callbacks (Alipay posts
+/// its notifications as a form), whose size the caller has already capped.
+pub fn parse_form(raw: &str) -> Option<Vec<(String, String)>> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((decode(k, true)?, decode(v, true)?))
+        })
+        .collect()
+}
+
 /// A percent-decoded path segment (`+` stays `+` in paths), e.g. a category
 /// name in `/v1/admin/categories/{name}`.
 pub fn path_segment(raw: &str) -> ApiResult<String> {

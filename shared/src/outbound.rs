@@ -20,6 +20,15 @@ pub struct HttpRequest {
 pub struct HttpResponse {
     pub status: u16,
     pub body: String,
+    /// Response headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+}
+
+impl HttpResponse {
+    /// A response header by its (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
 }
 
 /// Sends HTTP requests. A transport failure (DNS, TLS, timeout) is an `Err`;
@@ -40,7 +49,13 @@ pub struct ScriptedHttp {
 impl ScriptedHttp {
     /// Queues an answer with `status` and `body`.
     pub fn answer(&self, status: u16, body: &str) -> &Self {
-        self.answers.borrow_mut().push_back(Ok(HttpResponse { status, body: body.to_owned() }));
+        self.answer_with_headers(status, body, &[])
+    }
+
+    /// Queues an answer with headers.
+    pub fn answer_with_headers(&self, status: u16, body: &str, headers: &[(&str, &str)]) -> &Self {
+        let headers = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), (*v).to_owned())).collect();
+        self.answers.borrow_mut().push_back(Ok(HttpResponse { status, body: body.to_owned(), headers }));
         self
     }
 

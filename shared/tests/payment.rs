@@ -136,3 +136,96 @@ fn unreadable_keys_are_refused_not_panics() {
         assert_eq!(payment::public_key(bad).err(), Some(PayError::BadKey));
     }
 }
+
+fn test_key(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/../tests/fixtures/test-keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[test]
+fn the_certificate_serial_is_the_one_wechat_pay_names_and_the_keyring_holds_both_kinds_of_key() {
+    let f = fixture("notify-signature-go.json");
+    let der = payment::pem_body(&s(&f["wechatpay_platform_certificate_pem"]), "CERTIFICATE").unwrap();
+    assert_eq!(payment::der::certificate_serial(&der).unwrap(), s(&f["wechatpay_platform_certificate_serial_hex"]));
+    // Two certificates and a public key at once, as during WeChat Pay's key migration.
+    let certs = format!("{}\n{}", s(&f["wechatpay_platform_certificate_pem"]), test_key("platform-cert.pem"));
+    let ring = wechatpay::Keyring::new(
+        Some(&certs),
+        Some(("PUB_KEY_ID_0112233445566", &s(&f["wechatpay_platform_public_key_pem"]))),
+    )
+    .unwrap();
+    assert_eq!(
+        ring.serials(),
+        ["D7CE59D1F522D701", "6A1B2C3D4E5F60718293A4B5C6D7E8F901234567", "PUB_KEY_ID_0112233445566"]
+    );
+    let body = s(&f["request"]["body"]);
+    let now = f["frozen_now_unix"].as_i64().unwrap();
+    assert_eq!(wechatpay::verify(&wechat_headers(&f), &body, now, |sn| ring.key(sn)), Ok(()));
+    let mut by_id = wechat_headers(&f);
+    by_id.serial = "PUB_KEY_ID_0112233445566".into();
+    assert_eq!(wechatpay::verify(&by_id, &body, now, |sn| ring.key(sn)), Ok(()), "same key, named by its id");
+    assert!(wechatpay::Keyring::new(None, None).is_err(), "no key at all is a configuration error");
+}
+
+fn merchant() -> wechatpay::Merchant {
+    wechatpay::Merchant {
+        mchid: "1900000109".into(),
+        appid: "wxbianmindev000001".into(),
+        serial: "3775B6A45ACD588826D15E583A95F5DD2C4C4AF0".into(),
+        key: payment::sign::private_key(&test_key("merchant-key.pem")).unwrap(),
+        apiv3_key: b"bianminDevAPIv3Key00000000000032".to_vec(),
+    }
+}
+
+#[test]
+fn our_request_signature_and_pay_sign_verify_with_the_merchant_public_key() {
+    let m = merchant();
+    let public = payment::public_key(&test_key("merchant-pub.pem")).unwrap();
+    let auth = m.authorization("POST", "/v3/pay/transactions/jsapi", 1_763_870_400, "n0nce", "{\"a\":1}").unwrap();
+    assert!(auth.starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900000109\",nonce_str=\"n0nce\",signature=\""));
+    let sig = auth.split("signature=\"").nth(1).unwrap().split('"').next().unwrap();
+    let message = "POST\n/v3/pay/transactions/jsapi\n1763870400\nn0nce\n{\"a\":1}\n";
+    assert_eq!(payment::verify_rsa_sha256(&public, message.as_bytes(), sig), Ok(()));
+    assert_eq!(payment::verify_rsa_sha256(&public, b"other", sig), Err(PayError::BadSignature));
+    let p = m.jsapi_params("wx2026112310000001", 1_763_870_400, "abc").unwrap();
+    assert_eq!(p.package, "prepay_id=wx2026112310000001");
+    let signed = "wxbianmindev000001\n1763870400\nabc\nprepay_id=wx2026112310000001\n";
+    assert_eq!(payment::verify_rsa_sha256(&public, signed.as_bytes(), &p.pay_sign), Ok(()));
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(json["appId"], "wxbianmindev000001", "wx.requestPayment's own field names");
+    assert_eq!(json["signType"], "RSA");
+    assert!(payment::sign::private_key("not a key").is_err());
+}
+
+#[test]
+fn alipay_requests_sign_every_parameter_but_sign_and_answers_are_cut_out_verbatim() {
+    let params = vec![("b".to_owned(), "2".to_owned()), ("sign_type".into(), "RSA2".into()), ("a".into(), "".into())];
+    assert_eq!(
+        alipay::string_to_sign(&params),
+        "b=2&sign_type=RSA2",
+        "sign_type is signed in requests, empty values are not"
+    );
+    let body = r#"{"alipay_trade_query_response" : {"code":"10000","msg":"Success","subject":"水费 {\"x\"} }","n":{"k":1}},"sign":"S"}"#;
+    assert_eq!(
+        alipay::response_node(body, "alipay_trade_query_response"),
+        Some(r#"{"code":"10000","msg":"Success","subject":"水费 {\"x\"} }","n":{"k":1}}"#)
+    );
+    assert_eq!(
+        alipay::response_node(r#"{"alipay_trade_query_response":{"code":"1""#, "alipay_trade_query_response"),
+        None
+    );
+    assert_eq!(alipay::response_node("{}", "alipay_trade_query_response"), None);
+    // Round trip with the test keys: what we sign verifies, a changed byte does not.
+    let key = payment::sign::private_key(&test_key("merchant-key.pem")).unwrap();
+    let public = payment::public_key(&test_key("merchant-pub.pem")).unwrap();
+    let node = r#"{"code":"10000","trade_status":"TRADE_SUCCESS","total_amount":"48.00"}"#;
+    let sig = payment::sign::sign_rsa_sha256(&key, node.as_bytes()).unwrap();
+    let answer = format!(r#"{{"alipay_trade_query_response":{node},"sign":"{sig}"}}"#);
+    assert_eq!(alipay::verify_response(&public, &answer, "alipay_trade_query_response"), Ok(node));
+    let forged = answer.replace("48.00", "0.01");
+    assert_eq!(alipay::verify_response(&public, &forged, "alipay_trade_query_response"), Err(PayError::BadSignature));
+    let signed =
+        alipay::signed(&key, vec![("app_id".into(), "2021".into()), ("biz_content".into(), "{\"a\":\"b c\"}".into())])
+            .unwrap();
+    let encoded = alipay::encode(&signed);
+    assert!(encoded.starts_with("app_id=2021&biz_content=%7B%22a%22%3A%22b%20c%22%7D&sign="));
+}

@@ -70,9 +70,3 @@ test("a citizen binds with the holder's phone and sees only their own bills", as
   assert.equal((await call(rt.url, "/v1/me/water-accounts/20261001", { method: "DELETE", ...auth(alice) })).status, 204);
   assert.equal((await call(rt.url, `/v1/bills/${list.body.bills[0].id}`, auth(alice))).status, 404);
 });
-
-test("paying is not built yet and says so", async () => {
-  const r = await postJson(rt.url, "/v1/bills/B202610012026/pay", { provider: "wechatpay" }, alice);
-  assert.equal(r.status, 501);
-  assert.equal(r.body.error.code, "not_implemented");
-});

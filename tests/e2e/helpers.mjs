@@ -22,7 +22,7 @@ export async function boot(extraVars = {}) {
   wrangler(["d1", "migrations", "apply", "bianmin", "--local", "--persist-to", state]);
   const port = 20000 + Math.floor(Math.random() * 20000);
   const fakes = await startFakes();
-  const { mf, url } = await startRuntime({ port, persist, quiet: !process.env.E2E_VERBOSE, vars: { ...fakes.vars, ...extraVars } });
+  const { mf, url } = await startRuntime({ port, persist, quiet: !process.env.E2E_VERBOSE, vars: { ...fakes.vars, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...extraVars } });
   return {
     url,
     mf,

@@ -1,12 +1,14 @@
 // Local stand-ins for the outside services bianmin calls, speaking their
 // real protocols: WeChat's jscode2session, Aliyun SMS (dysmsapi RPC with
-// signature version 1.0, verified here exactly as Aliyun verifies it) and the
-// external item library's JSON feed (bearer token).
+// signature version 1.0, verified here exactly as Aliyun verifies it), the
+// external item library's JSON feed (bearer token), and WeChat Pay and
+// Alipay (./payments.mjs, with keys generated at start).
 // Control endpoints under /__fake/ let tests read sent codes and inject failures.
 //   node tests/fakes/providers.mjs [--port 8790]
 import { createServer } from "node:http";
 import { createHmac, createHash, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { paymentKeys, paymentFakes, paymentVars } from "./payments.mjs";
 
 export const FAKE_CREDENTIALS = {
   WECHAT_APPID: "wxbianmindev000001",
@@ -85,9 +87,12 @@ export async function startFakes({ port = 0 } = {}) {
     return json(res, 200, { Code: "OK", Message: "OK", BizId: bizId, RequestId: randomBytes(8).toString("hex") });
   }
 
+  const keys = paymentKeys();
+  const pay = paymentFakes(keys);
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, "http://fake");
     const body = await readBody(req);
+    if (await pay.handle(req, res, url, body)) return;
     if (url.pathname === "/sns/jscode2session" && req.method === "GET") return wechat(url, res);
     if (url.pathname === "/" && req.method === "POST") return aliyun(body, res);
     if (url.pathname === "/feed/items" && req.method === "GET") return feed(req, res);
@@ -106,7 +111,9 @@ export async function startFakes({ port = 0 } = {}) {
     base,
     state,
     /** The bindings that point a worker at these fakes. */
-    vars: { ...FAKE_CREDENTIALS, WECHAT_API_BASE: base, SMS_API_BASE: base, ITEM_FEED_URL: `${base}/feed/items?source=e2e` },
+    vars: { ...FAKE_CREDENTIALS, WECHAT_API_BASE: base, SMS_API_BASE: base, ITEM_FEED_URL: `${base}/feed/items?source=e2e`, ...paymentVars(keys, base, FAKE_CREDENTIALS.WECHAT_APPID) },
+    keys,
+    pay: pay.state,
     lastCode(phone) { const m = state.messages.filter((x) => x.phone === phone).at(-1); return m?.params.code; },
     failNext(code, times = 1) { for (let i = 0; i < times; i++) state.failures.push(code); },
     close: () => new Promise((ok) => server.close(ok)),

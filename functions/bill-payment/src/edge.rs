@@ -9,6 +9,8 @@ use shared::types::MobileNumber;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
+use crate::{invoice, pay};
+
 shared::edge_entry!(dispatch);
 
 async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -20,8 +22,30 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Get, ["v1", "bills"]) => list(req, env, ctx, false).await,
         (Method::Get, ["v1", "bills", "statement"]) => list(req, env, ctx, true).await,
         (Method::Get, ["v1", "bills", id]) => one(req, env, ctx, id).await,
+        (Method::Post, ["v1", "bills", id, "pay"]) => pay::pay(req, env, ctx, id).await,
+        (Method::Post, ["v1", "payments", "wechatpay", "notify"]) => pay::wechat_notify(req, env, ctx).await,
+        (Method::Post, ["v1", "payments", "alipay", "notify"]) => pay::alipay_notify(req, env, ctx).await,
+        (Method::Get, ["v1", "payments", otn]) => pay::order(req, env, ctx, otn).await,
+        (Method::Post, ["v1", "invoices", "uploads"]) => invoice::upload(req, env, ctx).await,
+        (Method::Post, ["v1", "invoices"]) => invoice::apply(req, env, ctx).await,
+        (Method::Get, ["v1", "invoices"]) => invoice::mine(req, env, ctx, None).await,
+        (Method::Get, ["v1", "invoices", id]) => invoice::mine(req, env, ctx, Some(id)).await,
+        (Method::Get, ["v1", "admin", "invoices"]) => invoice::queue(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "invoices", id, "documents", which]) => {
+            invoice::document(req, env, ctx, id, which).await
+        }
+        (Method::Post, ["v1", "admin", "invoices", id, "steps"]) => invoice::step(req, env, ctx, id).await,
+        (Method::Get, ["v1", "admin", "invoice-ledger"]) => invoice::ledger(req, env, ctx).await,
+        (Method::Post, ["v1", "admin", "invoice-ledger"]) => invoice::record(req, env, ctx).await,
+        (Method::Post, ["v1", "admin", "invoice-ledger", id, "void"]) => invoice::void(req, env, ctx, id).await,
         (Method::Post, ["v1", "admin", "bills:import"]) => import_bills(req, env, ctx).await,
-        (_, ["v1", "me", "water-accounts", ..] | ["v1", "admin", "bills:import"]) | (_, ["v1", "bills"]) => {
+        (Method::Post, ["v1", "admin", "payments:reconcile"]) => pay::reconcile_now(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "payments", "reconciliation"]) => pay::day_report(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "payments", "reviews"]) => pay::reviews(req, env, ctx).await,
+        (Method::Post, ["v1", "admin", "payments", "reviews", id, "resolve"]) => pay::resolve(req, env, ctx, id).await,
+        (_, ["v1", "me", "water-accounts", ..] | ["v1", "admin", "bills:import"] | ["v1", "bills", ..])
+        | (_, ["v1", "payments", ..] | ["v1", "admin", "payments" | "payments:reconcile", ..])
+        | (_, ["v1", "invoices", ..] | ["v1", "admin", "invoices" | "invoice-ledger", ..]) => {
             Err(ErrorCode::MethodNotAllowed.into())
         }
         _ => e::planned_routes(ctx, crate::ROUTES),
@@ -90,4 +114,19 @@ async fn import_bills(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Resp
     let body: import::ImportBody = e::json_body(req, MAX_IMPORT_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     e::ok_json(&import::apply(&db, &e::pepper(env)?, &act, &body).await?, "no-store")
+}
+
+/// Cron `*/10 * * * *`: reconciliation (pending orders queried from their provider).
+#[worker::event(scheduled)]
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    use shared::runtime::{Clock, IdSource, OsRandom};
+    let now = shared::types::BeijingTime::from_utc(shared::edge::EdgeClock.now());
+    let request_id = format!("cron-{}", OsRandom.hex(8).unwrap_or_default());
+    let line = match pay::reconcile_run(&env, now, &request_id).await {
+        Ok(found) => serde_json::json!({ "level": "info", "event": "payment.reconcile", "cron": event.cron(),
+            "queried": found.len(), "orders": found }),
+        Err(err) => serde_json::json!({ "level": "error", "event": "payment.reconcile", "code": err.code.as_str(),
+            "detail": err.internal }),
+    };
+    worker::console_log!("{line}");
 }

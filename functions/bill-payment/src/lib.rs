@@ -6,24 +6,47 @@
 //! - `GET    /v1/bills/statement?account=&from=&to=`  水费清单
 //! - `GET    /v1/bills/{id}`                   one bill (only through a binding)
 //!
-//! Staff: `POST /v1/admin/bills:import` (billing_operator), all or nothing.
+//! - `POST   /v1/bills/{id}/pay {provider, with_bills}`  one order for one or more bills (统一补缴):
+//!   WeChat Pay JSAPI parameters (prepay at `WECHATPAY_API_BASE`) or Alipay's signed order string
+//! - `GET    /v1/payments/{out_trade_no}`      the owner's order and its state
 //!
-//! Planned, answering 501 `not_implemented` (see [`ROUTES`]): payment orders and the
-//! provider notifications (their verification is built: `shared::payment`).
+//! Providers (no session; verified on the raw body, applied exactly once, every call logged):
+//! - `POST /v1/payments/wechatpay/notify`      204 empty, or 4xx/5xx `{"code":"FAIL","message":...}`
+//! - `POST /v1/payments/alipay/notify`         `success`, or `fail` so Alipay retries
 //!
-//! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`; secret `IDENTITY_PEPPER`.
+//! - `POST   /v1/invoices/uploads`             营业执照 / 税务事项通知书 (JPEG, PNG, PDF; 5 MB; KV, never public)
+//! - `POST   /v1/invoices`, `GET /v1/invoices`, `GET /v1/invoices/{id}`  增值税发票 applications
+//!
+//! Staff: `GET /v1/admin/invoices`, `GET .../invoices/{id}/documents/{license|tax-notice}`,
+//! `POST .../invoices/{id}/steps` (issue, mail, reject), `GET|POST /v1/admin/invoice-ledger`,
+//! `POST .../invoice-ledger/{id}/void` (票据管理) (billing_operator; lists also auditor);
+//! `POST /v1/admin/bills:import` (billing_operator), all or nothing;
+//! `POST /v1/admin/payments:reconcile` (billing_operator); `GET /v1/admin/payments/reconciliation?date=`
+//! and `GET /v1/admin/payments/reviews` (billing_operator, auditor);
+//! `POST /v1/admin/payments/reviews/{id}/resolve` (billing_operator, audited).
+//!
+//! Cron: `*/10 * * * *`: pending orders queried from their provider (lost notifications).
+//!
+//! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`; vars `PUBLIC_BASE_URL`, `WECHAT_APPID`,
+//! `WECHATPAY_API_BASE`, `WECHATPAY_MCHID`, `WECHATPAY_MERCHANT_SERIAL`, `WECHATPAY_PLATFORM_CERTS`,
+//! `WECHATPAY_PUBLIC_KEY_ID`, `WECHATPAY_PUBLIC_KEY`, `ALIPAY_GATEWAY`, `ALIPAY_APP_ID`,
+//! `ALIPAY_SELLER_ID`, `ALIPAY_PUBLIC_KEY`; secrets `IDENTITY_PEPPER`, `WECHATPAY_MERCHANT_KEY`,
+//! `WECHATPAY_APIV3_KEY`, `ALIPAY_APP_PRIVATE_KEY`.
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
 //! unsupported_media_type, unauthorized, forbidden, login_required, session_expired,
-//! session_revoked, not_found, method_not_allowed, rate_limited, not_implemented,
+//! session_revoked, not_found, method_not_allowed, conflict, rate_limited, bill_already_paid,
+//! payment_not_found, payment_unavailable, invoice_state_invalid, upload_invalid,
 //! storage_unavailable, internal_error.
 
 /// The routes this worker will serve but does not yet (method, path pattern).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/v1/bills/{id}/pay"),
-    ("POST", "/v1/payments/wechatpay/notify"),
-    ("POST", "/v1/payments/alipay/notify"),
-];
+pub const ROUTES: &[(&str, &str)] = &[];
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+#[cfg(target_arch = "wasm32")]
+mod invoice;
+#[cfg(target_arch = "wasm32")]
+mod pay;
+#[cfg(target_arch = "wasm32")]
+mod providers;

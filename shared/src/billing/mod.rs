@@ -1,8 +1,18 @@
 //! 水费: water accounts, their binding to citizens, bills, the bulk import
-//! by billing operators. Payments are a later slice (`crate::payment`).
+//! by billing operators; with the `payments` feature, payment orders and
+//! the exactly-once ledger (`crate::payment` verifies the providers).
 
 pub mod bills;
 pub mod import;
+pub mod invoices;
+#[cfg(feature = "payments")]
+pub mod ledger;
+#[cfg(feature = "payments")]
+pub mod notify;
+#[cfg(feature = "payments")]
+pub mod orders;
+#[cfg(feature = "payments")]
+pub mod reconcile;
 
 use crate::error::{ApiError, ApiResult};
 

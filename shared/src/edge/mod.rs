@@ -140,7 +140,19 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request, cap: usize) -> Ap
     if !ctype.to_ascii_lowercase().starts_with("application/json") {
         return Err(ErrorCode::UnsupportedMediaType.into());
     }
-    let declared = headers.get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
+    let bytes = capped_bytes(req, cap).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::with_message(
+            ErrorCode::InvalidJson,
+            format!("请求内容不是有效的 JSON 或字段类型不符（第 {} 行第 {} 列附近）", e.line(), e.column()),
+        )
+    })
+}
+
+/// The body's bytes: 413 over `cap` (checked on Content-Length before
+/// reading and on the bytes after).
+pub async fn capped_bytes(req: &mut Request, cap: usize) -> ApiResult<Vec<u8>> {
+    let declared = header(req, "content-length").and_then(|l| l.parse::<usize>().ok());
     let too_large =
         || ApiError::with_message(ErrorCode::PayloadTooLarge, format!("提交的内容超过 {} KiB 上限", cap / 1024));
     if declared.is_some_and(|l| l > cap) {
@@ -150,12 +162,7 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request, cap: usize) -> Ap
     if bytes.len() > cap {
         return Err(too_large());
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::with_message(
-            ErrorCode::InvalidJson,
-            format!("请求内容不是有效的 JSON 或字段类型不符（第 {} 行第 {} 列附近）", e.line(), e.column()),
-        )
-    })
+    Ok(bytes)
 }
 
 /// The D1 database bound as [`crate::bindings::DB`].

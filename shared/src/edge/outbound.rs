@@ -24,8 +24,9 @@ impl Http for FetchHttp {
         }
         let request = Request::new_with_init(&req.url, &init).map_err(fail)?;
         let mut resp = Fetch::Request(request).send().await.map_err(fail)?;
+        let headers = resp.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
         let body = resp.text().await.map_err(fail)?;
-        Ok(HttpResponse { status: resp.status_code(), body })
+        Ok(HttpResponse { status: resp.status_code(), body, headers })
     }
 }
 

@@ -37,20 +37,37 @@ fn contents(data: &[u8]) -> Option<&[u8]> {
     data.get(head..head.checked_add(len)?)
 }
 
+/// The tbsCertificate's fields from serialNumber on (the optional
+/// `[0] EXPLICIT` version skipped).
+fn tbs_from_serial(cert: &[u8]) -> Option<&[u8]> {
+    let tbs = contents(contents(cert)?)?;
+    if tbs.first() == Some(&0xa0) { Some(split(tbs)?.1) } else { Some(tbs) }
+}
+
 /// The DER SubjectPublicKeyInfo (the whole SEQUENCE) inside a certificate.
 pub fn certificate_spki(cert: &[u8]) -> Option<&[u8]> {
-    let tbs = contents(contents(cert)?)?;
-    let mut rest = tbs;
-    // [0] EXPLICIT version is optional (absent means v1).
-    if rest.first() == Some(&0xa0) {
-        rest = split(rest)?.1;
-    }
+    let mut rest = tbs_from_serial(cert)?;
     // serialNumber, signature, issuer, validity, subject.
     for _ in 0..5 {
         rest = split(rest)?.1;
     }
     let (spki, _) = split(rest)?;
     (spki.first() == Some(&0x30)).then_some(spki)
+}
+
+/// A certificate's serial number as WeChat Pay writes it in
+/// `Wechatpay-Serial`: upper-case hex without the sign byte.
+pub fn certificate_serial(cert: &[u8]) -> Option<String> {
+    let (serial, _) = split(tbs_from_serial(cert)?)?;
+    let (tag, head, _) = tlv(serial)?;
+    if tag != 0x02 {
+        return None;
+    }
+    let mut bytes = serial.get(head..)?;
+    while bytes.len() > 1 && bytes.first() == Some(&0) {
+        bytes = bytes.get(1..)?;
+    }
+    Some(bytes.iter().map(|b| format!("{b:02X}")).collect())
 }
 
 #[cfg(test)]
@@ -63,5 +80,6 @@ mod tests {
         assert_eq!(certificate_spki(&[0x30]), None);
         assert_eq!(certificate_spki(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), None);
         assert_eq!(certificate_spki(&[0x30, 0x03, 0x30, 0x01, 0x00]), None);
+        assert_eq!(super::certificate_serial(&[0x30, 0x03, 0x30, 0x01, 0x00]), None);
     }
 }

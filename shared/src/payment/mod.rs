@@ -6,7 +6,11 @@
 
 pub mod alipay;
 pub mod der;
+pub mod gateway;
+pub mod sign;
 pub mod wechatpay;
+
+pub use rsa;
 
 use crate::error::{ApiError, ErrorCode};
 use base64::Engine;

@@ -98,3 +98,128 @@ pub fn decrypt(apiv3_key: &[u8], r: &Resource) -> Result<String, PayError> {
     .map_err(|_| PayError::Undecryptable)?;
     String::from_utf8(plain).map_err(|_| PayError::Undecryptable)
 }
+
+/// The keys a notification or an API answer may be signed with: platform
+/// certificates (by their serial) and the 微信支付公钥 (by its `PUB_KEY_ID_…`).
+/// Both are accepted at once, since during WeChat Pay's migration callbacks
+/// arrive signed by either.
+#[derive(Debug, Clone, Default)]
+pub struct Keyring {
+    keys: Vec<(String, RsaPublicKey)>,
+}
+
+impl Keyring {
+    /// From configuration: zero or more concatenated PEM certificates, and an
+    /// optional public key with its id. At least one key is required.
+    pub fn new(certificates_pem: Option<&str>, public_key: Option<(&str, &str)>) -> Result<Self, PayError> {
+        let mut keys = Vec::new();
+        for block in certificates_pem.unwrap_or_default().split_inclusive("-----END CERTIFICATE-----") {
+            let Some(der) = super::pem_body(block, "CERTIFICATE") else { continue };
+            let serial = super::der::certificate_serial(&der).ok_or(PayError::BadKey)?;
+            let spki = super::der::certificate_spki(&der).ok_or(PayError::BadKey)?;
+            let key = <RsaPublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_der(spki)
+                .map_err(|_| PayError::BadKey)?;
+            keys.push((serial, key));
+        }
+        if let Some((id, pem)) = public_key {
+            keys.push((id.trim().to_owned(), super::public_key(pem)?));
+        }
+        if keys.is_empty() { Err(PayError::BadKey) } else { Ok(Self { keys }) }
+    }
+
+    /// The key for a `Wechatpay-Serial` (certificate serials compare case-insensitively).
+    pub fn key(&self, serial: &str) -> Option<RsaPublicKey> {
+        self.keys.iter().find(|(s, _)| s.eq_ignore_ascii_case(serial.trim())).map(|(_, k)| k.clone())
+    }
+
+    /// The serials and ids known, for diagnostics.
+    pub fn serials(&self) -> Vec<&str> {
+        self.keys.iter().map(|(s, _)| s.as_str()).collect()
+    }
+}
+
+/// The merchant's APIv3 identity.
+#[derive(Debug, Clone)]
+pub struct Merchant {
+    /// 商户号.
+    pub mchid: String,
+    /// The mini-program's AppID the payments belong to.
+    pub appid: String,
+    /// The serial of the merchant API certificate (`apiclient_cert.pem`).
+    pub serial: String,
+    /// The merchant API private key (`apiclient_key.pem`).
+    pub key: rsa::RsaPrivateKey,
+    /// The 32-byte APIv3 key.
+    pub apiv3_key: Vec<u8>,
+}
+
+impl Merchant {
+    /// The `Authorization` header of an APIv3 request: SHA256withRSA over
+    /// `METHOD\nPATH?QUERY\ntimestamp\nnonce\nbody\n`.
+    pub fn authorization(
+        &self,
+        method: &str,
+        path: &str,
+        ts: i64,
+        nonce: &str,
+        body: &str,
+    ) -> Result<String, PayError> {
+        let message = format!("{method}\n{path}\n{ts}\n{nonce}\n{body}\n");
+        let signature = super::sign::sign_rsa_sha256(&self.key, message.as_bytes())?;
+        Ok(format!(
+            "WECHATPAY2-SHA256-RSA2048 mchid=\"{}\",nonce_str=\"{nonce}\",signature=\"{signature}\",timestamp=\"{ts}\",serial_no=\"{}\"",
+            self.mchid, self.serial
+        ))
+    }
+
+    /// What `wx.requestPayment` needs for a prepay id (JSAPI/小程序调起支付):
+    /// paySign is SHA256withRSA over `appId\ntimeStamp\nnonceStr\npackage\n`.
+    pub fn jsapi_params(&self, prepay_id: &str, ts: i64, nonce: &str) -> Result<JsapiParams, PayError> {
+        let package = format!("prepay_id={prepay_id}");
+        let message = format!("{}\n{ts}\n{nonce}\n{package}\n", self.appid);
+        Ok(JsapiParams {
+            app_id: self.appid.clone(),
+            time_stamp: ts.to_string(),
+            nonce_str: nonce.to_owned(),
+            pay_sign: super::sign::sign_rsa_sha256(&self.key, message.as_bytes())?,
+            package,
+            sign_type: "RSA".into(),
+        })
+    }
+}
+
+/// The parameters of `wx.requestPayment`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsapiParams {
+    pub app_id: String,
+    pub time_stamp: String,
+    pub nonce_str: String,
+    pub package: String,
+    pub sign_type: String,
+    pub pay_sign: String,
+}
+
+/// A transaction as the decrypted notification resource and the order query
+/// give it (the fields we use).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Transaction {
+    pub appid: String,
+    pub mchid: String,
+    pub out_trade_no: String,
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    pub trade_state: String,
+    #[serde(default)]
+    pub success_time: Option<String>,
+    #[serde(default)]
+    pub amount: Option<TransactionAmount>,
+}
+
+/// The amount block of a transaction, in fen.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TransactionAmount {
+    pub total: i64,
+    #[serde(default)]
+    pub currency: Option<String>,
+}

@@ -53,6 +53,16 @@ impl BeijingTime {
         self.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     }
 
+    /// Formatted with a chrono pattern, in Beijing time (`%Y-%m-%d %H:%M:%S` for Alipay).
+    pub fn format(self, pattern: &str) -> String {
+        self.0.format(pattern).to_string()
+    }
+
+    /// `minutes` later (earlier when negative); `None` past chrono's range.
+    pub fn plus_minutes(self, minutes: i64) -> Option<Self> {
+        self.0.checked_add_signed(chrono::Duration::try_minutes(minutes)?).map(Self)
+    }
+
     /// The Chinese way of writing it: `2026年11月25日 08:00`.
     pub fn to_chinese(self) -> String {
         self.0.format("%Y年%m月%d日 %H:%M").to_string()

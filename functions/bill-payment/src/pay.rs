@@ -1,0 +1,315 @@
+//! Workers glue for payments: opening orders, the two notification
+//! endpoints, the owner's order view, reconciliation and its reports.
+
+use crate::providers::{Alipay, Wechat};
+use shared::admin::{self, Act, Role};
+use shared::billing::ledger::{self, Outcome, Raw};
+use shared::billing::orders::{self, Provider};
+use shared::billing::{notify, reconcile};
+use shared::edge::{self as e, Ctx};
+use shared::http::Query;
+use shared::limits::MAX_BODY_BYTES;
+use shared::payment::gateway::PrepayOrder;
+use shared::payment::wechatpay::SignatureHeaders;
+use shared::runtime::{IdSource, OsRandom};
+use shared::types::BeijingTime;
+use shared::{ApiError, ApiResult, ErrorCode};
+use worker::{Env, Request, Response};
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayBody {
+    provider: String,
+    /// Other bills paid in the same order (统一补缴).
+    #[serde(default)]
+    with_bills: Vec<String>,
+}
+
+/// `POST /v1/bills/{id}/pay`.
+pub async fn pay(req: &mut Request, env: &Env, ctx: &Ctx, bill: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let body: PayBody = e::json_body(req, MAX_BODY_BYTES).await?;
+    let provider = Provider::parse(&body.provider)
+        .ok_or_else(|| ApiError::bad_field("provider", "支付方式应为 wechatpay 或 alipay"))?;
+    let mut bills = vec![bill.to_owned()];
+    bills.extend(body.with_bills);
+    let now = ctx.now();
+    let unix = now.to_utc().timestamp();
+    let nonce = OsRandom.hex(16)?;
+    let openid = match provider {
+        Provider::Wechatpay => Some(openid(&db, &who.id).await?),
+        Provider::Alipay => None,
+    };
+    let (order, periods) = orders::open(&db, &OsRandom, &who.id, provider, &bills, now).await?;
+    let description = orders::description(&order, &periods);
+    let start = match (provider, openid) {
+        (Provider::Wechatpay, Some(openid)) => {
+            let wx = Wechat::from_env(env)?;
+            let prepay_id = match &order.prepay_id {
+                Some(id) => id.clone(),
+                None => {
+                    let p = PrepayOrder {
+                        out_trade_no: &order.out_trade_no,
+                        description: &description,
+                        amount_fen: order.amount_fen,
+                        openid: &openid,
+                        time_expire: &order.expires_at,
+                    };
+                    let id = wx.api().prepay(&p, unix, &nonce).await?;
+                    orders::set_prepay(&db, &order.out_trade_no, &id).await?;
+                    id
+                }
+            };
+            let params = wx.merchant.jsapi_params(&prepay_id, unix, &nonce).map_err(|err| err.to_api())?;
+            serde_json::json!({ "wechatpay": params })
+        }
+        _ => {
+            let expire =
+                BeijingTime::parse(&order.expires_at).map(|t| t.format("%Y-%m-%d %H:%M:%S")).unwrap_or_default();
+            let s = Alipay::from_env(env)?.api()?.order_string(
+                &order.out_trade_no,
+                &order.amount,
+                &description,
+                &expire,
+                &now.format("%Y-%m-%d %H:%M:%S"),
+            )?;
+            serde_json::json!({ "alipay": { "order_string": s } })
+        }
+    };
+    let mut out = serde_json::json!({ "order": order });
+    if let (Some(o), Some(s)) = (out.as_object_mut(), start.as_object()) {
+        o.extend(s.clone());
+    }
+    e::ok_json(&out, "private, no-store")
+}
+
+async fn openid(db: &impl shared::store::Db, citizen: &str) -> ApiResult<String> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        openid: Option<String>,
+    }
+    let row: Option<Row> = db.first_as("SELECT openid FROM citizens WHERE id = ?1", &[citizen.into()]).await?;
+    row.and_then(|r| r.openid).ok_or_else(|| {
+        ApiError::with_message(
+            ErrorCode::ValidationFailed,
+            "微信支付需要先在微信小程序中登录，请改用支付宝或在微信中登录",
+        )
+    })
+}
+
+/// `GET /v1/payments/{out_trade_no}`: the owner's view of an order.
+pub async fn order(req: &Request, env: &Env, ctx: &Ctx, otn: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    e::ok_json(&orders::get(&db, &who.id, otn).await?, "private, no-store")
+}
+
+fn wechat_answer(status: u16, message: &str) -> ApiResult<Response> {
+    if status == 204 {
+        return e::no_content();
+    }
+    e::json_response(status, &serde_json::json!({ "code": "FAIL", "message": message })).map_err(e::runtime_err)
+}
+
+/// `POST /v1/payments/wechatpay/notify`: verify on the raw body, then apply.
+/// Success is 204 with no body; a refusal 401 (signature, time, probe) or
+/// 400 (format), a storage failure 500, each `{"code":"FAIL","message":...}`,
+/// so WeChat Pay retries what we could not record.
+pub async fn wechat_notify(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let bytes = e::capped_bytes(req, MAX_BODY_BYTES).await?;
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    let h = |n: &str| e::header(req, n);
+    let headers =
+        match (h("wechatpay-timestamp"), h("wechatpay-nonce"), h("wechatpay-signature"), h("wechatpay-serial")) {
+            (Some(timestamp), Some(nonce), Some(signature), Some(serial)) => {
+                Some(SignatureHeaders { timestamp, nonce, signature, serial })
+            }
+            _ => None,
+        };
+    let logged = headers.as_ref().map(|h| {
+        serde_json::json!({ "Wechatpay-Timestamp": h.timestamp, "Wechatpay-Nonce": h.nonce,
+            "Wechatpay-Serial": h.serial, "Wechatpay-Signature": h.signature })
+        .to_string()
+    });
+    let raw = Raw { body: &body, headers: logged.as_deref(), request_id: &ctx.request_id };
+    let now = ctx.now();
+    let wx = match Wechat::from_env(env) {
+        Ok(wx) => wx,
+        Err(err) => {
+            log(ctx, "wechatpay", "unconfigured", err.internal.as_deref());
+            return wechat_answer(500, "商户配置错误");
+        }
+    };
+    let report = match notify::wechat(&wx.check(), headers, &body, now.to_utc().timestamp()) {
+        Ok(r) => r,
+        Err(refusal) => {
+            if ledger::log_rejected(&db, Provider::Wechatpay, raw, refusal.0, now).await.is_err() {
+                return wechat_answer(500, "系统繁忙");
+            }
+            log(ctx, "wechatpay", refusal.0, None);
+            let status = if matches!(refusal.0, "malformed" | "missing_headers") { 400 } else { 401 };
+            return wechat_answer(status, refusal.message());
+        }
+    };
+    match ledger::apply(&db, &OsRandom, &report, raw, now).await {
+        Ok(outcome) => {
+            log(ctx, "wechatpay", outcome.label(), None);
+            if outcome.acknowledge() { wechat_answer(204, "") } else { wechat_answer(400, review_message(outcome)) }
+        }
+        Err(err) => {
+            log(ctx, "wechatpay", "storage", err.internal.as_deref());
+            wechat_answer(500, "系统繁忙")
+        }
+    }
+}
+
+fn review_message(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Review(ledger::ReviewReason::MerchantMismatch) => "商户号或应用不匹配",
+        _ => "订单与支付方式不匹配",
+    }
+}
+
+fn alipay_answer(ok: bool) -> ApiResult<Response> {
+    let (status, text) = if ok { (200, "success") } else { (400, "fail") };
+    e::text_response(status, text.into(), "text/plain; charset=utf-8").map_err(e::runtime_err)
+}
+
+/// `POST /v1/payments/alipay/notify`: RSA2 over the sorted parameters; the
+/// literal `success` when recorded (applied, duplicate, or kept for review),
+/// anything else makes Alipay retry.
+pub async fn alipay_notify(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let bytes = e::capped_bytes(req, MAX_BODY_BYTES).await?;
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    let raw = Raw { body: &body, headers: None, request_id: &ctx.request_id };
+    let now = ctx.now();
+    let ali = match Alipay::from_env(env) {
+        Ok(a) => a,
+        Err(err) => {
+            log(ctx, "alipay", "unconfigured", err.internal.as_deref());
+            return alipay_answer(false);
+        }
+    };
+    let parsed = shared::http::parse_form(&body).ok_or(notify::Refusal("malformed"));
+    let report = match parsed.and_then(|params| notify::alipay(&ali.check(), &params)) {
+        Ok(r) => r,
+        Err(refusal) => {
+            let _ = ledger::log_rejected(&db, Provider::Alipay, raw, refusal.0, now).await;
+            log(ctx, "alipay", refusal.0, None);
+            return alipay_answer(false);
+        }
+    };
+    match ledger::apply(&db, &OsRandom, &report, raw, now).await {
+        Ok(outcome) => {
+            log(ctx, "alipay", outcome.label(), None);
+            alipay_answer(outcome.acknowledge())
+        }
+        Err(err) => {
+            log(ctx, "alipay", "storage", err.internal.as_deref());
+            alipay_answer(false)
+        }
+    }
+}
+
+fn log(ctx: &Ctx, provider: &str, outcome: &str, detail: Option<&str>) {
+    let line = serde_json::json!({ "level": "info", "event": "payment.notify", "request_id": ctx.request_id,
+        "provider": provider, "outcome": outcome, "detail": detail });
+    worker::console_log!("{line}");
+}
+
+/// Queries each due order from its provider and settles it; one order's
+/// failure (provider down) is logged and the others still run.
+pub async fn reconcile_run(env: &Env, now: BeijingTime, request_id: &str) -> ApiResult<Vec<reconcile::Found>> {
+    let db = e::db(env)?;
+    let due = reconcile::due(&db, now).await?;
+    let mut found = Vec::with_capacity(due.len());
+    for d in &due {
+        let result = match query_one(env, &db, d, now, request_id).await {
+            Ok(f) => f,
+            Err(err) => {
+                let line = serde_json::json!({ "level": "error", "event": "payment.reconcile", "out_trade_no": d.out_trade_no,
+                    "code": err.code.as_str(), "detail": err.internal });
+                worker::console_log!("{line}");
+                reconcile::Found { out_trade_no: d.out_trade_no.clone(), outcome: "error" }
+            }
+        };
+        found.push(result);
+    }
+    Ok(found)
+}
+
+async fn query_one(
+    env: &Env,
+    db: &shared::edge::D1Db,
+    d: &reconcile::Due,
+    now: BeijingTime,
+    request_id: &str,
+) -> ApiResult<reconcile::Found> {
+    if d.provider == "wechatpay" {
+        let w = Wechat::from_env(env)?;
+        let answer = w.api().query(&d.out_trade_no, now.to_utc().timestamp(), &OsRandom.hex(16)?).await?;
+        let report = answer.as_ref().map(|(t, _)| notify::wechat_report(&w.check(), t, ledger::Channel::Query));
+        let body = answer.as_ref().map_or("ORDER_NOT_EXIST", |(_, b)| b.as_str());
+        let raw = Raw { body, headers: None, request_id };
+        reconcile::settle(db, &OsRandom, d, report.as_ref(), raw, now).await
+    } else {
+        let a = Alipay::from_env(env)?.api()?;
+        let answer = a.query(&d.out_trade_no, &now.format("%Y-%m-%d %H:%M:%S")).await?;
+        let report = answer.as_ref().map(|(t, _)| notify::alipay_query_report(t));
+        let body = answer.as_ref().map_or("ACQ.TRADE_NOT_EXIST", |(_, b)| b.as_str());
+        let raw = Raw { body, headers: None, request_id };
+        reconcile::settle(db, &OsRandom, d, report.as_ref(), raw, now).await
+    }
+}
+
+/// `POST /v1/admin/payments:reconcile` (billing_operator): the cron's run, now.
+pub async fn reconcile_now(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    e::staff(req, &db, ctx).await?.require(Role::BillingOperator)?;
+    let found = reconcile_run(env, ctx.now(), &ctx.request_id).await?;
+    e::ok_json(&serde_json::json!({ "queried": found.len(), "orders": found }), "no-store")
+}
+
+/// `GET /v1/admin/payments/reconciliation?date=YYYY-MM-DD` (billing_operator, auditor).
+pub async fn day_report(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    e::staff(req, &db, ctx).await?.require_any(&[Role::BillingOperator, Role::Auditor])?;
+    let q = Query::parse(&ctx.query)?;
+    let date = match q.get("date") {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| ApiError::bad_field("date", "date 的格式应为 YYYY-MM-DD"))?,
+        None => ctx.now().date(),
+    };
+    let mut out = Vec::new();
+    for p in [Provider::Wechatpay, Provider::Alipay] {
+        out.push(reconcile::day_report(&db, p, date).await?);
+    }
+    e::ok_json(&serde_json::json!({ "date": date.to_string(), "providers": out }), "no-store")
+}
+
+/// `GET /v1/admin/payments/reviews?open=1` (billing_operator, auditor).
+pub async fn reviews(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    e::staff(req, &db, ctx).await?.require_any(&[Role::BillingOperator, Role::Auditor])?;
+    let open = Query::parse(&ctx.query)?.get("open") != Some("0");
+    e::ok_json(&serde_json::json!({ "reviews": reconcile::reviews(&db, open).await? }), "no-store")
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveBody {
+    resolution: String,
+}
+
+/// `POST /v1/admin/payments/reviews/{id}/resolve` (billing_operator), audited.
+pub async fn resolve(req: &mut Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    who.require(admin::Role::BillingOperator)?;
+    let body: ResolveBody = e::json_body(req, MAX_BODY_BYTES).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&reconcile::resolve(&db, &act, id, &body.resolution).await?, "no-store")
+}

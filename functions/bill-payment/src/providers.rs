@@ -1,0 +1,122 @@
+//! The payment providers from the worker's configuration. A provider that
+//! is not configured answers 503 `payment_unavailable` (logged with the
+//! missing name), never a guess.
+
+use shared::billing::notify::{AlipayCheck, WechatCheck};
+use shared::edge::{self as e, FetchHttp};
+use shared::payment::gateway::{AlipayApi, WechatPayApi};
+use shared::payment::wechatpay::{Keyring, Merchant};
+use shared::payment::{PayError, public_key, sign::private_key};
+use shared::{ApiError, ApiResult, ErrorCode};
+use worker::Env;
+
+fn need(env: &Env, name: &str) -> ApiResult<String> {
+    e::config(env, name).ok_or_else(|| unavailable(format!("configuration {name} is not set")))
+}
+
+fn unavailable(detail: String) -> ApiError {
+    let mut err = ApiError::from(ErrorCode::PaymentUnavailable);
+    err.internal = Some(detail);
+    err
+}
+
+fn key_err(name: &str) -> impl Fn(PayError) -> ApiError + '_ {
+    move |_| unavailable(format!("configuration {name} is not a readable key"))
+}
+
+fn notify_url(env: &Env, provider: &str) -> ApiResult<String> {
+    Ok(format!("{}/v1/payments/{provider}/notify", need(env, "PUBLIC_BASE_URL")?.trim_end_matches('/')))
+}
+
+/// WeChat Pay's configuration, parsed.
+pub struct Wechat {
+    pub merchant: Merchant,
+    pub keyring: Keyring,
+    pub base: String,
+    pub notify_url: String,
+}
+
+impl Wechat {
+    pub fn from_env(env: &Env) -> ApiResult<Self> {
+        let apiv3 = need(env, "WECHATPAY_APIV3_KEY")?;
+        if apiv3.len() != 32 {
+            return Err(unavailable("WECHATPAY_APIV3_KEY must be 32 bytes".into()));
+        }
+        let merchant = Merchant {
+            mchid: need(env, "WECHATPAY_MCHID")?,
+            appid: need(env, "WECHAT_APPID")?,
+            serial: need(env, "WECHATPAY_MERCHANT_SERIAL")?,
+            key: private_key(&need(env, "WECHATPAY_MERCHANT_KEY")?).map_err(key_err("WECHATPAY_MERCHANT_KEY"))?,
+            apiv3_key: apiv3.into_bytes(),
+        };
+        let certs = e::config(env, "WECHATPAY_PLATFORM_CERTS");
+        let pubkey = e::config(env, "WECHATPAY_PUBLIC_KEY_ID").zip(e::config(env, "WECHATPAY_PUBLIC_KEY"));
+        let keyring = Keyring::new(certs.as_deref(), pubkey.as_ref().map(|(i, k)| (i.as_str(), k.as_str())))
+            .map_err(key_err("WECHATPAY_PLATFORM_CERTS / WECHATPAY_PUBLIC_KEY"))?;
+        Ok(Self {
+            merchant,
+            keyring,
+            base: e::config(env, "WECHATPAY_API_BASE").unwrap_or_else(|| "https://api.mch.weixin.qq.com".into()),
+            notify_url: notify_url(env, "wechatpay")?,
+        })
+    }
+
+    pub fn check(&self) -> WechatCheck<'_> {
+        WechatCheck {
+            appid: &self.merchant.appid,
+            mchid: &self.merchant.mchid,
+            keyring: &self.keyring,
+            apiv3_key: &self.merchant.apiv3_key,
+        }
+    }
+
+    pub fn api(&self) -> WechatPayApi<'static, FetchHttp> {
+        WechatPayApi {
+            http: &FetchHttp,
+            base: self.base.clone(),
+            merchant: self.merchant.clone(),
+            keyring: self.keyring.clone(),
+            notify_url: self.notify_url.clone(),
+        }
+    }
+}
+
+/// Alipay's configuration, parsed.
+pub struct Alipay {
+    pub app_id: String,
+    pub seller_id: String,
+    pub alipay_key: shared::payment::rsa::RsaPublicKey,
+    app_key_text: String,
+    gateway: String,
+    notify_url: String,
+}
+
+impl Alipay {
+    /// What verifying a notification needs (no private key is read).
+    pub fn from_env(env: &Env) -> ApiResult<Self> {
+        Ok(Self {
+            app_id: need(env, "ALIPAY_APP_ID")?,
+            seller_id: e::config(env, "ALIPAY_SELLER_ID").unwrap_or_default(),
+            alipay_key: public_key(&need(env, "ALIPAY_PUBLIC_KEY")?).map_err(key_err("ALIPAY_PUBLIC_KEY"))?,
+            app_key_text: e::config(env, "ALIPAY_APP_PRIVATE_KEY").unwrap_or_default(),
+            gateway: e::config(env, "ALIPAY_GATEWAY").unwrap_or_else(|| "https://openapi.alipay.com/gateway.do".into()),
+            notify_url: notify_url(env, "alipay")?,
+        })
+    }
+
+    pub fn check(&self) -> AlipayCheck<'_> {
+        AlipayCheck { app_id: &self.app_id, seller_id: &self.seller_id, alipay_key: &self.alipay_key }
+    }
+
+    pub fn api(&self) -> ApiResult<AlipayApi<'static, FetchHttp>> {
+        Ok(AlipayApi {
+            http: &FetchHttp,
+            gateway: self.gateway.clone(),
+            app_id: self.app_id.clone(),
+            seller_id: self.seller_id.clone(),
+            app_key: private_key(&self.app_key_text).map_err(key_err("ALIPAY_APP_PRIVATE_KEY"))?,
+            alipay_key: self.alipay_key.clone(),
+            notify_url: self.notify_url.clone(),
+        })
+    }
+}
