@@ -2,9 +2,10 @@
 
 use shared::admin::{self, Act};
 use shared::billing::{bills, import};
-use shared::edge::{self as e, Ctx};
+use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, path_segment};
 use shared::limits::{MAX_BODY_BYTES, MAX_IMPORT_BYTES};
+use shared::runtime::Clock;
 use shared::types::MobileNumber;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
@@ -97,8 +98,28 @@ async fn list(req: &Request, env: &Env, ctx: &Ctx, statement: bool) -> ApiResult
     if statement {
         return e::ok_json(&bills::statement(&db, &who.id, acct, &range, ctx.now()).await?, "private, no-store");
     }
-    let list = bills::list(&db, &who.id, acct, &range, ctx.now()).await?;
-    e::ok_json(&serde_json::json!({ "bills": list }), "private, no-store")
+    // The citizen's id is part of the key: a list is never served to anyone else.
+    let key = format!("{}|{acct}|{:?}|{:?}", who.id, range.from, range.to);
+    let now_ms = EdgeClock.now().timestamp_millis();
+    let body = match bill_cache().get(&key, now_ms) {
+        Some(body) => body.as_str().to_owned(),
+        None => {
+            let list = bills::list(&db, &who.id, acct, &range, ctx.now()).await?;
+            let body = serde_json::json!({ "bills": list }).to_string();
+            bill_cache().put(&key, std::rc::Rc::new(body.clone()), now_ms);
+            body
+        }
+    };
+    let resp = e::text_response(200, body, "application/json; charset=utf-8").map_err(e::runtime_err)?;
+    let _ = resp.headers().set("cache-control", "private, no-store");
+    Ok(resp)
+}
+
+shared::isolate_cache! {
+    /// Bill lists kept for 2 s per isolate and citizen: a burst of reloads
+    /// costs one D1 query. A payment shows in the list within 2 s; the order
+    /// view (`GET /v1/payments/{no}`) and a single bill are never cached.
+    fn bill_cache() -> String = (500, 2_000);
 }
 
 async fn one(req: &Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Response> {
