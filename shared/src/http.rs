@@ -31,6 +31,14 @@ impl Query {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
 
+    /// An optional `YYYY-MM-DD` date, with a Chinese error naming the field.
+    pub fn date(&self, key: &str) -> ApiResult<Option<chrono::NaiveDate>> {
+        self.get(key)
+            .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+            .transpose()
+            .map_err(|_| ApiError::bad_field(key, format!("{key} 的格式应为 YYYY-MM-DD")))
+    }
+
     /// An optional unsigned number in `range`, with a Chinese error naming the field.
     pub fn u32_in(&self, key: &str, min: u32, max: u32) -> ApiResult<Option<u32>> {
         match self.get(key) {

@@ -96,12 +96,11 @@ export function alipaySign(k, params) {
 
 const requestString = (p) => Object.keys(p).filter((x) => x !== "sign" && p[x] !== "" && p[x] != null).sort().map((x) => `${x}=${p[x]}`).join("&");
 const beijing = (d = new Date()) => new Date(d.getTime() + 8 * 3600e3).toISOString().slice(0, 19).replace("T", " ");
-const yuan = (fen) => (fen / 100).toFixed(2);
 
 export function paymentFakes(k) {
-  const state = { wechat: new Map(), alipay: new Map(), calls: { prepay: 0, wxquery: 0, aliquery: 0 }, signer: "cert", refused: [] };
+  const state = { wechat: new Map(), alipay: new Map(), calls: { prepay: 0, wxquery: 0, aliquery: 0 } };
   const send = (res, status, body, headers = {}) => { res.writeHead(status, { "content-type": "application/json", ...headers }); res.end(body); };
-  const wxAnswer = (res, status, obj) => { const body = JSON.stringify(obj); send(res, status, body, status === 200 ? wechatSign(k, body, { signer: state.signer }) : {}); };
+  const wxAnswer = (res, status, obj) => { const body = JSON.stringify(obj); send(res, status, body, status === 200 ? wechatSign(k, body) : {}); };
 
   function wxAuth(req, path, body) {
     const m = /^WECHATPAY2-SHA256-RSA2048 (.*)$/.exec(req.headers.authorization ?? "");
@@ -131,7 +130,7 @@ export function paymentFakes(k) {
     if (url.pathname === "/v3/pay/transactions/jsapi" && req.method === "POST") {
       state.calls.prepay++;
       const bad = wxAuth(req, path, body);
-      if (bad) { state.refused.push(bad); return send(res, 401, JSON.stringify({ code: "SIGN_ERROR", message: `签名错误 (${bad})` })), true; }
+      if (bad) { return send(res, 401, JSON.stringify({ code: "SIGN_ERROR", message: `签名错误 (${bad})` })), true; }
       const o = JSON.parse(body);
       if (o.mchid !== k.mchid || !o.appid || !o.payer?.openid || !Number.isInteger(o.amount?.total) || o.amount.total <= 0 || !/^[\w-]{6,32}$/.test(o.out_trade_no) || !o.notify_url?.startsWith("http")) {
         return send(res, 400, JSON.stringify({ code: "PARAM_ERROR", message: "参数错误" })), true;
@@ -199,7 +198,6 @@ export function paymentFakes(k) {
       const answer = go ? await deliver(t.notify_url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, body: new URLSearchParams(n).toString() }) : null;
       return send(res, 200, JSON.stringify({ out_trade_no: t.out_trade_no, notification: n, notify_url: t.notify_url, answer })), true;
     }
-    if (url.pathname === "/__fake/wechatpay/signer" && req.method === "PUT") { state.signer = JSON.parse(body).signer; return send(res, 200, "{}"), true; }
     return false;
   }
   return { state, handle };
@@ -214,4 +212,3 @@ export function alipayNotification(k, t, extra = {}) {
     subject: t.subject ?? "水费", gmt_create: t.gmt_create ?? beijing(), gmt_payment: t.gmt_payment ?? beijing(), ...extra,
   });
 }
-export { yuan };

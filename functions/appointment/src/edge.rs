@@ -180,16 +180,9 @@ async fn check_in(req: &mut Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResul
     e::ok_json(&a, "no-store")
 }
 
-fn date_param(q: &Query, key: &str) -> ApiResult<Option<NaiveDate>> {
-    q.get(key)
-        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d"))
-        .transpose()
-        .map_err(|_| ApiError::bad_field(key, format!("{key} 的格式应为 YYYY-MM-DD")))
-}
-
 /// `from..=to`, both required, at most `MAX_STATS_DAYS` long.
 fn range(q: &Query) -> ApiResult<(NaiveDate, NaiveDate)> {
-    let (Some(from), Some(to)) = (date_param(q, "from")?, date_param(q, "to")?) else {
+    let (Some(from), Some(to)) = (q.date("from")?, q.date("to")?) else {
         return Err(ApiError::bad_field("from,to", "请提供 from 和 to 两个日期"));
     };
     let days = (to - from).num_days();

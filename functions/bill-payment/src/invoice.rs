@@ -79,17 +79,10 @@ pub async fn ledger(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     let db = e::db(env)?;
     e::staff(req, &db, ctx).await?.require_any(&[Role::BillingOperator, Role::Auditor])?;
     let q = Query::parse(&ctx.query)?;
-    let day = |k: &str| -> ApiResult<Option<String>> {
-        q.get(k)
-            .map(|d| {
-                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map(|d| d.to_string())
-                    .map_err(|_| ApiError::bad_field(k, format!("{k} 的格式应为 YYYY-MM-DD")))
-            })
-            .transpose()
+    let day = |k: &str, default: &str| -> ApiResult<String> {
+        Ok(q.date(k)?.map_or_else(|| default.to_owned(), |d| d.to_string()))
     };
-    let (from, to) =
-        (day("from")?.unwrap_or_else(|| "0000-01-01".into()), day("to")?.unwrap_or_else(|| "9999-12-31".into()));
+    let (from, to) = (day("from", "0000-01-01")?, day("to", "9999-12-31")?);
     e::ok_json(&serde_json::json!({ "entries": invoices::ledger(&db, &from, &to).await? }), "no-store")
 }
 

@@ -6,10 +6,10 @@ use shared::admin::{self, Act, Role};
 use shared::billing::ledger::{self, Outcome, Raw};
 use shared::billing::orders::{self, Provider};
 use shared::billing::{notify, reconcile};
-use shared::edge::{self as e, Ctx};
+use shared::edge::{self as e, Ctx, D1Db, FetchHttp};
 use shared::http::Query;
 use shared::limits::MAX_BODY_BYTES;
-use shared::payment::gateway::PrepayOrder;
+use shared::payment::gateway::{AlipayApi, PrepayOrder, WechatPayApi};
 use shared::payment::wechatpay::SignatureHeaders;
 use shared::runtime::{IdSource, OsRandom};
 use shared::types::BeijingTime;
@@ -35,53 +35,47 @@ pub async fn pay(req: &mut Request, env: &Env, ctx: &Ctx, bill: &str) -> ApiResu
     let mut bills = vec![bill.to_owned()];
     bills.extend(body.with_bills);
     let now = ctx.now();
-    let unix = now.to_utc().timestamp();
-    let nonce = OsRandom.hex(16)?;
-    let openid = match provider {
-        Provider::Wechatpay => Some(openid(&db, &who.id).await?),
-        Provider::Alipay => None,
-    };
-    let (order, periods) = orders::open(&db, &OsRandom, &who.id, provider, &bills, now).await?;
-    let description = orders::description(&order, &periods);
-    let start = match (provider, openid) {
-        (Provider::Wechatpay, Some(openid)) => {
-            let wx = Wechat::from_env(env)?;
+    // Configuration first: an unconfigured provider opens no order.
+    let body = match provider {
+        Provider::Wechatpay => {
+            let api = Wechat::from_env(env)?.api()?;
+            let openid = openid(&db, &who.id).await?;
+            let (order, periods) = orders::open(&db, &OsRandom, &who.id, provider, &bills, now).await?;
+            let (unix, nonce) = (now.to_utc().timestamp(), OsRandom.hex(16)?);
             let prepay_id = match &order.prepay_id {
                 Some(id) => id.clone(),
                 None => {
                     let p = PrepayOrder {
                         out_trade_no: &order.out_trade_no,
-                        description: &description,
+                        description: &orders::description(&order, &periods),
                         amount_fen: order.amount_fen,
                         openid: &openid,
                         time_expire: &order.expires_at,
                     };
-                    let id = wx.api().prepay(&p, unix, &nonce).await?;
+                    let id = api.prepay(&p, unix, &nonce).await?;
                     orders::set_prepay(&db, &order.out_trade_no, &id).await?;
                     id
                 }
             };
-            let params = wx.merchant.jsapi_params(&prepay_id, unix, &nonce).map_err(|err| err.to_api())?;
-            serde_json::json!({ "wechatpay": params })
+            let params = api.merchant.jsapi_params(&prepay_id, unix, &nonce).map_err(|err| err.to_api())?;
+            serde_json::json!({ "order": order, "wechatpay": params })
         }
-        _ => {
+        Provider::Alipay => {
+            let api = Alipay::from_env(env)?.api()?;
+            let (order, periods) = orders::open(&db, &OsRandom, &who.id, provider, &bills, now).await?;
             let expire =
                 BeijingTime::parse(&order.expires_at).map(|t| t.format("%Y-%m-%d %H:%M:%S")).unwrap_or_default();
-            let s = Alipay::from_env(env)?.api()?.order_string(
+            let order_string = api.order_string(
                 &order.out_trade_no,
                 &order.amount,
-                &description,
+                &orders::description(&order, &periods),
                 &expire,
                 &now.format("%Y-%m-%d %H:%M:%S"),
             )?;
-            serde_json::json!({ "alipay": { "order_string": s } })
+            serde_json::json!({ "order": order, "alipay": { "order_string": order_string } })
         }
     };
-    let mut out = serde_json::json!({ "order": order });
-    if let (Some(o), Some(s)) = (out.as_object_mut(), start.as_object()) {
-        o.extend(s.clone());
-    }
-    e::ok_json(&out, "private, no-store")
+    e::ok_json(&body, "private, no-store")
 }
 
 async fn openid(db: &impl shared::store::Db, citizen: &str) -> ApiResult<String> {
@@ -221,48 +215,63 @@ fn log(ctx: &Ctx, provider: &str, outcome: &str, detail: Option<&str>) {
 }
 
 /// Queries each due order from its provider and settles it; one order's
-/// failure (provider down) is logged and the others still run.
+/// failure (provider down) is logged and the others still run. Each
+/// provider's configuration (and private key) is read once per run.
 pub async fn reconcile_run(env: &Env, now: BeijingTime, request_id: &str) -> ApiResult<Vec<reconcile::Found>> {
     let db = e::db(env)?;
     let due = reconcile::due(&db, now).await?;
+    let wechat =
+        due.iter().any(|d| d.provider == "wechatpay").then(|| Wechat::from_env(env).and_then(|w| Ok((w.api()?, w))));
+    let alipay = due.iter().any(|d| d.provider != "wechatpay").then(|| Alipay::from_env(env).and_then(|a| a.api()));
     let mut found = Vec::with_capacity(due.len());
     for d in &due {
-        let result = match query_one(env, &db, d, now, request_id).await {
-            Ok(f) => f,
-            Err(err) => {
-                let line = serde_json::json!({ "level": "error", "event": "payment.reconcile", "out_trade_no": d.out_trade_no,
-                    "code": err.code.as_str(), "detail": err.internal });
-                worker::console_log!("{line}");
-                reconcile::Found { out_trade_no: d.out_trade_no.clone(), outcome: "error" }
-            }
+        let result = match d.provider.as_str() {
+            "wechatpay" => match &wechat {
+                Some(Ok((api, w))) => query_wechat(&db, api, w, d, now, request_id).await,
+                Some(Err(err)) => Err(err.clone()),
+                None => continue,
+            },
+            _ => match &alipay {
+                Some(Ok(api)) => query_alipay(&db, api, d, now, request_id).await,
+                Some(Err(err)) => Err(err.clone()),
+                None => continue,
+            },
         };
-        found.push(result);
+        found.push(result.unwrap_or_else(|err| {
+            let line = serde_json::json!({ "level": "error", "event": "payment.reconcile", "out_trade_no": d.out_trade_no,
+                "code": err.code.as_str(), "detail": err.internal });
+            worker::console_log!("{line}");
+            reconcile::Found { out_trade_no: d.out_trade_no.clone(), outcome: "error" }
+        }));
     }
     Ok(found)
 }
 
-async fn query_one(
-    env: &Env,
-    db: &shared::edge::D1Db,
+async fn query_wechat(
+    db: &D1Db,
+    api: &WechatPayApi<'static, FetchHttp>,
+    w: &Wechat,
     d: &reconcile::Due,
     now: BeijingTime,
     request_id: &str,
 ) -> ApiResult<reconcile::Found> {
-    if d.provider == "wechatpay" {
-        let w = Wechat::from_env(env)?;
-        let answer = w.api().query(&d.out_trade_no, now.to_utc().timestamp(), &OsRandom.hex(16)?).await?;
-        let report = answer.as_ref().map(|(t, _)| notify::wechat_report(&w.check(), t, ledger::Channel::Query));
-        let body = answer.as_ref().map_or("ORDER_NOT_EXIST", |(_, b)| b.as_str());
-        let raw = Raw { body, headers: None, request_id };
-        reconcile::settle(db, &OsRandom, d, report.as_ref(), raw, now).await
-    } else {
-        let a = Alipay::from_env(env)?.api()?;
-        let answer = a.query(&d.out_trade_no, &now.format("%Y-%m-%d %H:%M:%S")).await?;
-        let report = answer.as_ref().map(|(t, _)| notify::alipay_query_report(t));
-        let body = answer.as_ref().map_or("ACQ.TRADE_NOT_EXIST", |(_, b)| b.as_str());
-        let raw = Raw { body, headers: None, request_id };
-        reconcile::settle(db, &OsRandom, d, report.as_ref(), raw, now).await
-    }
+    let answer = api.query(&d.out_trade_no, now.to_utc().timestamp(), &OsRandom.hex(16)?).await?;
+    let report = answer.as_ref().map(|(t, _)| notify::wechat_report(&w.check(), t, ledger::Channel::Query));
+    let body = answer.as_ref().map_or("ORDER_NOT_EXIST", |(_, b)| b.as_str());
+    reconcile::settle(db, &OsRandom, d, report.as_ref(), Raw { body, headers: None, request_id }, now).await
+}
+
+async fn query_alipay(
+    db: &D1Db,
+    api: &AlipayApi<'static, FetchHttp>,
+    d: &reconcile::Due,
+    now: BeijingTime,
+    request_id: &str,
+) -> ApiResult<reconcile::Found> {
+    let answer = api.query(&d.out_trade_no, &now.format("%Y-%m-%d %H:%M:%S")).await?;
+    let report = answer.as_ref().map(|(t, _)| notify::alipay_query_report(t));
+    let body = answer.as_ref().map_or("ACQ.TRADE_NOT_EXIST", |(_, b)| b.as_str());
+    reconcile::settle(db, &OsRandom, d, report.as_ref(), Raw { body, headers: None, request_id }, now).await
 }
 
 /// `POST /v1/admin/payments:reconcile` (billing_operator): the cron's run, now.
@@ -278,11 +287,7 @@ pub async fn day_report(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Respon
     let db = e::db(env)?;
     e::staff(req, &db, ctx).await?.require_any(&[Role::BillingOperator, Role::Auditor])?;
     let q = Query::parse(&ctx.query)?;
-    let date = match q.get("date") {
-        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| ApiError::bad_field("date", "date 的格式应为 YYYY-MM-DD"))?,
-        None => ctx.now().date(),
-    };
+    let date = q.date("date")?.unwrap_or_else(|| ctx.now().date());
     let mut out = Vec::new();
     for p in [Provider::Wechatpay, Provider::Alipay] {
         out.push(reconcile::day_report(&db, p, date).await?);

@@ -4,20 +4,14 @@
 
 use shared::billing::notify::{AlipayCheck, WechatCheck};
 use shared::edge::{self as e, FetchHttp};
-use shared::payment::gateway::{AlipayApi, WechatPayApi};
+use shared::payment::gateway::{AlipayApi, WechatPayApi, unavailable};
 use shared::payment::wechatpay::{Keyring, Merchant};
 use shared::payment::{PayError, public_key, sign::private_key};
-use shared::{ApiError, ApiResult, ErrorCode};
+use shared::{ApiError, ApiResult};
 use worker::Env;
 
 fn need(env: &Env, name: &str) -> ApiResult<String> {
     e::config(env, name).ok_or_else(|| unavailable(format!("configuration {name} is not set")))
-}
-
-fn unavailable(detail: String) -> ApiError {
-    let mut err = ApiError::from(ErrorCode::PaymentUnavailable);
-    err.internal = Some(detail);
-    err
 }
 
 fn key_err(name: &str) -> impl Fn(PayError) -> ApiError + '_ {
@@ -28,12 +22,18 @@ fn notify_url(env: &Env, provider: &str) -> ApiResult<String> {
     Ok(format!("{}/v1/payments/{provider}/notify", need(env, "PUBLIC_BASE_URL")?.trim_end_matches('/')))
 }
 
-/// WeChat Pay's configuration, parsed.
+/// WeChat Pay's configuration. Checking a notification needs only the
+/// keyring and the APIv3 key; the merchant's private key is read only to
+/// call WeChat Pay ([`Wechat::api`]), not on every notification.
 pub struct Wechat {
-    pub merchant: Merchant,
-    pub keyring: Keyring,
-    pub base: String,
-    pub notify_url: String,
+    appid: String,
+    mchid: String,
+    serial: String,
+    merchant_key_text: String,
+    apiv3_key: Vec<u8>,
+    keyring: Keyring,
+    base: String,
+    notify_url: String,
 }
 
 impl Wechat {
@@ -42,19 +42,16 @@ impl Wechat {
         if apiv3.len() != 32 {
             return Err(unavailable("WECHATPAY_APIV3_KEY must be 32 bytes".into()));
         }
-        let merchant = Merchant {
-            mchid: need(env, "WECHATPAY_MCHID")?,
-            appid: need(env, "WECHAT_APPID")?,
-            serial: need(env, "WECHATPAY_MERCHANT_SERIAL")?,
-            key: private_key(&need(env, "WECHATPAY_MERCHANT_KEY")?).map_err(key_err("WECHATPAY_MERCHANT_KEY"))?,
-            apiv3_key: apiv3.into_bytes(),
-        };
         let certs = e::config(env, "WECHATPAY_PLATFORM_CERTS");
         let pubkey = e::config(env, "WECHATPAY_PUBLIC_KEY_ID").zip(e::config(env, "WECHATPAY_PUBLIC_KEY"));
         let keyring = Keyring::new(certs.as_deref(), pubkey.as_ref().map(|(i, k)| (i.as_str(), k.as_str())))
             .map_err(key_err("WECHATPAY_PLATFORM_CERTS / WECHATPAY_PUBLIC_KEY"))?;
         Ok(Self {
-            merchant,
+            appid: need(env, "WECHAT_APPID")?,
+            mchid: need(env, "WECHATPAY_MCHID")?,
+            serial: need(env, "WECHATPAY_MERCHANT_SERIAL")?,
+            merchant_key_text: need(env, "WECHATPAY_MERCHANT_KEY")?,
+            apiv3_key: apiv3.into_bytes(),
             keyring,
             base: e::config(env, "WECHATPAY_API_BASE").unwrap_or_else(|| "https://api.mch.weixin.qq.com".into()),
             notify_url: notify_url(env, "wechatpay")?,
@@ -62,22 +59,24 @@ impl Wechat {
     }
 
     pub fn check(&self) -> WechatCheck<'_> {
-        WechatCheck {
-            appid: &self.merchant.appid,
-            mchid: &self.merchant.mchid,
-            keyring: &self.keyring,
-            apiv3_key: &self.merchant.apiv3_key,
-        }
+        WechatCheck { appid: &self.appid, mchid: &self.mchid, keyring: &self.keyring, apiv3_key: &self.apiv3_key }
     }
 
-    pub fn api(&self) -> WechatPayApi<'static, FetchHttp> {
-        WechatPayApi {
+    /// The API client, with the merchant's private key read.
+    pub fn api(&self) -> ApiResult<WechatPayApi<'static, FetchHttp>> {
+        Ok(WechatPayApi {
             http: &FetchHttp,
             base: self.base.clone(),
-            merchant: self.merchant.clone(),
+            merchant: Merchant {
+                mchid: self.mchid.clone(),
+                appid: self.appid.clone(),
+                serial: self.serial.clone(),
+                key: private_key(&self.merchant_key_text).map_err(key_err("WECHATPAY_MERCHANT_KEY"))?,
+                apiv3_key: self.apiv3_key.clone(),
+            },
             keyring: self.keyring.clone(),
             notify_url: self.notify_url.clone(),
-        }
+        })
     }
 }
 

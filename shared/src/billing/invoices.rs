@@ -104,6 +104,9 @@ pub struct Application {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Invoice {
     pub id: String,
+    /// Whose it is: used to notify them, never shown.
+    #[serde(skip_serializing, default)]
+    pub citizen_id: String,
     pub account_no: String,
     pub company_name: String,
     pub company_address: String,
@@ -125,7 +128,8 @@ pub struct Invoice {
     pub updated_at: String,
 }
 
-const COLUMNS: &str = "id, account_no, company_name, company_address, contact_phone, tax_id, bank_name, bank_account,
+const COLUMNS: &str =
+    "id, citizen_id, account_no, company_name, company_address, contact_phone, tax_id, bank_name, bank_account,
     applicant, license_upload, tax_notice_upload, status, reject_reason, invoice_no, issued_at, carrier, tracking_no,
     mailed_at, created_at, updated_at";
 
@@ -302,9 +306,6 @@ fn short(field: &str, v: &str, max: usize) -> ApiResult<String> {
 pub async fn step(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, id: &str, s: &Step) -> ApiResult<Invoice> {
     let inv = get(db, None, id).await?;
     let now = act.now.to_rfc3339();
-    let citizen: Vec<CitizenRow> =
-        db.query_as("SELECT citizen_id FROM invoice_requests WHERE id = ?1", &[id.into()]).await?;
-    let cid = citizen.first().map(|c| c.citizen_id.clone()).unwrap_or_default();
     let (from, update, title, body, ledger) = match s {
         Step::Issue { invoice_no } => {
             let no = short("invoice_no", invoice_no, 20)?;
@@ -366,7 +367,7 @@ pub async fn step(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, id: &str, s:
             vec![id.into(), from.into()],
         ),
         update,
-        inbox::post_stmt(ids, &cid, "bill", title, &body, None, act.now)?,
+        inbox::post_stmt(ids, &inv.citizen_id, "bill", title, &body, None, act.now)?,
         audit_stmt(act.who, action, id, act.request_id, act.now, &serde_json::json!({ "from": from })),
     ];
     stmts.extend(ledger);
@@ -374,11 +375,6 @@ pub async fn step(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, id: &str, s:
         .await
         .map_err(|e| if e.code == ErrorCode::Conflict { ErrorCode::InvoiceStateInvalid.into() } else { e })?;
     get(db, None, id).await
-}
-
-#[derive(Deserialize)]
-struct CitizenRow {
-    citizen_id: String,
 }
 
 /// A document of an application, for the billing operator only.

@@ -182,46 +182,45 @@ pub async fn apply(
     raw: Raw<'_>,
     now: BeijingTime,
 ) -> ApiResult<Outcome> {
-    let order: Option<OrderRow> = db
-        .first_as(
-            "SELECT citizen_id, provider, amount_fen, status, provider_trade_no FROM payment_orders WHERE out_trade_no = ?1",
-            &[r.out_trade_no.as_str().into()],
-        )
-        .await?;
+    let order = order_row(db, &r.out_trade_no).await?;
     if !r.paid {
         return ignore(db, r, raw, order.as_ref(), now).await;
     }
-    let reason = match &order {
-        None => Some(ReviewReason::UnknownOrder),
-        Some(_) if !r.merchant_ok => Some(ReviewReason::MerchantMismatch),
-        Some(o) if o.provider != r.provider.as_str() => Some(ReviewReason::ProviderMismatch),
-        Some(o) if r.amount_fen != Some(o.amount_fen) => Some(ReviewReason::AmountMismatch),
-        Some(_) => None,
+    let Some(order) = order else {
+        return review(db, ids, r, raw, ReviewReason::UnknownOrder, None, now).await;
     };
-    if let Some(reason) = reason {
+    let mismatch = if !r.merchant_ok {
+        Some(ReviewReason::MerchantMismatch)
+    } else if order.provider != r.provider.as_str() {
+        Some(ReviewReason::ProviderMismatch)
+    } else if r.amount_fen != Some(order.amount_fen) {
+        Some(ReviewReason::AmountMismatch)
+    } else {
+        None
+    };
+    if let Some(reason) = mismatch {
         return review(db, ids, r, raw, reason, None, now).await;
     }
-    let Some(order) = order else { return Ok(Outcome::Ignored) };
     if order.status == "paid" || order.status == "review" {
         return settled(db, ids, r, raw, &order, now).await;
     }
     match db.batch(&apply_stmts(ids, r, raw, &order, now)?).await {
         Ok(_) => Ok(Outcome::Applied),
-        Err(e) if e.code == ErrorCode::Conflict => {
-            let again: Option<OrderRow> = db
-                .first_as(
-                    "SELECT citizen_id, provider, amount_fen, status, provider_trade_no FROM payment_orders
-                     WHERE out_trade_no = ?1",
-                    &[r.out_trade_no.as_str().into()],
-                )
-                .await?;
-            match again {
-                Some(o) => settled(db, ids, r, raw, &o, now).await,
-                None => Err(e),
-            }
-        }
+        // Lost the race: settle against the order as the winner left it.
+        Err(e) if e.code == ErrorCode::Conflict => match order_row(db, &r.out_trade_no).await? {
+            Some(o) => settled(db, ids, r, raw, &o, now).await,
+            None => Err(e),
+        },
         Err(e) => Err(e),
     }
+}
+
+async fn order_row(db: &impl Db, out_trade_no: &str) -> ApiResult<Option<OrderRow>> {
+    db.first_as(
+        "SELECT citizen_id, provider, amount_fen, status, provider_trade_no FROM payment_orders WHERE out_trade_no = ?1",
+        &[out_trade_no.into()],
+    )
+    .await
 }
 
 /// The order was already settled (or lost the race): the same transaction is

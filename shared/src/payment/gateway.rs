@@ -11,10 +11,9 @@ use crate::outbound::{Http, HttpRequest, HttpResponse};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Deserialize;
 
-fn unavailable(detail: String) -> ApiError {
-    let mut e = ApiError::from(ErrorCode::PaymentUnavailable);
-    e.internal = Some(detail);
-    e
+/// 503 `payment_unavailable`, the detail kept for the log.
+pub fn unavailable(detail: String) -> ApiError {
+    ApiError { internal: Some(detail), ..ErrorCode::PaymentUnavailable.into() }
 }
 
 fn pay_err(what: &str, e: &PayError) -> ApiError {
