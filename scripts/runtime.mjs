@@ -41,6 +41,10 @@ function workerOptions(name, vars) {
     routes: (cfg.routes ?? []).map((r) => localRoute(typeof r === "string" ? r : r.pattern)),
     d1Databases: Object.fromEntries((cfg.d1_databases ?? []).map((d) => [d.binding, d.database_id])),
     kvNamespaces: Object.fromEntries((cfg.kv_namespaces ?? []).map((k) => [k.binding, k.id])),
+    queueProducers: Object.fromEntries((cfg.queues?.producers ?? []).map((q) => [q.binding, q.queue])),
+    queueConsumers: Object.fromEntries((cfg.queues?.consumers ?? []).map((q) => [q.queue, {
+      maxBatchSize: q.max_batch_size, maxBatchTimeout: q.max_batch_timeout, maxRetries: q.max_retries,
+      deadLetterQueue: q.dead_letter_queue }])),
     bindings: { ...(cfg.vars ?? {}), ENVIRONMENT: "development", ...vars },
   };
 }
@@ -66,6 +70,7 @@ export async function startRuntime({ port = 8787, host = "127.0.0.1", persist, v
     // The layout `wrangler d1 migrations apply --local` writes (.wrangler/state/v3).
     d1Persist: persist && join(persist, "d1"),
     kvPersist: persist && join(persist, "kv"),
+    queuesPersist: persist && join(persist, "queues"),
     workers: FUNCTIONS.map((n) => workerOptions(n, vars)),
     // quiet: drop the workers' per-request log lines (tests, benchmarks); errors still show.
     ...(quiet ? { handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.pipe(process.stderr); } } : {}),

@@ -60,11 +60,14 @@ pub enum ErrorCode {
     PaymentNotFound,
     InvoiceStateInvalid,
     UploadInvalid,
+    PhoneRequired,
+    OutageStateInvalid,
+    CallbackTokenInvalid,
 }
 
 impl ErrorCode {
     /// Every code, in table order.
-    pub const ALL: [ErrorCode; 48] = [
+    pub const ALL: [ErrorCode; 51] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::ValidationFailed,
@@ -113,6 +116,9 @@ impl ErrorCode {
         Self::PaymentNotFound,
         Self::InvoiceStateInvalid,
         Self::UploadInvalid,
+        Self::PhoneRequired,
+        Self::OutageStateInvalid,
+        Self::CallbackTokenInvalid,
     ];
 
     /// The machine code clients switch on. Never change one once published.
@@ -180,6 +186,9 @@ impl ErrorCode {
             Self::PaymentNotFound => ("payment_not_found", 404, "未找到该支付订单"),
             Self::InvoiceStateInvalid => ("invoice_state_invalid", 409, "发票申请当前状态不允许此操作"),
             Self::UploadInvalid => ("upload_invalid", 422, "上传的文件类型或大小不符合要求"),
+            Self::PhoneRequired => ("phone_required", 422, "请先绑定手机号：停水停气提醒通过短信发送"),
+            Self::OutageStateInvalid => ("outage_state_invalid", 409, "该停水停气公告当前状态不允许此操作"),
+            Self::CallbackTokenInvalid => ("callback_token_invalid", 401, "回调令牌无效"),
         }
     }
 }

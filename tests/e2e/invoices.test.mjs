@@ -31,8 +31,11 @@ test("documents: type and size checked against the bytes, never public", async (
   assert.equal(lying.status, 422);
   assert.equal(lying.body.error.code, "upload_invalid");
   assert.equal((await upload(alice, Buffer.from("hello"), "text/plain")).status, 422);
-  const big = await upload(alice, Buffer.concat([PNG, Buffer.alloc(5 * 1024 * 1024)]), "image/png");
-  assert.equal(big.status, 413);
+  // workerd answers 413 from Content-Length before the body is read, and may
+  // reset the connection while the client still writes: try again (up to 3 times) to read the answer.
+  let big;
+  for (let i = 0; i < 3 && !big; i++) big = await upload(alice, Buffer.concat([PNG, Buffer.alloc(5 * 1024 * 1024)]), "image/png").catch(() => null);
+  assert.equal(big?.status, 413);
   const ok = await upload(alice, PNG, "image/png");
   assert.equal(ok.status, 201, ok.text);
   checkResponse("/v1/invoices/uploads", "post", ok);

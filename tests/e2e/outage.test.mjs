@@ -13,6 +13,10 @@ const body = (extra = {}) => ({ utility: "water", kind: "planned", areas: ["北�
 before(async () => {
   rt = await boot();
   publisher = rt.token(["outage_publisher"], "调度中心");
+  const areas = await call(rt.url, "/v1/admin/supply-areas", { method: "PUT", headers: { authorization: `Bearer ${publisher}`, "content-type": "application/json" },
+    body: JSON.stringify({ areas: [{ code: "yw", name: "义乌市", level: "district" }, { code: "bc", name: "北苑街道", level: "street", parent: "yw" },
+      { code: "bc-ch", name: "春晗小区", level: "community", parent: "bc" }] }) });
+  assert.equal(areas.status, 200, areas.text);
 });
 after(async () => { await rt?.stop(); });
 
@@ -45,6 +49,6 @@ test("short notice is refused for planned stops and accepted for emergencies", a
   assert.equal(now.status, 201, now.text);
   assert.match(now.body.message, /紧急停水/);
   assert.equal(now.body.send_reason, "紧急停供，立即发送");
-  const log = rt.sql("SELECT action FROM audit_log WHERE action LIKE 'outage.%' ORDER BY id");
+  const log = rt.sql("SELECT action FROM audit_log WHERE action LIKE 'outage.publish%' ORDER BY id");
   assert.deepEqual(log.map((r) => r.action), ["outage.publish", "outage.publish.emergency"]);
 });

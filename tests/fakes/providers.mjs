@@ -19,6 +19,11 @@ export const FAKE_CREDENTIALS = {
   SMS_TEMPLATE_LOGIN: "SMS_465900001",
   SMS_TEMPLATE_APPOINTMENT: "SMS_465900002",
   SMS_TEMPLATE_REMINDER: "SMS_465900003",
+  SMS_TEMPLATE_OUTAGE_NOTICE: "SMS_465900011",
+  SMS_TEMPLATE_OUTAGE_CORRECTION: "SMS_465900012",
+  SMS_TEMPLATE_OUTAGE_CANCELLATION: "SMS_465900013",
+  SMS_TEMPLATE_OUTAGE_REMINDER: "SMS_465900014",
+  SMS_CALLBACK_TOKEN: "dev-sms-callback-token",
   IDENTITY_PEPPER: "dev-pepper-not-for-production",
   ITEM_FEED_TOKEN: "dev-feed-token",
 };
@@ -34,10 +39,16 @@ export function aliyunSignature(method, params, secret) {
 }
 
 const json = (res, status, body) => { res.writeHead(status, { "content-type": "application/json" }); res.end(JSON.stringify(body)); };
+async function push(url, body) {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
 const readBody = (req) => new Promise((ok) => { let b = ""; req.on("data", (c) => (b += c)); req.on("end", () => ok(b)); });
 
 export async function startFakes({ port = 0 } = {}) {
-  const state = { messages: [], failures: [], usedCodes: new Set(), nonces: new Set(), wechatCalls: 0, feed: { status: 200, items: [] }, feedCalls: 0 };
+  const state = { messages: [], failures: [], usedCodes: new Set(), nonces: new Set(), wechatCalls: 0, feed: { status: 200, items: [] }, feedCalls: 0,
+    // Aliyun SMS: calls per Action, numbers the API refuses, numbers the carrier reports blacklisted.
+    smsCalls: { SendSms: 0, SendBatchSms: 0 }, badNumbers: new Set(), blacklisted: new Set(), reported: 0 };
 
   // The external item library (事项库) feed: `{"items": [...]}` behind a bearer token.
   function feed(req, res) {
@@ -80,10 +91,13 @@ export async function startFakes({ port = 0 } = {}) {
     if (rest.Action === "SendSms") { phones = rest.PhoneNumbers.split(","); params_ = JSON.parse(rest.TemplateParam ?? "{}"); }
     else if (rest.Action === "SendBatchSms") { phones = JSON.parse(rest.PhoneNumberJson); params_ = JSON.parse(rest.TemplateParamJson)[0]; }
     else return fail(400, "InvalidAction.NotFound", "Specified api is not found");
-    if (phones.some((p) => !/^1[3-9]\d{9}$/.test(p))) return fail(200, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号");
+    state.smsCalls[rest.Action]++;
+    if (phones.length > (rest.Action === "SendSms" ? 1000 : 100)) return fail(200, "isv.MOBILE_COUNT_OVER_LIMIT", "手机号码数量超过限制");
+    if (phones.some((p) => !/^1[3-9]\d{9}$/.test(p) || state.badNumbers.has(p))) return fail(200, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号");
     if (Object.values(params_).some((v) => typeof v !== "string")) return fail(200, "isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值");
     const bizId = `${Date.now()}${randomBytes(3).toString("hex")}^0`;
-    for (const phone of phones) state.messages.push({ phone, sign: rest.SignName ?? JSON.parse(rest.SignNameJson)[0], template: rest.TemplateCode, params: params_, bizId });
+    const at = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 19).replace("T", " ");
+    for (const phone of phones) state.messages.push({ phone, sign: rest.SignName ?? JSON.parse(rest.SignNameJson)[0], template: rest.TemplateCode, params: params_, bizId, at });
     return json(res, 200, { Code: "OK", Message: "OK", BizId: bizId, RequestId: randomBytes(8).toString("hex") });
   }
 
@@ -116,6 +130,24 @@ export async function startFakes({ port = 0 } = {}) {
     pay: pay.state,
     lastCode(phone) { const m = state.messages.filter((x) => x.phone === phone).at(-1); return m?.params.code; },
     failNext(code, times = 1) { for (let i = 0; i < times; i++) state.failures.push(code); },
+    /** Pushes the delivery receipts (Aliyun SmsReport, HTTP batch push) of the messages not yet reported to `url`. */
+    async pushReports(url) {
+      const todo = state.messages.slice(state.reported);
+      state.reported = state.messages.length;
+      const reports = todo.map((m) => {
+        const black = state.blacklisted.has(m.phone);
+        return { phone_number: m.phone, send_time: m.at, report_time: m.at, success: !black, err_code: black ? "MOBILE_IN_BLACK" : "DELIVERED",
+          err_msg: black ? "手机号在黑名单" : "用户接收成功", sms_size: "1", biz_id: m.bizId, out_id: "" };
+      });
+      let answers = [];
+      for (let i = 0; i < reports.length; i += 100) answers.push(await push(url, reports.slice(i, i + 100)));
+      return answers;
+    },
+    /** A citizen's reply (Aliyun SmsUp, HTTP batch push) to `url`. */
+    reply(url, phone, content) {
+      return push(url, [{ phone_number: phone, send_time: new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 19).replace("T", " "),
+        content, sign_name: FAKE_CREDENTIALS.SMS_SIGN_NAME, dest_code: "1065", sequence_id: Date.now() }]);
+    },
     close: () => new Promise((ok) => server.close(ok)),
   };
 }

@@ -1,26 +1,48 @@
-//! Workers glue for outage notices.
+//! Workers glue for outage notices: routes, then the fan-out (`fanout`),
+//! subscriptions (`subs`) and the provider's callbacks (`callbacks`).
 
+use crate::{callbacks, fanout, subs};
 use shared::admin::Act;
 use shared::edge::{self as e, Ctx};
 use shared::http::{Query, path_segment};
 use shared::limits::MAX_BODY_BYTES;
-use shared::outage::publish::{self, OutageBody};
-use shared::outage::rules::QuietHours;
+use shared::outage::areas::{self, AccountsBody, AreasBody};
+use shared::outage::outbox;
+use shared::outage::publish::{self, AmendBody, CancelBody, OutageBody};
 use shared::runtime::OsRandom;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
 shared::edge_entry!(dispatch);
 
+/// Bulk loads may be large: 5,000 accounts of about 60 bytes.
+const LOAD_BYTES: usize = 512 * 1024;
+
 async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let segs = ctx.segments();
     match (&ctx.method, segs.as_slice()) {
         (Method::Post, ["v1", "admin", "outages"]) => create(req, env, ctx).await,
+        (Method::Post, ["v1", "admin", "outages", action]) => change(req, env, ctx, action).await,
+        (Method::Get, ["v1", "admin", "outages", id, "delivery"]) => delivery(req, env, ctx, id).await,
+        (Method::Put, ["v1", "admin", "supply-areas"]) => load_areas(req, env, ctx).await,
+        (Method::Put, ["v1", "admin", "supply-accounts"]) => load_accounts(req, env, ctx).await,
         (Method::Get, ["v1", "outages"]) => list(env, ctx).await,
         (Method::Get, ["v1", "outages", id]) => one(env, id).await,
-        (_, ["v1", "outages", ..] | ["v1", "admin", "outages"]) => Err(ErrorCode::MethodNotAllowed.into()),
+        (Method::Get, ["v1", "me", "outage-subscriptions"]) => subs::list(req, env, ctx).await,
+        (Method::Post, ["v1", "me", "outage-subscriptions"]) => subs::create(req, env, ctx).await,
+        (Method::Delete, ["v1", "me", "outage-subscriptions", id]) => subs::delete(req, env, ctx, id).await,
+        (Method::Post, ["v1", "sms", "receipts"]) => callbacks::receipts(req, env, ctx).await,
+        (Method::Post, ["v1", "sms", "uplink"]) => callbacks::uplink(req, env, ctx).await,
+        (_, ["v1", "outages", ..] | ["v1", "admin", "outages" | "supply-areas" | "supply-accounts", ..])
+        | (_, ["v1", "me", "outage-subscriptions", ..] | ["v1", "sms", "receipts" | "uplink"]) => {
+            Err(ErrorCode::MethodNotAllowed.into())
+        }
         _ => e::planned_routes(ctx, crate::ROUTES),
     }
+}
+
+fn sign(env: &Env) -> String {
+    e::config(env, "SMS_SIGN_NAME").unwrap_or_else(|| "义乌便民".into())
 }
 
 async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -28,12 +50,69 @@ async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     let who = e::staff(req, &db, ctx).await?;
     let key = e::idempotency_key(req)?;
     let body: OutageBody = e::json_body(req, MAX_BODY_BYTES).await?;
-    let sign = e::config(env, "SMS_SIGN_NAME").unwrap_or_else(|| "义乌便民".into());
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     let (o, replayed) =
-        publish::publish(&db, &OsRandom, &act, &body, key.as_deref(), &sign, QuietHours::default()).await?;
+        publish::publish(&db, &OsRandom, &act, &body, key.as_deref(), &sign(env), fanout::quiet(env)).await?;
+    if o.status == "published" {
+        fanout::due_now(env, &db, &o.id, ctx.now()).await?;
+    }
     let resp = e::ok_json(&o, "no-store")?;
     Ok(if replayed || o.status == "preview" { resp } else { resp.with_status(201) })
+}
+
+/// `{id}:amend`, `{id}:cancel`, `{id}:republish`.
+async fn change(req: &mut Request, env: &Env, ctx: &Ctx, action: &str) -> ApiResult<Response> {
+    let Some((id, verb)) = action.split_once(':') else { return Err(ErrorCode::NotFound.into()) };
+    if !matches!(verb, "amend" | "cancel" | "republish") {
+        return Err(ErrorCode::NotFound.into());
+    }
+    let id = path_segment(id)?;
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let o = match verb {
+        "amend" => {
+            let body: AmendBody = e::json_body(req, MAX_BODY_BYTES).await?;
+            publish::amend(&db, &act, &id, &body, &sign(env), fanout::quiet(env)).await?
+        }
+        "cancel" => {
+            let body: CancelBody = e::json_body(req, MAX_BODY_BYTES).await?;
+            publish::cancel(&db, &act, &id, &body, &sign(env), fanout::quiet(env)).await?
+        }
+        _ => {
+            who.require(shared::admin::Role::OutagePublisher)?;
+            let version = publish::republishable(&db, &id).await?;
+            let added = fanout::republish(env, &db, &id, version, ctx.now()).await?;
+            return e::ok_json(&added, "no-store");
+        }
+    };
+    fanout::due_now(env, &db, &o.id, ctx.now()).await?;
+    e::ok_json(&o, "no-store")
+}
+
+async fn delivery(req: &Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    who.require_any(&[shared::admin::Role::OutagePublisher, shared::admin::Role::Auditor])?;
+    let id = path_segment(id)?;
+    publish::get(&db, &id).await?;
+    e::ok_json(&outbox::delivery(&db, &id).await?, "no-store")
+}
+
+async fn load_areas(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let body: AreasBody = e::json_body(req, LOAD_BYTES).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&areas::load_areas(&db, &act, &body).await?, "no-store")
+}
+
+async fn load_accounts(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let body: AccountsBody = e::json_body(req, LOAD_BYTES).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&areas::load_accounts(&db, &act, &body).await?, "no-store")
 }
 
 async fn list(env: &Env, ctx: &Ctx) -> ApiResult<Response> {

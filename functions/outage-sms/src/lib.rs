@@ -3,25 +3,42 @@
 //! Routes:
 //! - `POST   /v1/admin/outages`                outage_publisher: lead times (water 24 h, gas 48 h,
 //!   emergencies at once), the rendered message with its length and parts, the planned first
-//!   send (quiet hours 22:00-07:00 for planned stops), `preview`; `Idempotency-Key` honoured
+//!   send (quiet hours 22:00-07:00 for planned stops), optional reminder, `preview`;
+//!   `Idempotency-Key` honoured. What is due goes out at once (outbox + queue).
+//! - `POST   /v1/admin/outages/{id}:amend`     a new version: correction to the notified and the
+//!   newly affected (a fresh notice when nobody was told yet)
+//! - `POST   /v1/admin/outages/{id}:cancel`    cancellation to the notified
+//! - `POST   /v1/admin/outages/{id}:republish` the current version again: only new subscribers
+//! - `GET    /v1/admin/outages/{id}/delivery`  counts per version and state, failures by reason, progress
+//! - `PUT    /v1/admin/supply-areas`           bulk load of the area hierarchy (≤ 2,000)
+//! - `PUT    /v1/admin/supply-accounts`        bulk load of the account-to-area map (≤ 5,000)
 //! - `GET    /v1/outages?area=&utility=`       the public notices, current and coming
-//! - `GET    /v1/outages/{id}`                 one public notice
+//! - `GET    /v1/outages/{id}`                 one public notice (also when cancelled)
+//! - `GET|POST /v1/me/outage-subscriptions`, `DELETE /v1/me/outage-subscriptions/{id}`
+//! - `POST   /v1/sms/receipts?token=`          Aliyun SmsReport push (delivery receipts)
+//! - `POST   /v1/sms/uplink?token=`            Aliyun SmsUp push (TD unsubscribes)
 //!
-//! Planned, answering 501 `not_implemented` (see [`ROUTES`]): subscriptions; the queue fan-out,
-//! amendments, cancellations and delivery reports are not routed yet.
+//! Queue consumer of `bianmin-outage-sms` (send one chunk per message) and of
+//! `bianmin-outage-sms-dlq` (mark what kept failing); cron `* * * * *` sweeps.
 //!
-//! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`; var `SMS_SIGN_NAME`.
+//! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`, queue producer `OUTAGE_QUEUE`. Vars:
+//! `SMS_SIGN_NAME`, `SMS_API_BASE`, `SMS_TEMPLATE_OUTAGE_{NOTICE,CORRECTION,CANCELLATION,REMINDER}`,
+//! `SMS_RETRY_BASE_SECONDS`, `SMS_RETRY_MAX_SECONDS`.
+//! Secrets: `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`, `SMS_CALLBACK_TOKEN`.
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
 //! unsupported_media_type, unauthorized, forbidden, not_found, method_not_allowed,
-//! not_implemented, storage_unavailable, internal_error.
+//! login_required, session_expired, session_revoked, phone_required, outage_state_invalid,
+//! callback_token_invalid, conflict, storage_unavailable, internal_error.
 
 /// The routes this worker will serve but does not yet (method, path pattern).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/v1/me/outage-subscriptions"),
-    ("POST", "/v1/me/outage-subscriptions"),
-    ("DELETE", "/v1/me/outage-subscriptions/{id}"),
-];
+pub const ROUTES: &[(&str, &str)] = &[];
 
 #[cfg(target_arch = "wasm32")]
+mod callbacks;
+#[cfg(target_arch = "wasm32")]
 mod edge;
+#[cfg(target_arch = "wasm32")]
+mod fanout;
+#[cfg(target_arch = "wasm32")]
+mod subs;

@@ -1,4 +1,4 @@
-//! Aliyun SMS (dysmsapi 2017-05-25): `SendSms` and `SendBatchSms` with the
+//! Aliyun SMS (dysmsapi 2017-05-25): `SendSms` (one text, up to 1000 numbers) with the
 //! RPC signature version 1.0 (HMAC-SHA1 over the sorted, percent-encoded
 //! parameters), sent as a form POST to a configurable endpoint
 //! (`https://dysmsapi.aliyuncs.com` in production, the local fake in tests).
@@ -90,19 +90,13 @@ impl<H: Http> AliyunSms<'_, H> {
             ("Version".into(), API_VERSION.into()),
             ("TemplateCode".into(), msg.template_code.clone()),
         ];
-        if let [one] = phones.as_slice() {
-            p.push(("Action".into(), "SendSms".into()));
-            p.push(("PhoneNumbers".into(), (*one).into()));
-            p.push(("SignName".into(), self.sign_name.clone()));
-            p.push(("TemplateParam".into(), template));
-        } else {
-            let n = phones.len();
-            p.push(("Action".into(), "SendBatchSms".into()));
-            p.push(("PhoneNumberJson".into(), serde_json::json!(phones).to_string()));
-            p.push(("SignNameJson".into(), serde_json::json!(vec![&self.sign_name; n]).to_string()));
-            let params: Vec<Value> = vec![serde_json::from_str(&template).unwrap_or(Value::Null); n];
-            p.push(("TemplateParamJson".into(), Value::Array(params).to_string()));
-        }
+        // One text to many numbers: SendSms takes up to 1000, comma-separated
+        // (SendBatchSms, 100 numbers, is for a different signature or
+        // parameters per number, which no sender here needs).
+        p.push(("Action".into(), "SendSms".into()));
+        p.push(("PhoneNumbers".into(), phones.join(",")));
+        p.push(("SignName".into(), self.sign_name.clone()));
+        p.push(("TemplateParam".into(), template));
         let sig = signature("POST", &p, &self.access_key_secret);
         p.push(("Signature".into(), sig));
         p
@@ -247,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn several_numbers_use_send_batch_sms_and_failures_are_classified() {
+    fn several_numbers_go_in_one_send_sms_and_failures_are_classified() {
         let http = ScriptedHttp::default();
         http.answer(200, r#"{"Code":"isv.BUSINESS_LIMIT_CONTROL","Message":"触发分钟级流控"}"#)
             .answer(502, "bad gateway")
@@ -257,7 +251,7 @@ mod tests {
         let out = block_on(c.send(&msg(&["13812345678", "13912345678"]), now, "n"));
         assert!(matches!(out, SmsOutcome::Failed { class: FailureClass::RateLimited, .. }));
         let body = http.sent.borrow()[0].body.clone().unwrap();
-        assert!(body.contains("Action=SendBatchSms") && body.contains("PhoneNumberJson="));
+        assert!(body.contains("Action=SendSms") && body.contains("PhoneNumbers=13812345678%2C13912345678"));
         let out = block_on(c.send(&msg(&["13812345678"]), now, "n2"));
         assert!(matches!(out, SmsOutcome::Failed { class: FailureClass::Retryable, .. }));
         let out = block_on(c.send(&msg(&["13812345678"]), now, "n3"));

@@ -1,0 +1,159 @@
+//! The fan-out on Workers: due versions are written to the outbox and their
+//! chunks sent to the `OUTAGE_QUEUE` queue; the consumer sends each chunk
+//! through Aliyun SMS and records the results before acknowledging; the
+//! dead-letter queue marks what kept failing; the cron sweep (every minute)
+//! fans out what fell due and queues again what waited.
+
+use shared::edge::{self as e, D1Db};
+use shared::outage::outbox::{self, Chunk, Disposition, FanOut, Sender, Templates};
+use shared::outage::publish;
+use shared::outage::retry::RetryPolicy;
+use shared::outage::rules::QuietHours;
+use shared::runtime::{Clock, IdSource, OsRandom};
+use shared::types::BeijingTime;
+use shared::{ApiError, ApiResult};
+use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+
+/// The producer binding.
+pub const QUEUE: &str = "OUTAGE_QUEUE";
+/// Queue messages per `sendBatch` call (the Queues limit).
+const SEND_BATCH: usize = 100;
+
+/// Quiet hours (default 22:00-07:00).
+pub fn quiet(_env: &Env) -> QuietHours {
+    QuietHours::default()
+}
+
+fn log(line: serde_json::Value) {
+    worker::console_log!("{line}");
+}
+
+/// Sends chunks to the queue, 100 messages per call.
+pub async fn enqueue(env: &Env, chunks: &[Chunk]) -> ApiResult<()> {
+    if chunks.is_empty() {
+        return Ok(());
+    }
+    let queue = env.queue(QUEUE).map_err(e::runtime_err)?;
+    for part in chunks.chunks(SEND_BATCH) {
+        queue.send_batch(part.to_vec()).await.map_err(e::runtime_err)?;
+    }
+    Ok(())
+}
+
+/// Fans out and enqueues the versions of one outage that are due now (an
+/// emergency at once, a daytime notice, a correction or cancellation). A
+/// failed enqueue is logged, not answered: the rows stay queued and the
+/// sweep sends them again.
+pub async fn due_now(env: &Env, db: &D1Db, id: &str, now: BeijingTime) -> ApiResult<()> {
+    for version in publish::due_versions(db, id, now).await? {
+        let f = outbox::fan_out(db, id, version, now, &OsRandom.hex(8)?).await?;
+        send_logged(env, id, version, &f).await;
+    }
+    Ok(())
+}
+
+async fn send_logged(env: &Env, id: &str, version: i64, f: &FanOut) {
+    let queued = enqueue(env, &f.chunks).await;
+    log(serde_json::json!({ "level": if queued.is_ok() { "info" } else { "error" }, "event": "outage.fan_out",
+        "outage": id, "version": version, "recipients": f.recipients, "added": f.added, "chunks": f.chunks.len(),
+        "detail": queued.err().and_then(|e| e.internal) }));
+}
+
+/// A republish: the version again, reaching only subscribers added since.
+pub async fn republish(env: &Env, db: &D1Db, id: &str, version: i64, now: BeijingTime) -> ApiResult<FanOut> {
+    let f = outbox::fan_out(db, id, version, now, &OsRandom.hex(8)?).await?;
+    enqueue(env, &f.chunks).await?;
+    Ok(f)
+}
+
+fn secs(env: &Env, name: &str, default: i64) -> i64 {
+    e::config(env, name).and_then(|v| v.parse().ok()).filter(|v: &i64| *v >= 0).unwrap_or(default)
+}
+
+fn templates(env: &Env) -> ApiResult<Templates> {
+    Ok(Templates {
+        notice: e::required(env, "SMS_TEMPLATE_OUTAGE_NOTICE")?,
+        correction: e::required(env, "SMS_TEMPLATE_OUTAGE_CORRECTION")?,
+        cancellation: e::required(env, "SMS_TEMPLATE_OUTAGE_CANCELLATION")?,
+        reminder: e::required(env, "SMS_TEMPLATE_OUTAGE_REMINDER")?,
+    })
+}
+
+fn now() -> BeijingTime {
+    BeijingTime::from_utc(e::EdgeClock.now())
+}
+
+/// The queue consumer (both queues). Each message is acknowledged only after
+/// its results are recorded; a storage failure leaves it to be redelivered.
+#[worker::event(queue)]
+async fn queue(batch: MessageBatch<Chunk>, env: Env, _ctx: worker::Context) -> worker::Result<()> {
+    let dead = batch.queue().ends_with("-dlq");
+    let messages = match batch.messages() {
+        Ok(m) => m,
+        Err(err) => {
+            log(serde_json::json!({ "level": "error", "event": "outage.queue", "detail": err.to_string() }));
+            batch.ack_all(); // undecodable bodies would only come back undecodable
+            return Ok(());
+        }
+    };
+    let setup = (|| -> ApiResult<_> { Ok((e::db(&env)?, e::aliyun_sms(&env)?, templates(&env)?)) })();
+    let (db, sms, templates) = match setup {
+        Ok(s) => s,
+        Err(err) => {
+            log(serde_json::json!({ "level": "error", "event": "outage.queue", "detail": err.internal }));
+            batch.retry_all();
+            return Ok(());
+        }
+    };
+    let policy = RetryPolicy {
+        base_secs: secs(&env, "SMS_RETRY_BASE_SECONDS", RetryPolicy::default().base_secs),
+        max_secs: secs(&env, "SMS_RETRY_MAX_SECONDS", RetryPolicy::default().max_secs),
+    };
+    let tx = Sender { sms: &sms, templates: &templates, policy, quiet: quiet(&env) };
+    for msg in messages {
+        let chunk = msg.body();
+        let result: ApiResult<Disposition> = if dead {
+            outbox::dead_letter(&db, chunk).await.map(|n| {
+                log(serde_json::json!({ "level": "warn", "event": "outage.dead_letter", "outage": chunk.outage_id,
+                    "version": chunk.version, "failed": n }));
+                Disposition::Ack
+            })
+        } else {
+            outbox::deliver(&db, &OsRandom, &tx, chunk, now()).await.map(|(d, counts)| {
+                log(serde_json::json!({ "level": "info", "event": "outage.send", "outage": chunk.outage_id,
+                    "version": chunk.version, "lo": chunk.lo, "hi": chunk.hi, "counts": counts }));
+                d
+            })
+        };
+        match result {
+            Ok(Disposition::Ack) => msg.ack(),
+            Ok(Disposition::Retry(delay)) => {
+                msg.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build());
+            }
+            Err(err) => {
+                log(serde_json::json!({ "level": "error", "event": "outage.send", "outage": chunk.outage_id,
+                    "code": err.code.as_str(), "detail": err.internal }));
+                msg.retry();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Cron `* * * * *`: the sweep.
+#[worker::event(scheduled)]
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let run = async {
+        let db = e::db(&env)?;
+        let s = outbox::sweep(&db, &OsRandom, now()).await?;
+        enqueue(&env, &s.chunks).await?;
+        Ok::<_, ApiError>(s)
+    };
+    let line = match run.await {
+        Ok(s) => serde_json::json!({ "level": "info", "event": "outage.sweep", "cron": event.cron(),
+            "fanned_out": s.fanned_out, "requeued": s.requeued, "chunks": s.chunks.len() }),
+        Err(err) => serde_json::json!({ "level": "error", "event": "outage.sweep", "code": err.code.as_str(),
+            "detail": err.internal }),
+    };
+    log(line);
+}
