@@ -44,6 +44,21 @@ const post = (path, body, auth) => fetch(url + path, { method: "POST", headers: 
 await post("/v1/admin/bills:import", { accounts: [{ account_no: "88000001", holder_name: "压测户", holder_phone: "13900008888", address: "义乌市", category: "居民" }], bills: benchBills }, billing);
 await post("/v1/me/water-accounts", { account: "88000001", phone: "13900008888" }, session);
 
+// Complaints: 20 numbers for the public lookup scenario.
+const complaintNumbers = [];
+for (let i = 0; i < 20; i++) {
+  const r = await call(url, "/v1/complaints", { method: "POST", headers: { authorization: `Bearer ${session}`, "content-type": "application/json" },
+    body: JSON.stringify({ kind: "complaint", category: "供水", subject: "某营业厅", content: `压测投诉内容第${i}条，窗口排队时间过长。` }) });
+  if (r.status !== 201) throw new Error(`complaint: ${r.status} ${r.text}`);
+  complaintNumbers.push(r.body.number);
+}
+/** wrk Lua: public lookups by number, each from its own client address (the limit is 30 a minute per IP). */
+function lookups(numbers) {
+  const file = join(state, `lookup-${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(file, `local nums = {${numbers.map((n) => JSON.stringify(n)).join(", ")}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  local ip = "10." .. (n % 250) .. "." .. (math.floor(n / 250) % 250) .. "." .. (math.floor(n / 62500) % 250)\n  return wrk.format("GET", "/v1/complaints/" .. nums[n % #nums + 1], {["cf-connecting-ip"] = ip})\nend\n`);
+  return file;
+}
+
 // wrk Lua: rotate over the demo guides (optionally with their ETags).
 function rotation(paths, headers = []) {
   const file = join(state, `rot-${Math.random().toString(36).slice(2)}.lua`);
@@ -69,6 +84,7 @@ const scenarios = [
   { name: "search filtered, uncached", path: `/v1/items/search?nocache=1&q=${encodeURIComponent("证")}&online=true&category=${encodeURIComponent("户政（治安）")}` },
   { name: "bill listing (24 bills)", path: "/v1/bills?account=88000001", headers: { authorization: `Bearer ${session}` } },
   { name: "slot listing (hall, day)", path: `/v1/halls/H001/slots?item=${bookItem}&date=${bookDay}` },
+  { name: "complaint public lookup", script: lookups(complaintNumbers), probe: `/v1/complaints/${complaintNumbers[0]}` },
   // The naive alternative (development only): D1 LIKE '%q%' scans, same queries.
   { name: "naive D1 LIKE (社保)", path: `/v1/items/search?engine=like&q=${encodeURIComponent("社保")}` },
   { name: "naive D1 LIKE (证, online, category)", path: `/v1/items/search?engine=like&q=${encodeURIComponent("证")}&online=true&category=${encodeURIComponent("户政（治安）")}` },
@@ -196,6 +212,33 @@ if (!only.length || only.some((o) => "notify".includes(o))) {
   console.log(`  p50 ${nlat[Math.floor(nlat.length / 2)].toFixed(1)} ms, p99 ${nlat[Math.floor(nlat.length * 0.99)].toFixed(1)} ms; payments applied ${applied}/${N}, applied twice: ${twice}`);
 }
 
+// Complaint submissions: 50 clients (each its own citizen) submit 20 each,
+// every one with its own Idempotency-Key; numbers must all be distinct and
+// every submission stored exactly once.
+if (!only.length || only.some((o) => "complaint submissions".includes(o))) {
+  const clients = [];
+  for (let i = 0; i < 50; i++) clients.push((await call(url, "/v1/auth/wechat", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: `ok-complainer${i}-1` }) })).body.token);
+  const before = rt.sql("SELECT COUNT(*) AS n FROM complaints")[0].n;
+  const numbers = [];
+  const clat = [];
+  let failed = 0;
+  const t0 = performance.now();
+  await Promise.all(clients.map(async (tok, c) => {
+    for (let k = 0; k < 20; k++) {
+      const t = performance.now();
+      const r = await call(url, "/v1/complaints", { method: "POST", headers: { authorization: `Bearer ${tok}`, "content-type": "application/json", "idempotency-key": `bench-${c}-${k}` },
+        body: JSON.stringify({ kind: ["complaint", "suggestion", "consultation", "report"][k % 4], category: "市容环境", subject: "某商铺", content: `压测第${c}-${k}条：门前占道经营，影响通行。` }) });
+      clat.push(performance.now() - t);
+      if (r.status === 201) numbers.push(r.body.number); else failed++;
+    }
+  }));
+  const ms = performance.now() - t0;
+  clat.sort((a, b) => a - b);
+  const stored = rt.sql("SELECT COUNT(*) AS n FROM complaints")[0].n - before;
+  console.log(`\ncomplaint submissions: 50 clients x 20: ${(numbers.length / ms * 1000).toFixed(0)} per second (${ms.toFixed(0)} ms), p50 ${clat[Math.floor(clat.length / 2)].toFixed(1)} ms, p99 ${clat[Math.floor(clat.length * 0.99)].toFixed(1)} ms;`);
+  console.log(`  201: ${numbers.length}, other: ${failed}; distinct numbers ${new Set(numbers).size}; rows stored ${stored} (lost: ${1000 - stored}, duplicated: ${numbers.length - new Set(numbers).size})`);
+}
+
 // Outage SMS fan-out: N subscribers (half by water account through the billing
 // map, half by address) in 1,000 buildings; an emergency on the whole street
 // plus one overlapping community; time from publishing until every outbox row
@@ -203,8 +246,9 @@ if (!only.length || only.some((o) => "notify".includes(o))) {
 if (!only.length || only.some((o) => "fanout".includes(o))) {
   const N = Number(process.env.BENCH_FANOUT ?? 100000);
   const publisher = rt.token(["outage_publisher"], "bench");
-  const put = (path, body) => fetch(url + path, { method: "PUT", headers: { authorization: `Bearer ${publisher}`, "content-type": "application/json" }, body: JSON.stringify(body) })
-    .then(async (r) => { if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`); return r.json(); });
+  // Through the helpers' agent: its short keep-alive avoids reusing a socket workerd is closing.
+  const put = (path, body) => call(url, path, { method: "PUT", headers: { authorization: `Bearer ${publisher}`, "content-type": "application/json" }, body: JSON.stringify(body) })
+    .then((r) => { if (r.status !== 200) throw new Error(`${path}: ${r.status} ${r.text}`); return r.body; });
   const areas = [{ code: "B-yw", name: "义乌市", level: "district" }, { code: "B-st", name: "压测街道", level: "street", parent: "B-yw" }];
   for (let c = 0; c < 20; c++) {
     areas.push({ code: `B-c${c}`, name: `压测社区${c}`, level: "community", parent: "B-st" });
@@ -235,15 +279,14 @@ if (!only.length || only.some((o) => "fanout".includes(o))) {
   const start = new Date(Date.now() + 8 * 3600e3 + 3600e3).toISOString().slice(0, 19) + "+08:00";
   const end = new Date(Date.now() + 8 * 3600e3 + 6 * 3600e3).toISOString().slice(0, 19) + "+08:00";
   const t0 = performance.now();
-  const made = await fetch(`${url}/v1/admin/outages`, { method: "POST", headers: { authorization: `Bearer ${publisher}`, "content-type": "application/json" },
+  const made = await call(url, "/v1/admin/outages", { method: "POST", headers: { authorization: `Bearer ${publisher}`, "content-type": "application/json" },
     body: JSON.stringify({ utility: "water", kind: "emergency", areas: ["压测街道", "B-c3"], start, end, reason: "主管爆裂抢修", issuer: "义乌市供水有限公司", contact_phone: "0579-85510011" }) });
-  const outage = await made.json();
+  const outage = made.body;
   if (made.status !== 201) throw new Error(`publish: ${made.status} ${JSON.stringify(outage)}`);
   const publishMs = performance.now() - t0;
   let v, polls = 0;
   for (;;) {
-    const r = await fetch(`${url}/v1/admin/outages/${outage.id}/delivery`, { headers: { authorization: `Bearer ${publisher}` } });
-    v = (await r.json()).versions[0];
+    v = (await call(url, `/v1/admin/outages/${outage.id}/delivery`, { headers: { authorization: `Bearer ${publisher}` } })).body.versions[0];
     if (++polls % 20 === 0) console.log(`  fan-out progress ${(v.progress * 100).toFixed(1)}%: sent ${v.sent}, queued ${v.queued}, sending ${v.sending}, failed ${v.failed}`);
     if (v.sent + v.failed >= v.recipients && v.queued + v.sending + v.deferred === 0) break;
     if (performance.now() - t0 > 15 * 60e3) { console.log("  fan-out: gave up after 15 min"); break; }

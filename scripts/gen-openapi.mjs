@@ -316,13 +316,48 @@ const COMPLAINT = {
     responses: { 200: json("complaint-case", "详情"), 404: ERR("未找到"), ...admin, ...common } } },
   "/v1/admin/complaints/{number}/steps": { post: { operationId: "complaintStep", summary: "转交、答复、转办、延期（一次）、办结；每步通知本人", security: staff, parameters: [numParam],
     requestBody: body("complaint-step"), responses: { 200: json("complaint-case", "办理后"), 404: ERR("未找到"), 409: ERR("当前状态不允许或已延期过"), 422: ERR("校验未通过"), ...admin, ...bodyErrors, ...common } } },
-  "/v1/complaints": { post: { operationId: "submitComplaint", summary: "投诉、举报、建议、咨询（登录后提交；带 Idempotency-Key 时重试返回首次结果）", security: citizen,
+  "/v1/complaints": { post: { operationId: "submitComplaint", summary: "投诉、举报、建议、咨询（登录后提交，或不登录用短信验证码确认手机号；带 Idempotency-Key 时重试返回首次结果）", security: [{}, { citizenSession: [] }],
     parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 64 } }], requestBody: body("complaint-submission"),
     responses: { 201: json("complaint-record", "已受理：受理编号与答复期限"), 200: json("complaint-record", "重试：首次的受理记录"), 422: ERR("校验未通过"), ...session, ...bodyErrors, ...common } } },
-  "/v1/complaints/{number}": { get: { operationId: "complaintStatus", summary: "按受理编号查询进度（公开视图无内容、无个人信息；本人登录可见全文）", security: [{}, { citizenSession: [] }],
-    parameters: [{ name: "number", in: "path", required: true, schema: { type: "string", maxLength: 32 } }],
+  "/v1/complaints/{number}": { get: { operationId: "complaintStatus", summary: "按受理编号查询进度（公开视图无内容、无个人信息；本人登录或提供手机号后四位可见全文）", security: [{}, { citizenSession: [] }],
+    parameters: [{ name: "number", in: "path", required: true, schema: { type: "string", maxLength: 32 } }, q("phone_last4", "提交时手机号的后四位", { type: "string", pattern: "^[0-9]{4}$" })],
     responses: { 200: { description: "公开视图或本人视图", content: { "application/json": { schema: { oneOf: [ref("complaint-public"), ref("complaint-mine")] } } } },
       400: ERR("受理编号格式或校验位不正确"), 404: ERR("未找到"), 429: ERR("同一来源每分钟最多查询30次"), 503: ERR("存储不可用") } } },
+};
+
+const IMAGE = Object.fromEntries(["image/jpeg", "image/png"].map((t) => [t, { schema: { type: "string", format: "binary" } }]));
+const FAQ = {
+  "/v1/complaints/uploads": { post: { operationId: "uploadComplaintPhoto", summary: "上传照片（JPG 或 PNG，不超过5 MB，类型须与内容一致；不公开，仅办理人员可见）", security: citizen,
+    requestBody: { required: true, content: IMAGE },
+    responses: { 201: json("upload", "已保存"), 413: ERR("超过5 MB"), 422: ERR("类型不符（upload_invalid）"), ...session, ...common } } },
+  "/v1/admin/complaints/{number}/photos/{id}": { get: { operationId: "complaintPhoto", summary: "查看受理件所附照片（complaint_handler）", security: staff,
+    parameters: [numParam, idParam], responses: { 200: { description: "照片", content: IMAGE }, 404: ERR("未找到"), ...admin, ...common } } },
+  "/v1/admin/complaints/{number}/faq": { post: { operationId: "complaintToFaq", summary: "把已答复的咨询转为常见问题（complaint_handler；问题与答案重新撰写，手机号等自动遮蔽）", security: staff,
+    parameters: [numParam], requestBody: body("faq-input"),
+    responses: { 201: json("faq", "已发布"), 404: ERR("未找到"), 409: ERR("不是已答复的咨询，或已转过"), 422: ERR("校验未通过"), ...admin, ...bodyErrors, ...common } } },
+  "/v1/faq": { get: { operationId: "searchFaq", summary: "常见问题：按词搜索（空格分隔，全部命中），可按分类",
+    parameters: [q("q", "搜索词（最多30字）", { type: "string", maxLength: 30 }), q("category", "分类", { type: "string" })],
+    responses: { 200: json("faq-list", "最多50条，新的在前"), ...common } } },
+};
+const O311_ERR = (d) => json("open311-errors", d);
+const O311 = {
+  "/open311/v2/discovery.json": { get: { operationId: "open311Discovery", summary: "Open311 GeoReport v2 discovery", responses: { 200: json("open311-discovery", "endpoints") } } },
+  "/open311/v2/services.json": { get: { operationId: "open311Services", summary: "Open311 服务类型", responses: { 200: json("open311-services", "services") } } },
+  "/open311/v2/services/{file}": { get: { operationId: "open311ServiceDefinition", summary: "Open311 服务定义（{service_code}.json）",
+    parameters: [{ name: "file", in: "path", required: true, schema: { type: "string", maxLength: 70 } }],
+    responses: { 200: json("open311-service-definition", "definition"), 404: O311_ERR("未知服务"), 405: O311_ERR("方法不允许") } } },
+  "/open311/v2/requests.json": {
+    get: { operationId: "open311Requests", summary: "Open311 请求列表（默认近90天，最多200条；无个人信息；举报不列出）",
+      parameters: [q("service_request_id", "逗号分隔", { type: "string" }), q("service_code", "服务", { type: "string" }), q("start_date", "W3C 时间", { type: "string" }),
+        q("end_date", "W3C 时间", { type: "string" }), q("status", "open 或 closed", { type: "string" }), q("jurisdiction_id", "不使用", { type: "string" })],
+      responses: { 200: json("open311-requests", "requests"), 400: O311_ERR("参数有误"), 503: O311_ERR("存储不可用") } },
+    post: { operationId: "open311CreateRequest", summary: "Open311 创建请求（api_key；成为同一编号、同一流程的投诉）",
+      requestBody: { required: true, content: { "application/x-www-form-urlencoded": { schema: ref("open311-request-form") } } },
+      responses: { 201: json("open311-created", "已受理"), 400: O311_ERR("请求有误"), 403: O311_ERR("api_key 无效"), 413: O311_ERR("内容过大"), 422: O311_ERR("字段不符"), 503: O311_ERR("存储不可用") } },
+  },
+  "/open311/v2/requests/{file}": { get: { operationId: "open311Request", summary: "Open311 单个请求（{service_request_id}.json）",
+    parameters: [{ name: "file", in: "path", required: true, schema: { type: "string", maxLength: 70 } }],
+    responses: { 200: json("open311-requests", "request"), 400: O311_ERR("参数有误"), 404: O311_ERR("未找到"), 503: O311_ERR("存储不可用") } } },
 };
 
 /** The `ROUTES` constant of a planned worker. */
@@ -333,7 +368,7 @@ function plannedRoutes(name) {
 
 export function buildOpenApi() {
   const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(MANAGE), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
-  Object.assign(paths, structuredClone(APPOINTMENT), structuredClone(BILLING), structuredClone(COMPLAINT), structuredClone(OUTAGES));
+  Object.assign(paths, structuredClone(APPOINTMENT), structuredClone(BILLING), structuredClone(COMPLAINT), structuredClone(OUTAGES), structuredClone(O311), structuredClone(FAQ));
   for (const name of FUNCTIONS.filter((n) => !["guide-detail", "identity", "appointment"].includes(n))) {
     for (const [method, path] of plannedRoutes(name)) {
       paths[path] ??= {};

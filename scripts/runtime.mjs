@@ -41,6 +41,7 @@ function workerOptions(name, vars) {
     routes: (cfg.routes ?? []).map((r) => localRoute(typeof r === "string" ? r : r.pattern)),
     d1Databases: Object.fromEntries((cfg.d1_databases ?? []).map((d) => [d.binding, d.database_id])),
     kvNamespaces: Object.fromEntries((cfg.kv_namespaces ?? []).map((k) => [k.binding, k.id])),
+    ratelimits: Object.fromEntries((cfg.ratelimits ?? []).map((r) => [r.name, { namespace_id: r.namespace_id, simple: r.simple }])),
     queueProducers: Object.fromEntries((cfg.queues?.producers ?? []).map((q) => [q.binding, q.queue])),
     queueConsumers: Object.fromEntries((cfg.queues?.consumers ?? []).map((q) => [q.queue, {
       maxBatchSize: q.max_batch_size, maxBatchTimeout: q.max_batch_timeout, maxRetries: q.max_retries,

@@ -31,5 +31,6 @@ pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod types;
+pub mod uploads;
 
 pub use error::{ApiError, ApiResult, ErrorCode, FieldError};

@@ -43,6 +43,9 @@ fn sub(kind: &str) -> Submission {
         content: "窗口人员态度差，办理水表过户时多次让我补材料。\u{0007}".into(),
         location: None,
         anonymous: true,
+        phone: None,
+        sms_code: None,
+        photos: Vec::new(),
     }
 }
 
@@ -87,6 +90,9 @@ fn bad_submissions_list_every_problem() {
         content: "短".into(),
         location: None,
         anonymous: false,
+        phone: None,
+        sms_code: None,
+        photos: Vec::new(),
     };
     let err = block_on(complaint::submit(&db, &OsRandom, "a", &bad, None, |_| None, now())).unwrap_err();
     assert_eq!(err.code, ErrorCode::ValidationFailed);
@@ -185,18 +191,6 @@ fn anonymous_complainants_stay_anonymous_to_staff_and_only_handlers_act() {
 }
 
 #[test]
-fn lookups_are_limited_per_client_and_minute() {
-    let db = db();
-    for _ in 0..complaint::MAX_LOOKUPS_PER_MINUTE {
-        block_on(complaint::count_lookup(&db, "ip1", now())).unwrap();
-    }
-    assert_eq!(block_on(complaint::count_lookup(&db, "ip1", now())).unwrap_err().code, ErrorCode::RateLimited);
-    block_on(complaint::count_lookup(&db, "ip2", now())).unwrap();
-    let next_minute = BeijingTime::parse("2026-09-25T10:01:00+08:00").unwrap();
-    block_on(complaint::count_lookup(&db, "ip1", next_minute)).unwrap();
-}
-
-#[test]
 fn the_sweep_marks_overdue_once_and_statistics_report_the_on_time_rate() {
     use shared::complaint::handling::{self, Step};
     let db = db();
@@ -223,4 +217,137 @@ fn the_sweep_marks_overdue_once_and_statistics_report_the_on_time_rate() {
     let empty = block_on(handling::stats(&db, d("2025-01-01"), d("2025-01-31"), later)).unwrap();
     assert_eq!((empty.received, empty.on_time_rate), (0, 1.0));
     let _ = b;
+}
+
+// ---- lookups by the phone's last digits, Open311, the FAQ ----
+
+use shared::admin::{Act, Principal, Role};
+use shared::complaint::faq::{self, FaqInput};
+use shared::complaint::open311::{self, Filter};
+
+fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+#[test]
+fn the_full_record_needs_the_number_and_the_phone_s_last_four_digits() {
+    let db = db();
+    block_on(db.execute("UPDATE citizens SET phone = '13600001234' WHERE id = 'a'", &[])).unwrap();
+    let (r, _) = block_on(complaint::submit(&db, &OsRandom, "a", &sub("complaint"), None, |_| None, now())).unwrap();
+    assert_eq!(block_on(complaint::by_last4(&db, &r.number, "1234")).unwrap().content, r.content);
+    assert_eq!(block_on(complaint::by_last4(&db, &r.number, "4321")).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(block_on(complaint::by_last4(&db, &r.number, "12a4")).unwrap_err().code, ErrorCode::BadRequest);
+    // b has no phone: no digits match.
+    let (rb, _) = block_on(complaint::submit(&db, &OsRandom, "b", &sub("complaint"), None, |_| None, now())).unwrap();
+    assert_eq!(block_on(complaint::by_last4(&db, &rb.number, "0000")).unwrap_err().code, ErrorCode::NotFound);
+}
+
+#[test]
+fn open311_requests_become_complaints_and_read_back_without_personal_data() {
+    let db = db();
+    assert_eq!(open311::client("app1:k1,app2:k2", "k2").as_deref(), Some("app2"));
+    assert_eq!(open311::client("app1:k1,app2:", ""), None);
+    let bad = open311::submission(&form(&[("service_code", "road"), ("description", "路灯不亮已经一周")])).unwrap_err();
+    assert_eq!(bad[0].field, "lat");
+    assert!(open311::submission(&form(&[("service_code", "nope"), ("lat", "1"), ("long", "2")])).is_err());
+    let f = form(&[
+        ("api_key", "k1"),
+        ("service_code", "road"),
+        ("lat", "29.306912"),
+        ("long", "120.075133"),
+        ("description", "宾王路路灯不亮，我是张三丰，电话13812345678"),
+        ("first_name", "三丰"),
+        ("phone", "13812345678"),
+    ]);
+    let made = block_on(open311::create(&db, &OsRandom, "app1", &f, |_| None, now())).unwrap();
+    let stored = block_on(db.query("SELECT citizen_id, kind, category, content FROM complaints", &[])).unwrap();
+    assert_eq!(stored[0]["citizen_id"], "cit_open311_app1");
+    assert_eq!(stored[0]["category"], "道路设施");
+    let read = block_on(open311::one(&db, &made.service_request_id, now())).unwrap();
+    assert_eq!(
+        (read.status.as_str(), read.service_code.as_str(), read.lat, read.long),
+        ("open", "road", Some(29.307), Some(120.075))
+    );
+    let text = serde_json::to_string(&read).unwrap();
+    assert!(!text.contains("13812345678") && !text.contains("张三丰") && !text.contains("三丰"), "{text}");
+    assert_eq!(read.expected_datetime.as_deref(), Some(format!("{}T23:59:59+08:00", stored_deadline(&db)).as_str()));
+    // 举报 never appear; the filters narrow.
+    let (rep, _) = block_on(complaint::submit(&db, &OsRandom, "a", &sub("report"), None, |_| None, now())).unwrap();
+    assert_eq!(block_on(open311::one(&db, &rep.number, now())).unwrap_err().code, ErrorCode::NotFound);
+    let all = block_on(open311::list(&db, &Filter::default(), now())).unwrap();
+    assert_eq!(all.len(), 1);
+    let closed = Filter { status: Some("closed".into()), ..Filter::default() };
+    assert!(block_on(open311::list(&db, &closed, now())).unwrap().is_empty());
+    let other = Filter { service_code: Some("noise".into()), ..Filter::default() };
+    assert!(block_on(open311::list(&db, &other, now())).unwrap().is_empty());
+}
+
+fn stored_deadline(db: &SqliteDb) -> String {
+    block_on(db.query("SELECT deadline FROM complaints", &[])).unwrap()[0]["deadline"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn only_answered_consultations_become_faq_entries_once_and_search_finds_them() {
+    let db = db();
+    let who = Principal { token_id: "h".into(), name: "热线".into(), roles: vec![Role::ComplaintHandler] };
+    let act = Act { who: &who, now: now(), request_id: "r" };
+    let (c, _) = block_on(complaint::submit(&db, &OsRandom, "a", &sub("consultation"), None, |_| None, now())).unwrap();
+    let input = FaqInput {
+        question: "水表过户需要哪些材料？".into(),
+        answer: "带身份证和房产证到营业厅办理，咨询13800001111。".into(),
+    };
+    assert_eq!(
+        block_on(faq::publish(&db, &OsRandom, &act, &c.number, &input)).unwrap_err().code,
+        ErrorCode::Conflict,
+        "not answered yet"
+    );
+    block_on(db.execute("UPDATE complaints SET status = 'replied' WHERE number = ?1", &[c.number.as_str().into()]))
+        .unwrap();
+    let f = block_on(faq::publish(&db, &OsRandom, &act, &c.number, &input)).unwrap();
+    assert!(!f.answer.contains("13800001111"), "phone numbers are masked: {}", f.answer);
+    assert_eq!(block_on(faq::publish(&db, &OsRandom, &act, &c.number, &input)).unwrap_err().code, ErrorCode::Conflict);
+    let (k, _) = block_on(complaint::submit(&db, &OsRandom, "a", &sub("complaint"), None, |_| None, now())).unwrap();
+    block_on(db.execute("UPDATE complaints SET status = 'closed' WHERE number = ?1", &[k.number.as_str().into()]))
+        .unwrap();
+    assert_eq!(
+        block_on(faq::publish(&db, &OsRandom, &act, &k.number, &input)).unwrap_err().code,
+        ErrorCode::Conflict,
+        "a complaint is not a consultation"
+    );
+    assert_eq!(block_on(faq::search(&db, Some("过户 材料"), None)).unwrap().len(), 1);
+    assert!(block_on(faq::search(&db, Some("过户 发票"), None)).unwrap().is_empty());
+    assert!(block_on(faq::search(&db, Some("%"), None)).unwrap().is_empty(), "LIKE wildcards are literal");
+    assert_eq!(block_on(faq::search(&db, None, Some("供水"))).unwrap().len(), 1);
+}
+
+#[test]
+fn photos_must_be_the_author_s_fresh_images_and_only_handlers_see_them() {
+    use shared::store::MemoryKv;
+    use shared::uploads;
+    let (db, kv) = (db(), MemoryKv::default());
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR....";
+    const PDF: &[u8] = b"%PDF-1.7\n....";
+    let store = |who: &str, ctype: &str, bytes: &[u8]| {
+        block_on(uploads::store(&db, &kv, &OsRandom, who, ctype, bytes, uploads::IMAGES, now()))
+    };
+    assert_eq!(store("a", "application/pdf", PDF).unwrap_err().code, ErrorCode::UploadInvalid, "images only");
+    let mine = store("a", "image/png", PNG).unwrap();
+    let theirs = store("b", "image/png", PNG).unwrap();
+    let with = |photos: Vec<String>| Submission { photos, ..sub("complaint") };
+    let err = block_on(complaint::submit(&db, &OsRandom, "a", &with(vec![theirs.id.clone()]), None, |_| None, now()))
+        .unwrap_err();
+    assert_eq!(err.fields[0].field, "photos");
+    let too_many = with(vec![mine.id.clone(); 5]);
+    assert_eq!(
+        block_on(complaint::submit(&db, &OsRandom, "a", &too_many, None, |_| None, now())).unwrap_err().code,
+        ErrorCode::ValidationFailed
+    );
+    let (r, _) =
+        block_on(complaint::submit(&db, &OsRandom, "a", &with(vec![mine.id.clone()]), None, |_| None, now())).unwrap();
+    assert_eq!(block_on(complaint::photos(&db, &r.number)).unwrap(), std::slice::from_ref(&mine.id));
+    let again = block_on(complaint::submit(&db, &OsRandom, "a", &with(vec![mine.id.clone()]), None, |_| None, now()))
+        .unwrap_err();
+    assert_eq!(again.fields[0].field, "photos", "a photo serves one submission");
+    let (ctype, bytes) = block_on(uploads::read(&db, &kv, &mine.id)).unwrap();
+    assert_eq!((ctype.as_str(), bytes.as_slice()), ("image/png", PNG));
 }

@@ -10,6 +10,7 @@ use shared::billing::invoices::{self, Application, LedgerInput, Step};
 use shared::runtime::OsRandom;
 use shared::store::{Db, MemoryKv, SqliteDb};
 use shared::types::BeijingTime;
+use shared::uploads;
 
 fn now() -> BeijingTime {
     BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap()
@@ -43,14 +44,15 @@ fn form(lic: &str, notice: &str) -> Application {
 #[test]
 fn documents_must_be_what_they_claim_and_small_enough() {
     let (db, kv) = (seeded(), MemoryKv::default());
-    assert_eq!(invoices::sniff(PNG), Some("image/png"));
-    assert_eq!(invoices::sniff(b"\xFF\xD8\xFF\xE0"), Some("image/jpeg"));
-    assert_eq!(invoices::sniff(b"<html>"), None);
-    let store =
-        |ctype: &str, bytes: &[u8]| block_on(invoices::store_upload(&db, &kv, &OsRandom, "a", ctype, bytes, now()));
+    assert_eq!(uploads::sniff(PNG), Some("image/png"));
+    assert_eq!(uploads::sniff(b"\xFF\xD8\xFF\xE0"), Some("image/jpeg"));
+    assert_eq!(uploads::sniff(b"<html>"), None);
+    let store = |ctype: &str, bytes: &[u8]| {
+        block_on(uploads::store(&db, &kv, &OsRandom, "a", ctype, bytes, uploads::DOCUMENTS, now()))
+    };
     assert_eq!(store("image/png", PDF).unwrap_err().code, ErrorCode::UploadInvalid);
     assert_eq!(store("text/html", b"<html>").unwrap_err().code, ErrorCode::UploadInvalid);
-    let big = [PNG, &vec![0u8; invoices::MAX_UPLOAD_BYTES]].concat();
+    let big = [PNG, &vec![0u8; uploads::MAX_UPLOAD_BYTES]].concat();
     assert_eq!(store("image/png", &big).unwrap_err().code, ErrorCode::UploadInvalid);
     let up = store("application/pdf; charset=binary", PDF).unwrap();
     assert_eq!((up.content_type.as_str(), up.size), ("application/pdf", PDF.len() as i64));
@@ -61,7 +63,7 @@ fn documents_must_be_what_they_claim_and_small_enough() {
 fn an_application_is_validated_then_issued_mailed_and_recorded_once() {
     let (db, kv) = (seeded(), MemoryKv::default());
     let up = |bytes: &[u8], t: &str, who: &str| {
-        block_on(invoices::store_upload(&db, &kv, &OsRandom, who, t, bytes, now())).unwrap().id
+        block_on(uploads::store(&db, &kv, &OsRandom, who, t, bytes, uploads::DOCUMENTS, now())).unwrap().id
     };
     let (lic, notice) = (up(PNG, "image/png", "a"), up(PDF, "application/pdf", "a"));
     let mut bad = form(&lic, &notice);

@@ -52,6 +52,39 @@ fn migrated() -> SqliteDb {
     db
 }
 
+#[test]
+fn area_loads_refuse_duplicates_moves_and_orphans_and_list_every_problem() {
+    let db = migrated();
+    let who = publisher();
+    let act = Act { who: &who, now: t("2026-11-20T10:00:00+08:00"), request_id: "load" };
+    let load = |v: serde_json::Value| block_on(areas::load_areas(&db, &act, &serde_json::from_value(v).unwrap()));
+    let err = load(json!({"areas": [
+        {"code": "n1", "name": "新社区", "level": "community", "parent": "cc"},
+        {"code": "n1", "name": "新社区", "level": "community", "parent": "cc"},
+        {"code": "bad code", "name": "", "level": "village"}
+    ]}))
+    .unwrap_err();
+    let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
+    assert!(
+        fields.contains(&"areas[1].code") && fields.contains(&"areas[2].code") && fields.contains(&"areas[2].level"),
+        "{fields:?}"
+    );
+    // Once the shapes are right, the placements: a level change, an orphan, a skipped level.
+    let err = load(json!({"areas": [
+        {"code": "bw", "name": "宾王小区", "level": "street", "parent": "yw"},
+        {"code": "n2", "name": "孤楼", "level": "building", "parent": "nowhere"},
+        {"code": "n3", "name": "跳级", "level": "building", "parent": "cc"}
+    ]}))
+    .unwrap_err();
+    assert_eq!(err.fields.len(), 3, "{:?}", err.fields);
+    let accounts: AccountsBody = serde_json::from_value(json!({"accounts": [
+        {"utility": "water", "account_no": "W1", "area": "bw-1"}, {"utility": "water", "account_no": "W1", "area": "bw-2"}]})).unwrap();
+    assert_eq!(
+        block_on(areas::load_accounts(&db, &act, &accounts)).unwrap_err().fields[0].field,
+        "accounts[1].account_no"
+    );
+}
+
 fn outage_actions(db: &SqliteDb) -> Vec<String> {
     block_on(db.query("SELECT action FROM audit_log WHERE action LIKE 'outage.publish%' ORDER BY id", &[]))
         .unwrap()

@@ -12,18 +12,10 @@ after(async () => { await rt?.stop(); });
 const PLANNED = Object.entries(spec.paths).flatMap(([path, ops]) =>
   Object.entries(ops).filter(([, op]) => op.tags?.includes("planned")).map(([method, op]) => [method, path]));
 
-test("each planned route answers 501 with the standard envelope", async () => {
-  // Still planned: payment orders and notifications, outage subscriptions, Open311 (9 routes).
-  assert.ok(PLANNED.length >= 1, "no planned routes left: drop this test");
-  for (const [method, template] of PLANNED) {
-    const path = template.replace(/\{[a-z_]+\}/g, "X1");
-    const r = await call(rt.url, path, { method: method.toUpperCase() });
-    assert.equal(r.status, 501, `${method} ${path}`);
-    checkResponse(template, method, r);
-    assert.equal(r.body.error.code, "not_implemented");
-    assert.match(r.body.error.message, /建设中/);
-    assert.equal(r.body.request_id, r.headers.get("x-request-id"));
-  }
+test("every route of the contract is built: none is left planned (501)", () => {
+  // The last planned routes (outage subscriptions, Open311) were built in issues 7 and 8; a route
+  // planned again must answer 501 with the standard envelope, as this test checked until then.
+  assert.deepEqual(PLANNED, []);
 });
 
 test("unknown paths are a JSON 404 and wrong methods a JSON 405", async () => {

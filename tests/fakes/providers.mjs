@@ -24,6 +24,7 @@ export const FAKE_CREDENTIALS = {
   SMS_TEMPLATE_OUTAGE_CANCELLATION: "SMS_465900013",
   SMS_TEMPLATE_OUTAGE_REMINDER: "SMS_465900014",
   SMS_CALLBACK_TOKEN: "dev-sms-callback-token",
+  OPEN311_API_KEYS: "dev:dev-open311-key",
   IDENTITY_PEPPER: "dev-pepper-not-for-production",
   ITEM_FEED_TOKEN: "dev-feed-token",
 };

@@ -6,6 +6,7 @@ use shared::edge::{self as e, Ctx};
 use shared::http::Query;
 use shared::limits::MAX_BODY_BYTES;
 use shared::runtime::OsRandom;
+use shared::uploads;
 use shared::{ApiError, ApiResult};
 use worker::{Env, Request, Response};
 
@@ -20,8 +21,11 @@ pub async fn upload(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Respon
     let db = e::db(env)?;
     let who = e::citizen(req, &db, ctx).await?;
     let declared = e::header(req, "content-type").unwrap_or_default();
-    let bytes = e::capped_bytes(req, invoices::MAX_UPLOAD_BYTES).await?;
-    created(&invoices::store_upload(&db, &e::kv(env)?, &OsRandom, &who.id, &declared, &bytes, ctx.now()).await?)
+    let bytes = e::capped_bytes(req, uploads::MAX_UPLOAD_BYTES).await?;
+    created(
+        &uploads::store(&db, &e::kv(env)?, &OsRandom, &who.id, &declared, &bytes, uploads::DOCUMENTS, ctx.now())
+            .await?,
+    )
 }
 
 /// `POST /v1/invoices`.
@@ -57,11 +61,7 @@ pub async fn document(req: &Request, env: &Env, ctx: &Ctx, id: &str, which: &str
     let db = e::db(env)?;
     e::staff(req, &db, ctx).await?.require(Role::BillingOperator)?;
     let (ctype, bytes) = invoices::document(&db, &e::kv(env)?, id, which).await?;
-    let resp = Response::from_bytes(bytes).map_err(e::runtime_err)?;
-    let _ = resp.headers().set("content-type", &ctype);
-    let _ = resp.headers().set("cache-control", "no-store");
-    let _ = resp.headers().set("x-content-type-options", "nosniff");
-    Ok(resp)
+    e::private_file(&ctype, bytes)
 }
 
 /// `POST /v1/admin/invoices/{id}/steps` (billing_operator): issue, mail, reject.

@@ -6,6 +6,7 @@ use shared::complaint::{self, Submission};
 use shared::edge::{self as e, Ctx};
 use shared::limits::MAX_BODY_BYTES;
 use shared::runtime::OsRandom;
+use shared::uploads;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
@@ -15,6 +16,8 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
     let segs = ctx.segments();
     match (&ctx.method, segs.as_slice()) {
         (Method::Post, ["v1", "complaints"]) => submit(req, env, ctx).await,
+        (Method::Post, ["v1", "complaints", "uploads"]) => upload(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "complaints", number, "photos", id]) => photo(req, env, ctx, number, id).await,
         (Method::Get, ["v1", "complaints", number]) => lookup(req, env, ctx, number).await,
         (Method::Post, ["v1", "complaints", number, "rating"]) => rate(req, env, ctx, number).await,
         (Method::Get, ["v1", "admin", "complaints"]) => staff_list(req, env, ctx).await,
@@ -23,6 +26,10 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
             staff_case(req, env, ctx, number).await
         }
         (Method::Post, ["v1", "admin", "complaints", number, "steps"]) => step(req, env, ctx, number).await,
+        (Method::Post, ["v1", "admin", "complaints", number, "faq"]) => to_faq(req, env, ctx, number).await,
+        (Method::Get, ["v1", "faq"]) => faq_search(env, ctx).await,
+        (_, ["v1", "faq"]) => Err(ErrorCode::MethodNotAllowed.into()),
+        (_, ["open311", "v2", rest @ ..]) => crate::open311::serve(req, env, ctx, rest).await,
         (_, ["v1", "complaints"] | ["v1", "complaints", _] | ["v1", "complaints", _, "rating"]) => {
             Err(ErrorCode::MethodNotAllowed.into())
         }
@@ -32,32 +39,79 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
 
 async fn submit(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
-    let who = e::citizen(req, &db, ctx).await?;
+    // Logged in, or anonymous with a phone confirmed by its SMS code.
+    let who = match e::header(req, "authorization") {
+        Some(_) => Some(e::citizen(req, &db, ctx).await?),
+        None => None,
+    };
     let key = e::idempotency_key(req)?;
     let body: Submission = e::json_body(req, MAX_BODY_BYTES).await?;
     let days = |kind: &str| {
         e::config(env, &format!("COMPLAINT_DAYS_{}", kind.to_ascii_uppercase())).and_then(|v| v.parse().ok())
     };
-    let (r, replayed) = complaint::submit(&db, &OsRandom, &who.id, &body, key.as_deref(), days, ctx.now()).await?;
+    let (r, replayed) = match who {
+        Some(who) => complaint::submit(&db, &OsRandom, &who.id, &body, key.as_deref(), days, ctx.now()).await?,
+        None => {
+            let pepper = e::pepper(env)?;
+            complaint::submit_by_phone(&db, &OsRandom, &pepper, &body, key.as_deref(), days, ctx.now()).await?
+        }
+    };
     let resp = e::ok_json(&r, "private, no-store")?;
     Ok(if replayed { resp } else { resp.with_status(201) })
 }
 
-/// The author (with a valid session) gets the full record and the timeline;
-/// everyone else the public view.
-async fn lookup(req: &Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
-    let db = e::db(env)?;
+/// Counts a lookup against the client's limit (`LOOKUP_LIMITER`, 30 a
+/// minute per client IP, keyed by its HMAC): 429 beyond it.
+async fn limit_lookups(req: &Request, env: &Env) -> ApiResult<()> {
     let ip = e::header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
-    complaint::count_lookup(&db, &e::pepper(env)?.ip_hash(&ip), ctx.now()).await?;
-    let public = complaint::public_view(&db, number).await?;
-    if e::header(req, "authorization").is_some()
-        && let Ok(who) = e::citizen(req, &db, ctx).await
-        && let Ok(mine) = complaint::mine(&db, &who.id, number).await
-    {
+    let limiter = env.rate_limiter("LOOKUP_LIMITER").map_err(e::runtime_err)?;
+    let outcome = limiter.limit(e::pepper(env)?.ip_hash(&ip)).await.map_err(e::runtime_err)?;
+    if outcome.success {
+        Ok(())
+    } else {
+        Err(ApiError::with_message(ErrorCode::RateLimited, "查询过于频繁，请1分钟后再试"))
+    }
+}
+
+shared::isolate_cache! {
+    /// Public views kept 5 s per isolate: a burst of lookups of one number
+    /// costs one D1 query; a new step shows within 5 s (the author's view is
+    /// never cached).
+    fn public_views() -> String = (2_000, 5_000);
+}
+
+/// The author (with a valid session, or with `phone_last4`) gets the full
+/// record and the timeline; everyone else the public view.
+async fn lookup(req: &Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
+    limit_lookups(req, env).await?;
+    let db = e::db(env)?;
+    let q = shared::http::Query::parse(&ctx.query)?;
+    let mine = match q.get("phone_last4") {
+        Some(last4) => Some(complaint::by_last4(&db, number, last4).await?),
+        None if e::header(req, "authorization").is_some() => match e::citizen(req, &db, ctx).await {
+            Ok(who) => complaint::mine(&db, &who.id, number).await.ok(),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    if let Some(mine) = mine {
+        let public = complaint::public_view(&db, number).await?;
         let body = serde_json::json!({ "record": mine, "timeline": public.timeline });
         return e::ok_json(&body, "private, no-store");
     }
-    e::ok_json(&public, "no-store")
+    let now_ms = shared::runtime::Clock::now(&e::EdgeClock).timestamp_millis();
+    let key = number.trim().to_ascii_uppercase();
+    let body = match public_views().get(&key, now_ms) {
+        Some(body) => body.as_str().to_owned(),
+        None => {
+            let body = serde_json::to_string(&complaint::public_view(&db, number).await?).map_err(e::runtime_err)?;
+            public_views().put(&key, std::rc::Rc::new(body.clone()), now_ms);
+            body
+        }
+    };
+    let resp = e::text_response(200, body, "application/json; charset=utf-8").map_err(e::runtime_err)?;
+    let _ = resp.headers().set("cache-control", "no-store");
+    Ok(resp)
 }
 
 #[derive(serde::Deserialize)]
@@ -102,6 +156,48 @@ async fn step(req: &mut Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResul
     let body: Step = e::json_body(req, MAX_BODY_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     e::ok_json(&handling::act_on(&e::db(env)?, &OsRandom, &act, number, &body).await?, "no-store")
+}
+
+/// `POST /v1/complaints/uploads`: one photo (JPEG or PNG, raw bytes), for a submission.
+async fn upload(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let declared = e::header(req, "content-type").unwrap_or_default();
+    let bytes = e::capped_bytes(req, uploads::MAX_UPLOAD_BYTES).await?;
+    let up =
+        uploads::store(&db, &e::kv(env)?, &OsRandom, &who.id, &declared, &bytes, uploads::IMAGES, ctx.now()).await?;
+    Ok(e::ok_json(&up, "private, no-store")?.with_status(201))
+}
+
+/// `GET /v1/admin/complaints/{number}/photos/{id}` (complaint_handler): a photo of that case.
+async fn photo(req: &Request, env: &Env, ctx: &Ctx, number: &str, id: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    e::staff(req, &db, ctx).await?.require(Role::ComplaintHandler)?;
+    let number = shared::complaint::number::parse(number).ok_or(ErrorCode::NotFound)?;
+    if !complaint::photos(&db, &number).await?.iter().any(|p| p == id) {
+        return Err(ApiError::with_message(ErrorCode::NotFound, "该件没有这张照片"));
+    }
+    let (ctype, bytes) = uploads::read(&db, &e::kv(env)?, id).await?;
+    e::private_file(&ctype, bytes)
+}
+
+async fn to_faq(req: &mut Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let body: complaint::faq::FaqInput = e::json_body(req, MAX_BODY_BYTES).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let f = complaint::faq::publish(&db, &OsRandom, &act, number, &body).await?;
+    Ok(e::ok_json(&f, "no-store")?.with_status(201))
+}
+
+async fn faq_search(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let q = shared::http::Query::parse(&ctx.query)?;
+    let text = q.get("q").filter(|t| t.chars().count() <= 30);
+    if q.get("q").is_some() && text.is_none() {
+        return Err(ApiError::bad_field("q", "搜索词不超过30个字"));
+    }
+    let list = complaint::faq::search(&e::db(env)?, text, q.get("category")).await?;
+    e::ok_json(&serde_json::json!({ "faq": list }), "public, max-age=60")
 }
 
 fn date(q: &shared::http::Query, key: &str) -> ApiResult<chrono::NaiveDate> {

@@ -10,79 +10,7 @@ use crate::identity::inbox;
 use crate::runtime::IdSource;
 use crate::store::{Db, Kv, Stmt};
 use crate::types::{BeijingTime, SocialCreditCode};
-use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-/// Largest document accepted (a phone photo of a licence is 1-4 MB).
-pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
-
-/// The type of a document by its first bytes; the declared type must agree.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else {
-        None
-    }
-}
-
-fn kv_key(id: &str) -> String {
-    format!("upload:{id}")
-}
-
-/// A stored document as its owner sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Upload {
-    pub id: String,
-    pub content_type: String,
-    pub size: i64,
-    pub created_at: String,
-}
-
-/// Stores a document: the declared type must be JPEG, PNG or PDF and match
-/// the bytes; at most [`MAX_UPLOAD_BYTES`]. The bytes go to KV first, so a
-/// row never points at nothing.
-pub async fn store_upload(
-    db: &impl Db,
-    kv: &impl Kv,
-    ids: &impl IdSource,
-    citizen: &str,
-    declared: &str,
-    bytes: &[u8],
-    now: BeijingTime,
-) -> ApiResult<Upload> {
-    let declared = declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    let sniffed = sniff(bytes);
-    if bytes.is_empty() || bytes.len() > MAX_UPLOAD_BYTES || sniffed != Some(declared.as_str()) {
-        return Err(ApiError::with_message(
-            ErrorCode::UploadInvalid,
-            format!(
-                "请上传 JPG、PNG 或 PDF 文件，大小不超过 {} MB，且文件类型与内容一致",
-                MAX_UPLOAD_BYTES / 1024 / 1024
-            ),
-        ));
-    }
-    let id = format!("up_{}", ids.hex(12)?);
-    kv.put(&kv_key(&id), &base64::engine::general_purpose::STANDARD.encode(bytes), None).await?;
-    let digest: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
-    db.execute(
-        "INSERT INTO uploads (id, citizen_id, content_type, size, sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        &[
-            id.as_str().into(),
-            citizen.into(),
-            declared.as_str().into(),
-            (bytes.len() as i64).into(),
-            digest.into(),
-            now.to_rfc3339().into(),
-        ],
-    )
-    .await?;
-    Ok(Upload { id, content_type: declared, size: bytes.len() as i64, created_at: now.to_rfc3339() })
-}
 
 /// An application as submitted.
 #[derive(Debug, Deserialize)]
@@ -225,7 +153,7 @@ pub async fn apply(
     }
     let id = format!("FP{}{}", now.format("%Y%m%d"), ids.hex(4)?.to_ascii_uppercase());
     let stamp = now.to_rfc3339();
-    let stmts = vec![
+    let mut stmts = vec![
         Stmt::new(
             "INSERT INTO invoice_requests (id, citizen_id, account_no, company_name, company_address, contact_phone, tax_id,
                     bank_name, bank_account, applicant, license_upload, tax_notice_upload, created_at, updated_at)
@@ -237,12 +165,9 @@ pub async fn apply(
                 a.license_upload.as_str().into(), a.tax_notice_upload.as_str().into(), stamp.as_str().into(),
             ],
         ),
-        Stmt::new(
-            "UPDATE uploads SET used_by = ?1 WHERE id IN (?2, ?3) AND used_by IS NULL",
-            vec![id.as_str().into(), a.license_upload.as_str().into(), a.tax_notice_upload.as_str().into()],
-        ),
         inbox::post_stmt(ids, citizen, "bill", "增值税发票申请已受理", &format!("您的增值税发票申请（{id}）已受理，开票后将邮寄给您。"), None, now)?,
     ];
+    stmts.extend(crate::uploads::claim_stmts(&id, &[a.license_upload.clone(), a.tax_notice_upload.clone()]));
     db.batch(&stmts).await?;
     get(db, Some(citizen), &id).await
 }
@@ -385,16 +310,7 @@ pub async fn document(db: &impl Db, kv: &impl Kv, id: &str, which: &str) -> ApiR
         "tax-notice" => inv.tax_notice_upload,
         _ => return Err(ApiError::with_message(ErrorCode::NotFound, "文件应为 license 或 tax-notice")),
     };
-    let row: Option<Upload> = db
-        .first_as("SELECT id, content_type, size, created_at FROM uploads WHERE id = ?1", &[upload.as_str().into()])
-        .await?;
-    let row = row.ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "文件不存在"))?;
-    let text =
-        kv.get(&kv_key(&upload)).await?.ok_or_else(|| ApiError::internal(format!("upload {upload} missing in KV")))?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|e| ApiError::internal(format!("upload {upload}: {e}")))?;
-    Ok((row.content_type, bytes))
+    crate::uploads::read(db, kv, &upload).await
 }
 
 /// One 票据管理 entry.

@@ -88,6 +88,8 @@ pub struct Case {
     pub contact: String,
     pub rating: Option<i64>,
     pub timeline: Vec<super::Step>,
+    /// Photo upload ids (`GET /v1/admin/complaints/{number}/photos/{id}`).
+    pub photos: Vec<String>,
 }
 
 /// One case for staff (role complaint_handler).
@@ -117,7 +119,9 @@ pub async fn case(db: &impl Db, act: &Act<'_>, raw: &str) -> ApiResult<Case> {
         extra.phone.as_deref().map_or_else(|| "未绑定手机".to_owned(), mask_phone)
     };
     let timeline = super::public_view(db, &num).await?.timeline;
+    let photos = super::photos(db, &num).await?;
     Ok(Case {
+        photos,
         record,
         department: extra.department,
         extended: extra.extended != 0,

@@ -4,8 +4,10 @@
 //! public (status, deadline, timeline; no personal data, no content) and
 //! the complainant's own.
 
+pub mod faq;
 pub mod handling;
 pub mod number;
+pub mod open311;
 
 use crate::appointment::resources::calendar;
 use crate::appointment::slots::working_days_after;
@@ -52,7 +54,31 @@ pub struct Submission {
     /// Stay anonymous towards the unit concerned.
     #[serde(default)]
     pub anonymous: bool,
+    /// Without a login: the phone, confirmed by the code sent through
+    /// `POST /v1/auth/sms-code` (the record is then that phone's).
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub sms_code: Option<String>,
+    /// Up to [`MAX_PHOTOS`] images uploaded first (`POST /v1/complaints/uploads`).
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
+
+/// The photos of a submission (upload ids), for handlers.
+pub async fn photos(db: &impl Db, number: &str) -> ApiResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct P {
+        upload_id: String,
+    }
+    let rows: Vec<P> = db
+        .query_as("SELECT upload_id FROM complaint_photos WHERE number = ?1 ORDER BY upload_id", &[number.into()])
+        .await?;
+    Ok(rows.into_iter().map(|p| p.upload_id).collect())
+}
+
+/// Photos one submission may carry.
+pub const MAX_PHOTOS: usize = 4;
 
 /// Plain text only: control characters other than newlines are dropped
 /// (the text is never rendered as HTML, and is returned as JSON strings).
@@ -94,6 +120,9 @@ fn check(s: &Submission) -> Vec<FieldError> {
         if l.address.as_deref().is_some_and(|a| a.chars().count() > 200) {
             errs.push(FieldError::new("location.address", "地址不超过200字"));
         }
+    }
+    if s.photos.len() > MAX_PHOTOS {
+        errs.push(FieldError::new("photos", format!("最多{MAX_PHOTOS}张照片")));
     }
     errs
 }
@@ -173,7 +202,10 @@ pub async fn submit(
             return Ok((r.into(), true));
         }
     }
-    let errs = check(s);
+    let mut errs = check(s);
+    if !s.photos.is_empty() && !crate::uploads::all_free(db, citizen, &s.photos, crate::uploads::IMAGES).await? {
+        errs.push(FieldError::new("photos", "照片须是您刚上传且未使用过的 JPG 或 PNG 图片，请重新上传"));
+    }
     if !errs.is_empty() {
         return Err(ApiError::validation(errs));
     }
@@ -183,7 +215,7 @@ pub async fn submit(
     let number = number::generate(ids, today)?;
     let at = now.to_rfc3339();
     let receipt = format!("您的{}已受理，受理编号 {number}，将于 {deadline} 前答复。", kind_name(&s.kind));
-    db.batch(&[
+    let mut stmts = vec![
         Stmt::new(
             "INSERT INTO complaints (number, citizen_id, kind, category, subject, content, location, anonymous,
                status, deadline, idem_key, created_at, updated_at)
@@ -207,9 +239,103 @@ pub async fn submit(
             vec![number.as_str().into(), at.as_str().into(), format!("已受理，答复期限 {deadline}").into()],
         ),
         inbox::post_stmt(ids, citizen, "complaint", "已受理", &receipt, Some(&format!("/complaints/{number}")), now)?,
-    ])
-    .await?;
+    ];
+    if !s.photos.is_empty() {
+        stmts.extend(crate::uploads::claim_stmts(&number, &s.photos));
+        stmts.push(Stmt::new(
+            "INSERT INTO complaint_photos (number, upload_id) SELECT ?1, value FROM json_each(?2)",
+            vec![number.as_str().into(), serde_json::to_string(&s.photos).unwrap_or_else(|_| "[]".into()).into()],
+        ));
+    }
+    db.batch(&stmts).await?;
     Ok((mine(db, citizen, &number).await?, false))
+}
+
+/// A submission without a login: the phone is confirmed by its SMS code and
+/// the record belongs to that phone's account (created if new, as a login by
+/// phone would), so a later login by phone shows it. A retry with the same
+/// `Idempotency-Key` returns the first record without spending a new code.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit_by_phone(
+    db: &impl Db,
+    ids: &impl IdSource,
+    pepper: &crate::identity::Pepper,
+    s: &Submission,
+    idem_key: Option<&str>,
+    days: impl Fn(&str) -> Option<u32>,
+    now: BeijingTime,
+) -> ApiResult<(Record, bool)> {
+    let (Some(raw), Some(code)) = (s.phone.as_deref(), s.sms_code.as_deref()) else {
+        return Err(ApiError::with_message(
+            ErrorCode::LoginRequired,
+            "请登录后提交，或填写手机号（phone）与短信验证码（sms_code）匿名提交",
+        ));
+    };
+    let phone = crate::types::MobileNumber::parse(raw).map_err(|_| ApiError::bad_field("phone", "手机号格式不正确"))?;
+    if let Some(k) = idem_key {
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let known: Option<Id> = db
+            .first_as(
+                "SELECT id FROM citizens WHERE phone_hash = ?1 AND deleted_at IS NULL",
+                &[pepper.phone_hash(&phone).into()],
+            )
+            .await?;
+        if let Some(c) = known {
+            let first: Option<Row> = db
+                .first_as(
+                    &format!("SELECT {COLUMNS} FROM complaints WHERE citizen_id = ?1 AND idem_key = ?2"),
+                    &[c.id.as_str().into(), k.into()],
+                )
+                .await?;
+            if let Some(r) = first {
+                return Ok((r.into(), true));
+            }
+        }
+    }
+    let errs = check(s);
+    if !errs.is_empty() {
+        return Err(ApiError::validation(errs));
+    }
+    crate::identity::sms_code::verify(db, pepper, &phone, code, now).await?;
+    let (citizen, create) = crate::identity::account::by_phone(db, ids, pepper, &phone, now).await?;
+    if !create.is_empty() {
+        db.batch(&create).await?;
+    }
+    submit(db, ids, &citizen, s, idem_key, days, now).await
+}
+
+/// The full record for a lookup by number and the last four digits of the
+/// phone it was submitted with; a wrong number or wrong digits look the same.
+pub async fn by_last4(db: &impl Db, raw: &str, last4: &str) -> ApiResult<Record> {
+    let none = || ApiError::with_message(ErrorCode::NotFound, "受理编号或手机号后四位不正确");
+    let number = number::parse(raw).ok_or_else(none)?;
+    if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_field("phone_last4", "请填写手机号后四位数字"));
+    }
+    #[derive(Deserialize)]
+    struct Owner {
+        citizen_id: String,
+        phone: Option<String>,
+    }
+    let owner: Option<Owner> = db
+        .first_as(
+            "SELECT c.id AS citizen_id, c.phone FROM complaints k JOIN citizens c ON c.id = k.citizen_id WHERE k.number = ?1",
+            &[number.as_str().into()],
+        )
+        .await?;
+    match owner {
+        Some(o)
+            if o.phone.as_deref().is_some_and(|p| {
+                crate::crypto::constant_time_eq(p.get(p.len().saturating_sub(4)..).unwrap_or(""), last4)
+            }) =>
+        {
+            mine(db, &o.citizen_id, &number).await
+        }
+        _ => Err(none()),
+    }
 }
 
 fn kind_name(kind: &str) -> &'static str {
@@ -234,7 +360,7 @@ pub async fn mine(db: &impl Db, citizen: &str, raw: &str) -> ApiResult<Record> {
 }
 
 /// One step of the public timeline.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Step {
     pub at: String,
     pub status: String,
@@ -242,7 +368,7 @@ pub struct Step {
 }
 
 /// What anyone with the number sees: no content, no identity.
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PublicView {
     pub number: String,
     pub kind: String,
@@ -265,17 +391,21 @@ pub async fn public_view(db: &impl Db, raw: &str) -> ApiResult<PublicView> {
         status: String,
         deadline: String,
         created_at: String,
+        timeline: String,
     }
+    // One query: the record and its timeline (a JSON array built by SQLite).
     let p: P = db
         .first_as(
-            "SELECT number, kind, category, status, deadline, created_at FROM complaints WHERE number = ?1",
+            "SELECT number, kind, category, status, deadline, created_at,
+                    (SELECT json_group_array(json_object('at', at, 'status', status, 'note', note))
+                       FROM (SELECT at, status, note FROM complaint_events WHERE number = ?1 ORDER BY id)) AS timeline
+               FROM complaints WHERE number = ?1",
             &[number.as_str().into()],
         )
         .await?
         .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
-    let timeline: Vec<Step> = db
-        .query_as("SELECT at, status, note FROM complaint_events WHERE number = ?1 ORDER BY id", &[number.into()])
-        .await?;
+    let timeline: Vec<Step> =
+        serde_json::from_str(&p.timeline).map_err(|e| ApiError::internal(format!("complaint timeline: {e}")))?;
     Ok(PublicView {
         number: p.number,
         kind: p.kind,
@@ -285,37 +415,4 @@ pub async fn public_view(db: &impl Db, raw: &str) -> ApiResult<PublicView> {
         created_at: p.created_at,
         timeline,
     })
-}
-
-/// Lookups by number one client IP may make per minute.
-pub const MAX_LOOKUPS_PER_MINUTE: i64 = 30;
-
-/// Counts a lookup from `ip_hash` (atomic upsert) and refuses more than
-/// [`MAX_LOOKUPS_PER_MINUTE`] a minute with 429, so numbers cannot be probed.
-pub async fn count_lookup(db: &impl Db, ip_hash: &str, now: BeijingTime) -> ApiResult<()> {
-    let minute = now.to_rfc3339().get(..16).unwrap_or_default().to_owned();
-    db.batch(&[
-        Stmt::new(
-            "INSERT INTO complaint_lookups (ip_hash, minute, n) VALUES (?1, ?2, 1)
-             ON CONFLICT (ip_hash, minute) DO UPDATE SET n = n + 1",
-            vec![ip_hash.into(), minute.as_str().into()],
-        ),
-        // Old minutes are dropped as we go; the table stays small.
-        Stmt::new("DELETE FROM complaint_lookups WHERE minute < ?1", vec![minute.get(..13).unwrap_or_default().into()]),
-    ])
-    .await?;
-    #[derive(Deserialize)]
-    struct N {
-        n: i64,
-    }
-    let n: Option<N> = db
-        .first_as(
-            "SELECT n FROM complaint_lookups WHERE ip_hash = ?1 AND minute = ?2",
-            &[ip_hash.into(), minute.into()],
-        )
-        .await?;
-    if n.is_some_and(|n| n.n > MAX_LOOKUPS_PER_MINUTE) {
-        return Err(ApiError::with_message(ErrorCode::RateLimited, "查询过于频繁，请1分钟后再试"));
-    }
-    Ok(())
 }

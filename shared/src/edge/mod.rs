@@ -120,6 +120,15 @@ pub fn no_content() -> ApiResult<Response> {
     Response::empty().map(|r| r.with_status(204)).map_err(runtime_err)
 }
 
+/// A private file (an upload shown to staff): its type, never cached, never sniffed.
+pub fn private_file(content_type: &str, bytes: Vec<u8>) -> ApiResult<Response> {
+    let resp = Response::from_bytes(bytes).map_err(runtime_err)?;
+    let _ = resp.headers().set("content-type", content_type);
+    let _ = resp.headers().set("cache-control", "no-store");
+    let _ = resp.headers().set("x-content-type-options", "nosniff");
+    Ok(resp)
+}
+
 /// JSON of a successful answer; `cache` is the Cache-Control value.
 pub fn ok_json<T: Serialize>(body: &T, cache: &str) -> ApiResult<Response> {
     let resp = json_response(200, body).map_err(runtime_err)?;

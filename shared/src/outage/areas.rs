@@ -113,8 +113,12 @@ pub async fn load_areas(db: &impl Db, act: &Act<'_>, body: &AreasBody) -> ApiRes
         return Err(ApiError::bad_field("areas", format!("每次导入1-{MAX_AREAS}个区域")));
     }
     let mut errs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, a) in body.areas.iter().enumerate() {
         check_area(i, a, &mut errs);
+        if !seen.insert(a.code.as_str()) {
+            errs.push(FieldError::new(format!("areas[{i}].code"), format!("区域编码 {} 在本次导入中重复", a.code)));
+        }
     }
     if !errs.is_empty() {
         errs.truncate(50);
@@ -158,11 +162,11 @@ pub async fn load_areas(db: &impl Db, act: &Act<'_>, body: &AreasBody) -> ApiRes
             }
         };
         if let Some(old) = existing.get(a.code.as_str())
-            && old.path != path
+            && (old.path != path || old.level != a.level)
         {
             errs.push(FieldError::new(
                 format!("areas[{i}].parent"),
-                format!("区域 {} 已在其他上级之下，不能移动", a.code),
+                format!("区域 {} 已在其他上级之下或层级不同，不能移动或改变层级", a.code),
             ));
             continue;
         }
@@ -237,7 +241,11 @@ pub async fn load_accounts(db: &impl Db, act: &Act<'_>, body: &AccountsBody) -> 
     let mut errs = Vec::new();
     let now = act.now.to_rfc3339();
     let mut rows = Vec::with_capacity(body.accounts.len());
+    let mut seen = std::collections::HashSet::new();
     for (i, a) in body.accounts.iter().enumerate() {
+        if !seen.insert((a.utility.as_str(), a.account_no.as_str())) {
+            errs.push(FieldError::new(format!("accounts[{i}].account_no"), "户号在本次导入中重复"));
+        }
         if !matches!(a.utility.as_str(), "water" | "gas") {
             errs.push(FieldError::new(format!("accounts[{i}].utility"), "utility 应为 water 或 gas"));
         }
