@@ -19,9 +19,16 @@ pub const QUEUE: &str = "OUTAGE_QUEUE";
 /// Queue messages per `sendBatch` call (the Queues limit).
 const SEND_BATCH: usize = 100;
 
-/// Quiet hours (default 22:00-07:00).
-pub fn quiet(_env: &Env) -> QuietHours {
-    QuietHours::default()
+/// Quiet hours from `OUTAGE_QUIET_HOURS` (`HH:MM-HH:MM`, Beijing), default
+/// 22:00-07:00; a malformed value falls back to the default (and is logged).
+pub fn quiet(env: &Env) -> QuietHours {
+    match e::config(env, "OUTAGE_QUIET_HOURS") {
+        None => QuietHours::default(),
+        Some(v) => QuietHours::parse(&v).unwrap_or_else(|| {
+            log(serde_json::json!({ "level": "error", "event": "outage.config", "detail": "OUTAGE_QUIET_HOURS should be HH:MM-HH:MM" }));
+            QuietHours::default()
+        }),
+    }
 }
 
 fn log(line: serde_json::Value) {

@@ -23,7 +23,7 @@
 //!
 //! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`, queue producer `OUTAGE_QUEUE`. Vars:
 //! `SMS_SIGN_NAME`, `SMS_API_BASE`, `SMS_TEMPLATE_OUTAGE_{NOTICE,CORRECTION,CANCELLATION,REMINDER}`,
-//! `SMS_RETRY_BASE_SECONDS`, `SMS_RETRY_MAX_SECONDS`.
+//! `SMS_RETRY_BASE_SECONDS`, `SMS_RETRY_MAX_SECONDS`, `OUTAGE_QUIET_HOURS`.
 //! Secrets: `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`, `SMS_CALLBACK_TOKEN`.
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,

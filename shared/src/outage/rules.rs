@@ -57,6 +57,13 @@ impl Default for QuietHours {
 }
 
 impl QuietHours {
+    /// Parses `HH:MM-HH:MM` (Beijing wall clock; may wrap past midnight).
+    pub fn parse(s: &str) -> Option<Self> {
+        let (a, b) = s.trim().split_once('-')?;
+        let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").ok();
+        Some(Self { start: t(a)?, end: t(b)? }).filter(|q| q.start != q.end)
+    }
+
     /// Whether a Beijing wall-clock time falls in the quiet hours.
     pub fn contains(self, t: NaiveTime) -> bool {
         if self.start <= self.end { t >= self.start && t < self.end } else { t >= self.start || t < self.end }
@@ -371,6 +378,14 @@ mod tests {
         // 23:00 is quiet; the evening before midnight keeps its own date.
         assert_eq!(reminder_at(t("2026-11-25T01:00:00+08:00"), 2, q), t("2026-11-24T21:30:00+08:00"));
         assert_eq!(q.daytime(t("2026-11-24T06:59:00+08:00")), t("2026-11-24T07:00:00+08:00"));
+        assert_eq!(QuietHours::parse("22:00-07:00"), Some(q));
+        let late = QuietHours::parse(" 23:30 - 06:00 ").unwrap();
+        assert!(
+            late.contains(NaiveTime::from_hms_opt(23, 45, 0).unwrap())
+                && !late.contains(NaiveTime::from_hms_opt(22, 30, 0).unwrap())
+        );
+        assert_eq!(QuietHours::parse("07:00-07:00"), None);
+        assert_eq!(QuietHours::parse("22:00"), None);
     }
 
     #[test]
