@@ -46,9 +46,7 @@ async fn submit(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     };
     let key = e::idempotency_key(req)?;
     let body: Submission = e::json_body(req, MAX_BODY_BYTES).await?;
-    let days = |kind: &str| {
-        e::config(env, &format!("COMPLAINT_DAYS_{}", kind.to_ascii_uppercase())).and_then(|v| v.parse().ok())
-    };
+    let days = |kind: &str| handling_days(env, kind);
     let (r, replayed) = match who {
         Some(who) => complaint::submit(&db, &OsRandom, &who.id, &body, key.as_deref(), days, ctx.now()).await?,
         None => {
@@ -78,6 +76,11 @@ shared::isolate_cache! {
     /// costs one D1 query; a new step shows within 5 s (the author's view is
     /// never cached).
     fn public_views() -> String = (2_000, 5_000);
+}
+
+/// Handling days of a kind from `COMPLAINT_DAYS_<KIND>`, when configured.
+pub fn handling_days(env: &Env, kind: &str) -> Option<u32> {
+    e::config(env, &format!("COMPLAINT_DAYS_{}", kind.to_ascii_uppercase())).and_then(|v| v.parse().ok())
 }
 
 /// The author (with a valid session, or with `phone_last4`) gets the full

@@ -117,9 +117,7 @@ async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     let client = open311::client(&keys, key)
         .ok_or_else(|| ApiError::with_message(ErrorCode::Forbidden, "api_key is missing or not valid"))?;
     let db = e::db(env)?;
-    let days = |kind: &str| {
-        e::config(env, &format!("COMPLAINT_DAYS_{}", kind.to_ascii_uppercase())).and_then(|v| v.parse().ok())
-    };
+    let days = |kind: &str| crate::edge::handling_days(env, kind);
     let made = open311::create(&db, &OsRandom, &client, &form, days, ctx.now()).await?;
     e::json_response(201, &[made]).map_err(e::runtime_err)
 }

@@ -191,16 +191,8 @@ pub async fn submit(
     days: impl Fn(&str) -> Option<u32>,
     now: BeijingTime,
 ) -> ApiResult<(Record, bool)> {
-    if let Some(k) = idem_key {
-        let first: Option<Row> = db
-            .first_as(
-                &format!("SELECT {COLUMNS} FROM complaints WHERE citizen_id = ?1 AND idem_key = ?2"),
-                &[citizen.into(), k.into()],
-            )
-            .await?;
-        if let Some(r) = first {
-            return Ok((r.into(), true));
-        }
+    if let Some(first) = replay(db, citizen, idem_key).await? {
+        return Ok((first, true));
     }
     let mut errs = check(s);
     if !s.photos.is_empty() && !crate::uploads::all_free(db, citizen, &s.photos, crate::uploads::IMAGES).await? {
@@ -251,6 +243,18 @@ pub async fn submit(
     Ok((mine(db, citizen, &number).await?, false))
 }
 
+/// The citizen's first record under this `Idempotency-Key`, if any.
+async fn replay(db: &impl Db, citizen: &str, idem_key: Option<&str>) -> ApiResult<Option<Record>> {
+    let Some(k) = idem_key else { return Ok(None) };
+    let first: Option<Row> = db
+        .first_as(
+            &format!("SELECT {COLUMNS} FROM complaints WHERE citizen_id = ?1 AND idem_key = ?2"),
+            &[citizen.into(), k.into()],
+        )
+        .await?;
+    Ok(first.map(Record::from))
+}
+
 /// A submission without a login: the phone is confirmed by its SMS code and
 /// the record belongs to that phone's account (created if new, as a login by
 /// phone would), so a later login by phone shows it. A retry with the same
@@ -272,28 +276,11 @@ pub async fn submit_by_phone(
         ));
     };
     let phone = crate::types::MobileNumber::parse(raw).map_err(|_| ApiError::bad_field("phone", "手机号格式不正确"))?;
-    if let Some(k) = idem_key {
-        #[derive(Deserialize)]
-        struct Id {
-            id: String,
-        }
-        let known: Option<Id> = db
-            .first_as(
-                "SELECT id FROM citizens WHERE phone_hash = ?1 AND deleted_at IS NULL",
-                &[pepper.phone_hash(&phone).into()],
-            )
-            .await?;
-        if let Some(c) = known {
-            let first: Option<Row> = db
-                .first_as(
-                    &format!("SELECT {COLUMNS} FROM complaints WHERE citizen_id = ?1 AND idem_key = ?2"),
-                    &[c.id.as_str().into(), k.into()],
-                )
-                .await?;
-            if let Some(r) = first {
-                return Ok((r.into(), true));
-            }
-        }
+    if idem_key.is_some()
+        && let Some(known) = crate::identity::account::find_by_phone(db, pepper, &phone).await?
+        && let Some(first) = replay(db, &known, idem_key).await?
+    {
+        return Ok((first, true));
     }
     let errs = check(s);
     if !errs.is_empty() {

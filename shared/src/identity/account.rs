@@ -44,6 +44,11 @@ pub async fn by_openid(
     Ok((id, vec![stmt]))
 }
 
+/// The existing citizen with this confirmed phone, if any (nothing created).
+pub async fn find_by_phone(db: &impl Db, pepper: &Pepper, phone: &MobileNumber) -> ApiResult<Option<String>> {
+    find(db, "phone_hash", &pepper.phone_hash(phone)).await
+}
+
 /// The citizen with this confirmed phone, created on first phone login.
 pub async fn by_phone(
     db: &impl Db,
@@ -52,7 +57,7 @@ pub async fn by_phone(
     phone: &MobileNumber,
     now: BeijingTime,
 ) -> ApiResult<(String, Vec<Stmt>)> {
-    if let Some(id) = find(db, "phone_hash", &pepper.phone_hash(phone)).await? {
+    if let Some(id) = find_by_phone(db, pepper, phone).await? {
         return Ok((id, vec![]));
     }
     let id = new_id(ids)?;
