@@ -1,12 +1,11 @@
 // Generates schemas/openapi.json (OpenAPI 3.1) from the JSON Schemas in
-// schemas/json/ and the route tables: guide-detail's below, and the planned
-// routes of the other workers read from their `ROUTES` constants, so the
-// contract lists exactly what the code answers.
+// schemas/json/ and the route tables below (one per worker), so the contract
+// lists exactly what the code answers.
 //   node scripts/gen-openapi.mjs          write schemas/openapi.json
 //   node scripts/gen-openapi.mjs --check  fail if it is out of date
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, FUNCTIONS } from "./runtime.mjs";
+import { ROOT } from "./runtime.mjs";
 
 const dir = join(ROOT, "schemas", "json");
 const ref = (name) => ({ $ref: `#/components/schemas/${name}` });
@@ -360,29 +359,9 @@ const O311 = {
     responses: { 200: json("open311-requests", "request"), 400: O311_ERR("参数有误"), 404: O311_ERR("未找到"), 503: O311_ERR("存储不可用") } } },
 };
 
-/** The `ROUTES` constant of a planned worker. */
-function plannedRoutes(name) {
-  const src = readFileSync(join(ROOT, "functions", name, "src", "lib.rs"), "utf8");
-  return [...src.matchAll(/\("(GET|POST|PUT|PATCH|DELETE)", "([^"]+)"\)/g)].map((m) => [m[1].toLowerCase(), m[2]]);
-}
-
 export function buildOpenApi() {
   const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(MANAGE), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
   Object.assign(paths, structuredClone(APPOINTMENT), structuredClone(BILLING), structuredClone(COMPLAINT), structuredClone(OUTAGES), structuredClone(O311), structuredClone(FAQ));
-  for (const name of FUNCTIONS.filter((n) => !["guide-detail", "identity", "appointment"].includes(n))) {
-    for (const [method, path] of plannedRoutes(name)) {
-      paths[path] ??= {};
-      paths[path][method] = planned(name, path);
-    }
-  }
-  for (const [path, ops] of Object.entries(paths)) {
-    const names = [...path.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]);
-    for (const op of Object.values(ops)) {
-      if (op.tags?.includes("planned")) {
-        op.parameters = names.map((n) => ({ name: n, in: "path", required: true, schema: { type: "string" } }));
-      }
-    }
-  }
   return {
     openapi: "3.1.0",
     info: { title: "bianmin 便民 API", version: "0.1.0", description: "城市便民服务边缘函数。所有错误均为统一的 JSON 信封，见 components.schemas.error 与 schemas/error-codes.json。" },
@@ -396,11 +375,6 @@ export function buildOpenApi() {
       },
     },
   };
-}
-
-function planned(worker, path) {
-  return { operationId: `planned_${worker}_${path.replace(/[^a-z0-9]+/gi, "_")}`.replace(/_+$/, ""), tags: ["planned"],
-    summary: `由 ${worker} 提供，建设中`, responses: { 501: ERR("not_implemented：功能建设中") } };
 }
 
 const text = JSON.stringify(buildOpenApi(), null, 2) + "\n";

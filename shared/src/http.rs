@@ -146,31 +146,3 @@ mod tests {
         assert!(!if_none_match(None, &e));
     }
 }
-
-/// Whether `path` matches a route pattern whose `{name}` segments match any
-/// one non-empty segment (`/v1/appointments/{id}/cancel`).
-pub fn path_matches(pattern: &str, path: &str) -> bool {
-    let mut pat = pattern.split('/').filter(|s| !s.is_empty());
-    let mut got = path.split('/').filter(|s| !s.is_empty());
-    loop {
-        match (pat.next(), got.next()) {
-            (None, None) => return true,
-            (Some(p), Some(g)) if p == g || (p.starts_with('{') && p.ends_with('}')) => {}
-            _ => return false,
-        }
-    }
-}
-
-#[cfg(test)]
-mod pattern_tests {
-    use super::path_matches;
-
-    #[test]
-    fn patterns_match_whole_paths_only() {
-        assert!(path_matches("/v1/appointments/{id}/cancel", "/v1/appointments/A1/cancel"));
-        assert!(path_matches("/v1/items/search", "/v1/items/search/"));
-        assert!(!path_matches("/v1/appointments/{id}/cancel", "/v1/appointments/A1"));
-        assert!(!path_matches("/v1/items/search", "/v1/items/searching"));
-        assert!(!path_matches("/v1/items", "/v1/items/x"));
-    }
-}

@@ -8,11 +8,9 @@
 //! [`edge`] (wasm32 only) is the thin glue to the Workers runtime.
 
 pub mod admin;
-pub mod appointment;
-pub mod billing;
 pub mod bindings;
+pub mod calendar;
 pub mod catalogue;
-pub mod complaint;
 pub mod crypto;
 #[cfg(target_arch = "wasm32")]
 pub mod edge;
@@ -20,12 +18,10 @@ pub mod error;
 pub mod http;
 pub mod identity;
 pub mod limits;
-pub mod outage;
 pub mod outbound;
-#[cfg(feature = "payments")]
-pub mod payment;
 pub mod pii;
 pub mod runtime;
+pub mod slots;
 pub mod sms;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]

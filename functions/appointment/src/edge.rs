@@ -1,13 +1,13 @@
 //! Workers glue for appointments: authenticate, parse, call
 //! `shared::appointment`, answer; the cron sweep; SMS notices.
 
+use crate::book::{self, BookRequest, RescheduleRequest};
+use crate::jobs::{self, MAX_STATS_DAYS};
+use crate::policy::Policy;
+use crate::resources::{self, ResourceBody};
 use chrono::NaiveDate;
 use shared::admin::{self, Act, Role};
-use shared::appointment::book::{self, BookRequest, RescheduleRequest};
-use shared::appointment::jobs::{self, MAX_STATS_DAYS};
-use shared::appointment::policy::Policy;
-use shared::appointment::resources::{self, ResourceBody};
-use shared::appointment::slots::DayKind;
+use shared::calendar::DayKind;
 use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, path_segment};
 use shared::limits::MAX_BODY_BYTES;
@@ -205,7 +205,7 @@ async fn list_resources(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Respon
     e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
     let q = Query::parse(&ctx.query)?;
     let hall = q.get("hall").ok_or_else(|| ApiError::bad_field("hall", "请提供大厅编号 hall"))?;
-    let list = resources::hall_resources(&e::db(env)?, hall).await?;
+    let list = shared::slots::hall::hall_resources(&e::db(env)?, hall).await?;
     e::ok_json(&serde_json::json!({ "resources": list }), "no-store")
 }
 

@@ -16,7 +16,8 @@
 //! - `GET  /v1/admin/appointments/calendar?from=&to=`, `PUT|DELETE .../calendar/{day}`  法定节假日与调休
 //!
 //! `GET /v1/halls/{id}/slots` is served by guide-detail (its route owns `/v1/halls*`) with
-//! `shared::appointment::resources::hall_slots`.
+//! `shared::slots::hall::hall_slots`: slot generation and the remaining count are kernel pieces
+//! both workers use; booking, its rules and the staff routes live here.
 //!
 //! Cron: `*/10 * * * *`: no-shows, parking lapses, day-before reminders (exactly once).
 //!
@@ -29,6 +30,11 @@
 //! session_revoked, not_found, method_not_allowed, conflict, slot_full, slot_unavailable,
 //! booking_limit, booking_banned, hold_expired, cancel_too_late, appointment_not_found,
 //! storage_unavailable, internal_error.
+
+pub mod book;
+pub mod jobs;
+pub mod policy;
+pub mod resources;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

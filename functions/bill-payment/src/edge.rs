@@ -1,7 +1,8 @@
 //! Workers glue for water accounts and bills.
 
+use crate::bill_import as import;
+use crate::bills;
 use shared::admin::{self, Act};
-use shared::billing::{bills, import};
 use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, path_segment};
 use shared::limits::{MAX_BODY_BYTES, MAX_IMPORT_BYTES};
@@ -49,7 +50,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         | (_, ["v1", "invoices", ..] | ["v1", "admin", "invoices" | "invoice-ledger", ..]) => {
             Err(ErrorCode::MethodNotAllowed.into())
         }
-        _ => e::planned_routes(ctx, crate::ROUTES),
+        _ => Err(ErrorCode::NotFound.into()),
     }
 }
 
@@ -83,9 +84,7 @@ async fn unbind(req: &Request, env: &Env, ctx: &Ctx, acct: &str) -> ApiResult<Re
 
 fn month(q: &Query, key: &str) -> ApiResult<Option<String>> {
     q.get(key)
-        .map(|m| {
-            shared::billing::period(m).ok_or_else(|| ApiError::bad_field(key, format!("{key} 的格式应为 YYYY-MM")))
-        })
+        .map(|m| crate::account::period(m).ok_or_else(|| ApiError::bad_field(key, format!("{key} 的格式应为 YYYY-MM"))))
         .transpose()
 }
 

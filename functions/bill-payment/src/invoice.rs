@@ -1,7 +1,7 @@
 //! Workers glue for VAT invoice applications (增值税发票办理) and 票据管理.
 
+use crate::invoices::{self, Application, LedgerInput, Step};
 use shared::admin::{Act, Role};
-use shared::billing::invoices::{self, Application, LedgerInput, Step};
 use shared::edge::{self as e, Ctx};
 use shared::http::Query;
 use shared::limits::MAX_BODY_BYTES;

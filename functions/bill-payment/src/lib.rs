@@ -39,8 +39,15 @@
 //! payment_not_found, payment_unavailable, invoice_state_invalid, upload_invalid,
 //! storage_unavailable, internal_error.
 
-/// The routes this worker will serve but does not yet (method, path pattern).
-pub const ROUTES: &[(&str, &str)] = &[];
+pub mod account;
+pub mod bill_import;
+pub mod bills;
+pub mod invoices;
+pub mod notify;
+pub mod orders;
+pub mod payment;
+pub mod reconcile;
+pub mod settlement;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

@@ -1,16 +1,16 @@
 //! Workers glue for payments: opening orders, the two notification
 //! endpoints, the owner's order view, reconciliation and its reports.
 
+use crate::orders::{self, Provider};
+use crate::payment::gateway::{AlipayApi, PrepayOrder, WechatPayApi};
+use crate::payment::wechatpay::SignatureHeaders;
 use crate::providers::{Alipay, Wechat};
+use crate::settlement::{self, Outcome, Raw};
+use crate::{notify, reconcile};
 use shared::admin::{self, Act, Role};
-use shared::billing::ledger::{self, Outcome, Raw};
-use shared::billing::orders::{self, Provider};
-use shared::billing::{notify, reconcile};
 use shared::edge::{self as e, Ctx, D1Db, FetchHttp};
 use shared::http::Query;
 use shared::limits::MAX_BODY_BYTES;
-use shared::payment::gateway::{AlipayApi, PrepayOrder, WechatPayApi};
-use shared::payment::wechatpay::SignatureHeaders;
 use shared::runtime::{IdSource, OsRandom};
 use shared::types::BeijingTime;
 use shared::{ApiError, ApiResult, ErrorCode};
@@ -139,7 +139,7 @@ pub async fn wechat_notify(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult
     let report = match notify::wechat(&wx.check(), headers, &body, now.to_utc().timestamp()) {
         Ok(r) => r,
         Err(refusal) => {
-            if ledger::log_rejected(&db, Provider::Wechatpay, raw, refusal.0, now).await.is_err() {
+            if settlement::log_rejected(&db, Provider::Wechatpay, raw, refusal.0, now).await.is_err() {
                 return wechat_answer(500, "系统繁忙");
             }
             log(ctx, "wechatpay", refusal.0, None);
@@ -147,7 +147,7 @@ pub async fn wechat_notify(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult
             return wechat_answer(status, refusal.message());
         }
     };
-    match ledger::apply(&db, &OsRandom, &report, raw, now).await {
+    match settlement::apply(&db, &OsRandom, &report, raw, now).await {
         Ok(outcome) => {
             log(ctx, "wechatpay", outcome.label(), None);
             if outcome.acknowledge() { wechat_answer(204, "") } else { wechat_answer(400, review_message(outcome)) }
@@ -161,7 +161,7 @@ pub async fn wechat_notify(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult
 
 fn review_message(o: Outcome) -> &'static str {
     match o {
-        Outcome::Review(ledger::ReviewReason::MerchantMismatch) => "商户号或应用不匹配",
+        Outcome::Review(settlement::ReviewReason::MerchantMismatch) => "商户号或应用不匹配",
         _ => "订单与支付方式不匹配",
     }
 }
@@ -191,12 +191,12 @@ pub async fn alipay_notify(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult
     let report = match parsed.and_then(|params| notify::alipay(&ali.check(), &params)) {
         Ok(r) => r,
         Err(refusal) => {
-            let _ = ledger::log_rejected(&db, Provider::Alipay, raw, refusal.0, now).await;
+            let _ = settlement::log_rejected(&db, Provider::Alipay, raw, refusal.0, now).await;
             log(ctx, "alipay", refusal.0, None);
             return alipay_answer(false);
         }
     };
-    match ledger::apply(&db, &OsRandom, &report, raw, now).await {
+    match settlement::apply(&db, &OsRandom, &report, raw, now).await {
         Ok(outcome) => {
             log(ctx, "alipay", outcome.label(), None);
             alipay_answer(outcome.acknowledge())
@@ -256,7 +256,7 @@ async fn query_wechat(
     request_id: &str,
 ) -> ApiResult<reconcile::Found> {
     let answer = api.query(&d.out_trade_no, now.to_utc().timestamp(), &OsRandom.hex(16)?).await?;
-    let report = answer.as_ref().map(|(t, _)| notify::wechat_report(&w.check(), t, ledger::Channel::Query));
+    let report = answer.as_ref().map(|(t, _)| notify::wechat_report(&w.check(), t, settlement::Channel::Query));
     let body = answer.as_ref().map_or("ORDER_NOT_EXIST", |(_, b)| b.as_str());
     reconcile::settle(db, &OsRandom, d, report.as_ref(), Raw { body, headers: None, request_id }, now).await
 }

@@ -2,11 +2,11 @@
 //! is not configured answers 503 `payment_unavailable` (logged with the
 //! missing name), never a guess.
 
-use shared::billing::notify::{AlipayCheck, WechatCheck};
+use crate::notify::{AlipayCheck, WechatCheck};
+use crate::payment::gateway::{AlipayApi, WechatPayApi, unavailable};
+use crate::payment::wechatpay::{Keyring, Merchant};
+use crate::payment::{PayError, public_key, sign::private_key};
 use shared::edge::{self as e, FetchHttp};
-use shared::payment::gateway::{AlipayApi, WechatPayApi, unavailable};
-use shared::payment::wechatpay::{Keyring, Merchant};
-use shared::payment::{PayError, public_key, sign::private_key};
 use shared::{ApiError, ApiResult};
 use worker::Env;
 
@@ -84,7 +84,7 @@ impl Wechat {
 pub struct Alipay {
     pub app_id: String,
     pub seller_id: String,
-    pub alipay_key: shared::payment::rsa::RsaPublicKey,
+    pub alipay_key: crate::payment::rsa::RsaPublicKey,
     app_key_text: String,
     gateway: String,
     notify_url: String,

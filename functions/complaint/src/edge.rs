@@ -1,8 +1,8 @@
 //! Workers glue for complaints.
 
+use crate::handling::{self, Step};
+use crate::record::{self, Submission};
 use shared::admin::{Act, Role};
-use shared::complaint::handling::{self, Step};
-use shared::complaint::{self, Submission};
 use shared::edge::{self as e, Ctx};
 use shared::limits::MAX_BODY_BYTES;
 use shared::runtime::OsRandom;
@@ -29,11 +29,11 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Post, ["v1", "admin", "complaints", number, "faq"]) => to_faq(req, env, ctx, number).await,
         (Method::Get, ["v1", "faq"]) => faq_search(env, ctx).await,
         (_, ["v1", "faq"]) => Err(ErrorCode::MethodNotAllowed.into()),
-        (_, ["open311", "v2", rest @ ..]) => crate::open311::serve(req, env, ctx, rest).await,
+        (_, ["open311", "v2", rest @ ..]) => crate::open311_routes::serve(req, env, ctx, rest).await,
         (_, ["v1", "complaints"] | ["v1", "complaints", _] | ["v1", "complaints", _, "rating"]) => {
             Err(ErrorCode::MethodNotAllowed.into())
         }
-        _ => e::planned_routes(ctx, crate::ROUTES),
+        _ => Err(ErrorCode::NotFound.into()),
     }
 }
 
@@ -46,12 +46,12 @@ async fn submit(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     };
     let key = e::idempotency_key(req)?;
     let body: Submission = e::json_body(req, MAX_BODY_BYTES).await?;
-    let days = |kind: &str| handling_days(env, kind);
+    let days = |kind: &str| crate::config::handling_days(env, kind);
     let (r, replayed) = match who {
-        Some(who) => complaint::submit(&db, &OsRandom, &who.id, &body, key.as_deref(), days, ctx.now()).await?,
+        Some(who) => record::submit(&db, &OsRandom, &who.id, &body, key.as_deref(), days, ctx.now()).await?,
         None => {
             let pepper = e::pepper(env)?;
-            complaint::submit_by_phone(&db, &OsRandom, &pepper, &body, key.as_deref(), days, ctx.now()).await?
+            record::submit_by_phone(&db, &OsRandom, &pepper, &body, key.as_deref(), days, ctx.now()).await?
         }
     };
     let resp = e::ok_json(&r, "private, no-store")?;
@@ -78,11 +78,6 @@ shared::isolate_cache! {
     fn public_views() -> String = (2_000, 5_000);
 }
 
-/// Handling days of a kind from `COMPLAINT_DAYS_<KIND>`, when configured.
-pub fn handling_days(env: &Env, kind: &str) -> Option<u32> {
-    e::config(env, &format!("COMPLAINT_DAYS_{}", kind.to_ascii_uppercase())).and_then(|v| v.parse().ok())
-}
-
 /// The author (with a valid session, or with `phone_last4`) gets the full
 /// record and the timeline; everyone else the public view.
 async fn lookup(req: &Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
@@ -90,15 +85,15 @@ async fn lookup(req: &Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<
     let db = e::db(env)?;
     let q = shared::http::Query::parse(&ctx.query)?;
     let mine = match q.get("phone_last4") {
-        Some(last4) => Some(complaint::by_last4(&db, number, last4).await?),
+        Some(last4) => Some(record::by_last4(&db, number, last4).await?),
         None if e::header(req, "authorization").is_some() => match e::citizen(req, &db, ctx).await {
-            Ok(who) => complaint::mine(&db, &who.id, number).await.ok(),
+            Ok(who) => record::mine(&db, &who.id, number).await.ok(),
             Err(_) => None,
         },
         None => None,
     };
     if let Some(mine) = mine {
-        let public = complaint::public_view(&db, number).await?;
+        let public = record::public_view(&db, number).await?;
         let body = serde_json::json!({ "record": mine, "timeline": public.timeline });
         return e::ok_json(&body, "private, no-store");
     }
@@ -107,7 +102,7 @@ async fn lookup(req: &Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<
     let body = match public_views().get(&key, now_ms) {
         Some(body) => body.as_str().to_owned(),
         None => {
-            let body = serde_json::to_string(&complaint::public_view(&db, number).await?).map_err(e::runtime_err)?;
+            let body = serde_json::to_string(&record::public_view(&db, number).await?).map_err(e::runtime_err)?;
             public_views().put(&key, std::rc::Rc::new(body.clone()), now_ms);
             body
         }
@@ -176,8 +171,8 @@ async fn upload(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
 async fn photo(req: &Request, env: &Env, ctx: &Ctx, number: &str, id: &str) -> ApiResult<Response> {
     let db = e::db(env)?;
     e::staff(req, &db, ctx).await?.require(Role::ComplaintHandler)?;
-    let number = shared::complaint::number::parse(number).ok_or(ErrorCode::NotFound)?;
-    if !complaint::photos(&db, &number).await?.iter().any(|p| p == id) {
+    let number = crate::number::parse(number).ok_or(ErrorCode::NotFound)?;
+    if !record::photos(&db, &number).await?.iter().any(|p| p == id) {
         return Err(ApiError::with_message(ErrorCode::NotFound, "该件没有这张照片"));
     }
     let (ctype, bytes) = uploads::read(&db, &e::kv(env)?, id).await?;
@@ -187,9 +182,9 @@ async fn photo(req: &Request, env: &Env, ctx: &Ctx, number: &str, id: &str) -> A
 async fn to_faq(req: &mut Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = e::staff(req, &db, ctx).await?;
-    let body: complaint::faq::FaqInput = e::json_body(req, MAX_BODY_BYTES).await?;
+    let body: crate::faq::FaqInput = e::json_body(req, MAX_BODY_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
-    let f = complaint::faq::publish(&db, &OsRandom, &act, number, &body).await?;
+    let f = crate::faq::publish(&db, &OsRandom, &act, number, &body).await?;
     Ok(e::ok_json(&f, "no-store")?.with_status(201))
 }
 
@@ -199,7 +194,7 @@ async fn faq_search(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     if q.get("q").is_some() && text.is_none() {
         return Err(ApiError::bad_field("q", "搜索词不超过30个字"));
     }
-    let list = complaint::faq::search(&e::db(env)?, text, q.get("category")).await?;
+    let list = crate::faq::search(&e::db(env)?, text, q.get("category")).await?;
     e::ok_json(&serde_json::json!({ "faq": list }), "public, max-age=60")
 }
 

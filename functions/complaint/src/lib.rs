@@ -34,10 +34,15 @@
 //! method_not_allowed, conflict, unauthorized, forbidden, rate_limited, sms_code_invalid,
 //! sms_code_expired, sms_code_attempts_exceeded, upload_invalid, storage_unavailable, internal_error.
 
-/// The routes this worker will serve but does not yet (method, path pattern).
-pub const ROUTES: &[(&str, &str)] = &[];
+pub mod faq;
+pub mod handling;
+pub mod number;
+pub mod open311;
+pub mod record;
 
+#[cfg(target_arch = "wasm32")]
+mod config;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 #[cfg(target_arch = "wasm32")]
-mod open311;
+mod open311_routes;

@@ -1,123 +1,347 @@
-//! Open311 GeoReport v2 at `/open311/v2/`: JSON only, the standard's error
-//! format (`[{"code": 400, "description": "..."}]`), POST with `api_key`.
+//! Open311 GeoReport v2 over the same complaints: the service list, request
+//! creation by registered clients (`api_key`), and reads with the standard's
+//! field names. Reads carry no personal data: no description (free text may
+//! name people), no address, the location rounded to about 100 m, and 举报
+//! (whistleblowing reports) are never listed.
 
-use shared::complaint::open311::{self, Filter};
-use shared::edge::{self as e, Ctx};
-use shared::http::{Query, parse_form};
-use shared::limits::MAX_BODY_BYTES;
-use shared::runtime::OsRandom;
+use crate::record::{Location, Submission};
+use serde::{Deserialize, Serialize};
+use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
+use shared::runtime::IdSource;
+use shared::store::{Db, Stmt, Value};
 use shared::types::BeijingTime;
-use shared::{ApiError, ApiResult, ErrorCode};
-use worker::{Env, Method, Request, Response};
 
-/// Serves an Open311 path; every error in the standard's format.
-pub async fn serve(req: &mut Request, env: &Env, ctx: &Ctx, rest: &[&str]) -> ApiResult<Response> {
-    let result = route(req, env, ctx, rest).await;
-    match result {
-        Ok(r) => Ok(r),
-        Err(err) => {
-            if let Some(detail) = &err.internal {
-                worker::console_error!(
-                    "{}",
-                    serde_json::json!({ "level": "error", "request_id": ctx.request_id,
-                    "detail": shared::pii::redact_text(detail) })
-                );
-            }
-            let mut description = err.message.clone().unwrap_or_else(|| err.code.message().to_owned());
-            for f in &err.fields {
-                description.push_str(&format!("；{}: {}", f.field, f.message));
-            }
-            let body = serde_json::json!([{ "code": err.status(), "description": description }]);
-            e::json_response(err.status(), &body).map_err(e::runtime_err)
-        }
-    }
+/// One service (type of request).
+#[derive(Debug, Clone, Copy)]
+pub struct Service {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub group: &'static str,
+    /// The complaint kind it files.
+    pub kind: &'static str,
+    pub description: &'static str,
+    pub keywords: &'static str,
 }
 
-async fn route(req: &mut Request, env: &Env, ctx: &Ctx, rest: &[&str]) -> ApiResult<Response> {
-    match (&ctx.method, rest) {
-        (Method::Get, ["discovery.json"]) => discovery(env),
-        (Method::Get, ["services.json"]) => e::ok_json(&open311::services(), "public, max-age=3600"),
-        (Method::Get, ["services", file]) => definition(file),
-        (Method::Get, ["requests.json"]) => list(env, ctx).await,
-        (Method::Post, ["requests.json"]) => create(req, env, ctx).await,
-        (Method::Get, ["requests", file]) => one(env, ctx, file).await,
-        (_, ["discovery.json" | "services.json" | "requests.json"] | ["services" | "requests", _]) => {
-            Err(ErrorCode::MethodNotAllowed.into())
-        }
-        _ => Err(ApiError::with_message(ErrorCode::NotFound, "no such Open311 resource")),
-    }
+/// The services offered through Open311 (each files a complaint of its kind
+/// with the service name as category).
+pub const SERVICES: &[Service] = &[
+    Service {
+        code: "water-supply",
+        name: "供水问题",
+        group: "公用事业",
+        kind: "complaint",
+        description: "停水、水压低、水质异常、管道漏水",
+        keywords: "停水,水压,水质,漏水",
+    },
+    Service {
+        code: "gas-supply",
+        name: "燃气问题",
+        group: "公用事业",
+        kind: "complaint",
+        description: "停气、燃气异味、燃气设施损坏",
+        keywords: "停气,燃气,异味",
+    },
+    Service {
+        code: "road",
+        name: "道路设施",
+        group: "市政设施",
+        kind: "complaint",
+        description: "路面破损、井盖缺失、路灯不亮",
+        keywords: "路面,井盖,路灯",
+    },
+    Service {
+        code: "sanitation",
+        name: "环境卫生",
+        group: "市容环境",
+        kind: "complaint",
+        description: "垃圾未清运、公厕脏乱、乱堆乱放",
+        keywords: "垃圾,公厕,卫生",
+    },
+    Service {
+        code: "noise",
+        name: "噪声扰民",
+        group: "市容环境",
+        kind: "complaint",
+        description: "施工、商铺、娱乐场所噪声",
+        keywords: "噪声,施工,扰民",
+    },
+    Service {
+        code: "service-hall",
+        name: "政务服务",
+        group: "政务服务",
+        kind: "complaint",
+        description: "窗口服务态度、办事效率、预约与排队",
+        keywords: "窗口,办事,排队",
+    },
+    Service {
+        code: "suggestion",
+        name: "意见建议",
+        group: "意见建议",
+        kind: "suggestion",
+        description: "对城市管理和公共服务的意见建议",
+        keywords: "建议,意见",
+    },
+    Service {
+        code: "consultation",
+        name: "政策咨询",
+        group: "咨询",
+        kind: "consultation",
+        description: "政策、办事流程咨询",
+        keywords: "咨询,政策",
+    },
+];
+
+/// `services.json` entries.
+#[derive(Debug, Serialize)]
+pub struct ServiceJson {
+    pub service_code: &'static str,
+    pub service_name: &'static str,
+    pub description: &'static str,
+    pub metadata: bool,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub keywords: &'static str,
+    pub group: &'static str,
 }
 
-fn json_name(file: &str) -> ApiResult<&str> {
-    file.strip_suffix(".json")
-        .filter(|n| !n.is_empty() && n.len() <= 64)
-        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "only the .json format is offered"))
-}
-
-fn discovery(env: &Env) -> ApiResult<Response> {
-    let base = e::config(env, "PUBLIC_BASE_URL").unwrap_or_else(|| "https://api.bianmin.example.cn".into());
-    let body = serde_json::json!({
-        "changeset": "2026-11-23T00:00:00+08:00",
-        "contact": "义乌市便民服务热线 12345",
-        "key_service": "api_key 由市便民服务中心发放",
-        "endpoints": [{ "specification": "http://wiki.open311.org/GeoReport_v2",
-            "url": format!("{}/open311/v2", base.trim_end_matches('/')), "changeset": "2026-11-23T00:00:00+08:00",
-            "type": "production", "formats": ["application/json"] }],
-    });
-    e::ok_json(&body, "public, max-age=3600")
-}
-
-fn definition(file: &str) -> ApiResult<Response> {
-    let code = json_name(file)?;
-    let svc =
-        open311::service(code).ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "service_code not found"))?;
-    e::ok_json(&serde_json::json!({ "service_code": svc.code, "attributes": [] }), "public, max-age=3600")
-}
-
-fn time(q: &Query, key: &str) -> ApiResult<Option<BeijingTime>> {
-    q.get(key)
-        .map(|v| {
-            BeijingTime::parse(v)
-                .map_err(|_| ApiError::bad_field(key, format!("{key} should be a W3C datetime with offset")))
+/// The service list.
+pub fn services() -> Vec<ServiceJson> {
+    SERVICES
+        .iter()
+        .map(|s| ServiceJson {
+            service_code: s.code,
+            service_name: s.name,
+            description: s.description,
+            metadata: false,
+            kind: "realtime",
+            keywords: s.keywords,
+            group: s.group,
         })
-        .transpose()
+        .collect()
 }
 
-async fn list(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    let q = Query::parse(&ctx.query)?;
-    let status = match q.get("status") {
-        None => None,
-        Some(s @ ("open" | "closed")) => Some(s.to_owned()),
-        Some(_) => return Err(ApiError::bad_field("status", "status should be open or closed")),
+/// One service by code.
+pub fn service(code: &str) -> Option<&'static Service> {
+    SERVICES.iter().find(|s| s.code == code)
+}
+
+/// A registered client, from `OPEN311_API_KEYS` (`client:key,client:key`).
+pub fn client(config: &str, api_key: &str) -> Option<String> {
+    config.split(',').filter_map(|pair| pair.trim().split_once(':')).find_map(|(name, key)| {
+        (!key.is_empty() && shared::crypto::constant_time_eq(key, api_key)).then(|| name.to_owned())
+    })
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// A POST to `requests.json` (form fields) as a submission. Personal fields
+/// of the standard (email, names, phone, device and account ids) are not
+/// read: nothing would use them, so nothing keeps them.
+pub fn submission(form: &[(String, String)]) -> Result<(&'static Service, Submission), Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let svc = field(form, "service_code").and_then(service);
+    if svc.is_none() {
+        errs.push(FieldError::new("service_code", "service_code 不存在，见 services.json"));
+    }
+    let lat = field(form, "lat").map(str::parse::<f64>);
+    let lng = field(form, "long").map(str::parse::<f64>);
+    let (lat, lng) = match (lat, lng) {
+        (Some(Ok(a)), Some(Ok(b))) => (Some(a), Some(b)),
+        (None, None) => (None, None),
+        _ => {
+            errs.push(FieldError::new("lat", "lat 与 long 应同时提供且为数字"));
+            (None, None)
+        }
     };
-    let ids: Vec<String> =
-        q.get("service_request_id").map(|v| v.split(',').take(50).map(str::to_owned).collect()).unwrap_or_default();
-    let f = Filter {
-        ids,
-        service_code: q.get("service_code").map(str::to_owned),
-        start: time(&q, "start_date")?,
-        end: time(&q, "end_date")?,
-        status,
+    let address = field(form, "address_string").map(str::to_owned);
+    if lat.is_none() && address.is_none() {
+        errs.push(FieldError::new("lat", "请提供位置：lat 与 long，或 address_string"));
+    }
+    let description = field(form, "description").unwrap_or_default().to_owned();
+    let Some(svc) = svc.filter(|_| errs.is_empty()) else { return Err(errs) };
+    let s = Submission {
+        kind: svc.kind.to_owned(),
+        category: svc.name.to_owned(),
+        subject: svc.name.to_owned(),
+        content: description,
+        location: Some(Location { lat, lng, address }),
+        anonymous: true,
+        phone: None,
+        sms_code: None,
+        photos: Vec::new(),
     };
-    e::ok_json(&open311::list(&e::db(env)?, &f, ctx.now()).await?, "public, max-age=30")
+    Ok((svc, s))
 }
 
-async fn one(env: &Env, ctx: &Ctx, file: &str) -> ApiResult<Response> {
-    let id = json_name(file)?;
-    e::ok_json(&[open311::one(&e::db(env)?, id, ctx.now()).await?], "public, max-age=30")
+/// The client's account (created on first use): Open311 submissions are the
+/// client's, as a citizen's are theirs.
+pub fn client_citizen(client: &str, now: BeijingTime) -> (String, Stmt) {
+    let safe: String = client.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
+    let id = format!("cit_open311_{safe}");
+    let stmt = Stmt::new(
+        "INSERT OR IGNORE INTO citizens (id, real_name_level, created_at, updated_at) VALUES (?1, 0, ?2, ?2)",
+        vec![id.as_str().into(), now.to_rfc3339().into()],
+    );
+    (id, stmt)
 }
 
-async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    let bytes = e::capped_bytes(req, MAX_BODY_BYTES).await?;
-    let text = String::from_utf8(bytes).map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
-    let form = parse_form(&text)
-        .ok_or_else(|| ApiError::with_message(ErrorCode::BadRequest, "the body should be form-encoded"))?;
-    let key = form.iter().find(|(k, _)| k == "api_key").map(|(_, v)| v.as_str()).unwrap_or_default();
-    let keys = e::config(env, "OPEN311_API_KEYS").unwrap_or_default();
-    let client = open311::client(&keys, key)
-        .ok_or_else(|| ApiError::with_message(ErrorCode::Forbidden, "api_key is missing or not valid"))?;
-    let db = e::db(env)?;
-    let days = |kind: &str| crate::edge::handling_days(env, kind);
-    let made = open311::create(&db, &OsRandom, &client, &form, days, ctx.now()).await?;
-    e::json_response(201, &[made]).map_err(e::runtime_err)
+/// One request in GeoReport v2 terms.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RequestJson {
+    pub service_request_id: String,
+    pub status: String,
+    pub status_notes: Option<String>,
+    pub service_name: Option<String>,
+    pub service_code: String,
+    pub description: Option<String>,
+    pub agency_responsible: Option<String>,
+    pub service_notice: Option<String>,
+    pub requested_datetime: String,
+    pub updated_datetime: Option<String>,
+    pub expected_datetime: Option<String>,
+    pub address: Option<String>,
+    pub address_id: Option<String>,
+    pub zipcode: Option<String>,
+    pub lat: Option<f64>,
+    pub long: Option<f64>,
+    pub media_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    number: String,
+    category: String,
+    status: String,
+    department: Option<String>,
+    location: Option<String>,
+    deadline: String,
+    created_at: String,
+    updated_at: String,
+    note: Option<String>,
+}
+
+fn round(v: Option<f64>) -> Option<f64> {
+    v.map(|x| (x * 1000.0).round() / 1000.0)
+}
+
+impl From<Row> for RequestJson {
+    fn from(r: Row) -> Self {
+        let loc: Option<Location> = r.location.and_then(|l| serde_json::from_str(&l).ok());
+        let code = SERVICES.iter().find(|s| s.name == r.category).map_or("other", |s| s.code);
+        Self {
+            service_request_id: r.number,
+            status: if r.status == "closed" { "closed".into() } else { "open".into() },
+            status_notes: r.note,
+            service_code: code.to_owned(),
+            service_name: Some(r.category),
+            description: None,
+            agency_responsible: r.department,
+            service_notice: None,
+            requested_datetime: r.created_at,
+            updated_datetime: Some(r.updated_at),
+            expected_datetime: Some(format!("{}T23:59:59+08:00", r.deadline)),
+            address: None,
+            address_id: None,
+            zipcode: None,
+            lat: round(loc.as_ref().and_then(|l| l.lat)),
+            long: round(loc.as_ref().and_then(|l| l.lng)),
+            media_url: None,
+        }
+    }
+}
+
+/// GET `requests.json` filters.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub ids: Vec<String>,
+    pub service_code: Option<String>,
+    pub start: Option<BeijingTime>,
+    pub end: Option<BeijingTime>,
+    pub status: Option<String>,
+}
+
+/// Most requests one GET returns (the standard suggests 1,000; 200 here).
+pub const MAX_RESULTS: usize = 200;
+
+/// Requests matching the filter, newest first. Without ids or dates: the
+/// last 90 days (the standard's default).
+pub async fn list(db: &impl Db, f: &Filter, now: BeijingTime) -> ApiResult<Vec<RequestJson>> {
+    let mut cond = vec!["k.kind != 'report'".to_owned()];
+    let mut args: Vec<Value> = Vec::new();
+    if !f.ids.is_empty() {
+        let ids: Vec<String> = f.ids.iter().filter_map(|i| crate::number::parse(i)).collect();
+        args.push(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()).into());
+        cond.push(format!("k.number IN (SELECT value FROM json_each(?{}))", args.len()));
+    } else {
+        let start = f.start.unwrap_or_else(|| BeijingTime::from_utc(now.to_utc() - chrono::Duration::days(90)));
+        args.push(start.to_rfc3339().into());
+        cond.push(format!("k.created_at >= ?{}", args.len()));
+    }
+    if let Some(end) = f.end {
+        args.push(end.to_rfc3339().into());
+        cond.push(format!("k.created_at <= ?{}", args.len()));
+    }
+    if let Some(code) = &f.service_code {
+        let name = service(code).map_or("", |s| s.name);
+        args.push(name.into());
+        cond.push(format!("k.category = ?{}", args.len()));
+    }
+    match f.status.as_deref() {
+        Some("closed") => cond.push("k.status = 'closed'".into()),
+        Some("open") => cond.push("k.status != 'closed'".into()),
+        _ => {}
+    }
+    let rows: Vec<Row> = db
+        .query_as(
+            &format!(
+                "SELECT k.number, k.category, k.status, k.department, k.location, k.deadline, k.created_at, k.updated_at,
+                        (SELECT note FROM complaint_events e WHERE e.number = k.number ORDER BY e.id DESC LIMIT 1) AS note
+                   FROM complaints k WHERE {} ORDER BY k.created_at DESC LIMIT {MAX_RESULTS}",
+                cond.join(" AND ")
+            ),
+            &args,
+        )
+        .await?;
+    Ok(rows.into_iter().map(RequestJson::from).collect())
+}
+
+/// One request (404 for a 举报 or an unknown number).
+pub async fn one(db: &impl Db, id: &str, now: BeijingTime) -> ApiResult<RequestJson> {
+    let f = Filter { ids: vec![id.to_owned()], ..Filter::default() };
+    list(db, &f, now)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "service_request_id not found"))
+}
+
+/// What a POST answers.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    pub service_request_id: String,
+    pub service_notice: String,
+    pub account_id: Option<String>,
+}
+
+/// Files a request from a registered client as a complaint.
+pub async fn create(
+    db: &impl Db,
+    ids: &impl IdSource,
+    client: &str,
+    form: &[(String, String)],
+    days: impl Fn(&str) -> Option<u32>,
+    now: BeijingTime,
+) -> ApiResult<Created> {
+    let (_, s) = submission(form).map_err(ApiError::validation)?;
+    let (citizen, stmt) = client_citizen(client, now);
+    db.batch(&[stmt]).await?;
+    let (r, _) = crate::record::submit(db, ids, &citizen, &s, None, days, now).await?;
+    Ok(Created {
+        service_notice: format!("已受理，将于 {} 前答复；凭受理编号查询进度。", r.deadline),
+        service_request_id: r.number,
+        account_id: None,
+    })
 }

@@ -126,8 +126,7 @@ async fn slots(env: &Env, ctx: &Ctx, hall: &str) -> ApiResult<Response> {
     if !repo::hall_exists(&db, hall).await? {
         return Err(ErrorCode::HallNotFound.into());
     }
-    let list =
-        shared::appointment::resources::hall_slots(&db, hall, item.as_ref().map(ItemCode::as_str), date, now).await?;
+    let list = shared::slots::hall::hall_slots(&db, hall, item.as_ref().map(ItemCode::as_str), date, now).await?;
     let body = serde_json::json!({ "hall_id": hall, "date": date.to_string(), "resources": list }).to_string();
     slot_cache().put(&key, std::rc::Rc::new(body.clone()), now_ms);
     slots_response(body)

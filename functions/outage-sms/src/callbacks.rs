@@ -3,11 +3,11 @@
 //! its console carries a secret `token` (`SMS_CALLBACK_TOKEN`), compared in
 //! constant time. The answer is Aliyun's `{"code":0,"msg":"接收成功"}`.
 
+use crate::outbox::{self, Receipt};
+use crate::subscriptions::{self, Uplink};
 use shared::crypto::constant_time_eq;
 use shared::edge::{self as e, Ctx};
 use shared::http::Query;
-use shared::outage::outbox::{self, Receipt};
-use shared::outage::subscriptions::{self, Uplink};
 use shared::runtime::OsRandom;
 use shared::{ApiResult, ErrorCode};
 use worker::{Env, Request, Response};

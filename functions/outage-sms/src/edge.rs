@@ -1,14 +1,14 @@
 //! Workers glue for outage notices: routes, then the fan-out (`fanout`),
 //! subscriptions (`subs`) and the provider's callbacks (`callbacks`).
 
+use crate::areas::{self, AccountsBody, AreasBody};
+use crate::outbox;
+use crate::publish::{self, AmendBody, CancelBody, OutageBody};
 use crate::{callbacks, fanout, subs};
 use shared::admin::Act;
 use shared::edge::{self as e, Ctx};
 use shared::http::{Query, path_segment};
 use shared::limits::MAX_BODY_BYTES;
-use shared::outage::areas::{self, AccountsBody, AreasBody};
-use shared::outage::outbox;
-use shared::outage::publish::{self, AmendBody, CancelBody, OutageBody};
 use shared::runtime::OsRandom;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
@@ -37,7 +37,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         | (_, ["v1", "me", "outage-subscriptions", ..] | ["v1", "sms", "receipts" | "uplink"]) => {
             Err(ErrorCode::MethodNotAllowed.into())
         }
-        _ => e::planned_routes(ctx, crate::ROUTES),
+        _ => Err(ErrorCode::NotFound.into()),
     }
 }
 

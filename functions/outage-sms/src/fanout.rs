@@ -4,11 +4,11 @@
 //! dead-letter queue marks what kept failing; the cron sweep (every minute)
 //! fans out what fell due and queues again what waited.
 
+use crate::outbox::{self, Chunk, Disposition, FanOut, Sender, Templates};
+use crate::publish;
+use crate::retry::RetryPolicy;
+use crate::rules::QuietHours;
 use shared::edge::{self as e, D1Db};
-use shared::outage::outbox::{self, Chunk, Disposition, FanOut, Sender, Templates};
-use shared::outage::publish;
-use shared::outage::retry::RetryPolicy;
-use shared::outage::rules::QuietHours;
 use shared::runtime::{Clock, IdSource, OsRandom};
 use shared::types::BeijingTime;
 use shared::{ApiError, ApiResult};

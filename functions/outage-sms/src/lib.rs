@@ -31,8 +31,12 @@
 //! login_required, session_expired, session_revoked, phone_required, outage_state_invalid,
 //! callback_token_invalid, conflict, storage_unavailable, internal_error.
 
-/// The routes this worker will serve but does not yet (method, path pattern).
-pub const ROUTES: &[(&str, &str)] = &[];
+pub mod areas;
+pub mod outbox;
+pub mod publish;
+pub mod retry;
+pub mod rules;
+pub mod subscriptions;
 
 #[cfg(target_arch = "wasm32")]
 mod callbacks;

@@ -1,10 +1,10 @@
 //! `/v1/me/outage-subscriptions`: the citizen's own subscriptions.
 
+use crate::subscriptions::{self, SubscribeBody};
 use shared::ApiResult;
 use shared::edge::{self as e, Ctx};
 use shared::http::path_segment;
 use shared::limits::MAX_BODY_BYTES;
-use shared::outage::subscriptions::{self, SubscribeBody};
 use shared::runtime::OsRandom;
 use worker::{Env, Request, Response};
 

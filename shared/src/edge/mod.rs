@@ -246,21 +246,6 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-/// Answers a route that belongs to a function not built yet: 501 with the
-/// standard envelope, or 404/405 for paths outside `routes`.
-pub fn planned_routes(ctx: &Ctx, routes: &[(&str, &str)]) -> ApiResult<Response> {
-    let method = ctx.method.to_string();
-    let on_path: Vec<&str> =
-        routes.iter().filter(|(_, p)| crate::http::path_matches(p, &ctx.path)).map(|(m, _)| *m).collect();
-    if on_path.is_empty() {
-        Err(ErrorCode::NotFound.into())
-    } else if on_path.contains(&method.as_str()) {
-        Err(ErrorCode::NotImplemented.into())
-    } else {
-        Err(ErrorCode::MethodNotAllowed.into())
-    }
-}
-
 /// The `fetch` entry point of a worker: request context, `$dispatch`
 /// (`async fn(&mut Request, &Env, &Ctx) -> ApiResult<Response>`), then the
 /// response with its request id and log line.
@@ -276,23 +261,6 @@ macro_rules! edge_entry {
             let ctx = $crate::edge::Ctx::new(&req);
             let result = $dispatch(&mut req, &env, &ctx).await;
             ctx.finish(result)
-        }
-    };
-}
-
-/// The whole `fetch` handler of a worker whose routes are planned but not
-/// built: every listed route answers 501 `not_implemented`.
-#[macro_export]
-macro_rules! planned_worker {
-    ($routes:expr) => {
-        #[worker::event(fetch)]
-        async fn fetch(
-            req: worker::Request,
-            _env: worker::Env,
-            _ctx: worker::Context,
-        ) -> worker::Result<worker::Response> {
-            let ctx = $crate::edge::Ctx::new(&req);
-            ctx.finish($crate::edge::planned_routes(&ctx, $routes))
         }
     };
 }

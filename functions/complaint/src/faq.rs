@@ -1,0 +1,114 @@
+//! 常见问题: a handler turns an answered consultation into a public FAQ
+//! entry, writing the question and answer anew for the public (the asker's
+//! text may carry personal data, so it is never copied); anyone searches them.
+
+use serde::{Deserialize, Serialize};
+use shared::admin::{Act, Role, audit_stmt};
+use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
+use shared::pii::redact_text;
+use shared::runtime::IdSource;
+use shared::store::{Db, Stmt, Value};
+
+/// `POST /v1/admin/complaints/{number}/faq`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaqInput {
+    pub question: String,
+    pub answer: String,
+}
+
+/// A public entry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Faq {
+    pub id: String,
+    pub question: String,
+    pub answer: String,
+    pub category: String,
+    pub created_at: String,
+}
+
+/// Publishes an answered consultation (replied or closed) as an FAQ entry, once.
+pub async fn publish(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, number: &str, b: &FaqInput) -> ApiResult<Faq> {
+    act.who.require(Role::ComplaintHandler)?;
+    let number = crate::number::parse(number).ok_or(ErrorCode::NotFound)?;
+    let mut errs = Vec::new();
+    if !(5..=100).contains(&b.question.trim().chars().count()) {
+        errs.push(FieldError::new("question", "问题应为5-100个字"));
+    }
+    if !(5..=2000).contains(&b.answer.trim().chars().count()) {
+        errs.push(FieldError::new("answer", "答案应为5-2000个字"));
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::validation(errs));
+    }
+    #[derive(Deserialize)]
+    struct C {
+        kind: String,
+        status: String,
+        category: String,
+    }
+    let c: C = db
+        .first_as("SELECT kind, status, category FROM complaints WHERE number = ?1", &[number.as_str().into()])
+        .await?
+        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
+    if c.kind != "consultation" || !matches!(c.status.as_str(), "replied" | "closed") {
+        return Err(ApiError::with_message(ErrorCode::Conflict, "只有已答复的咨询可以转为常见问题"));
+    }
+    let f = Faq {
+        id: format!("FAQ{}", ids.hex(6)?.to_uppercase()),
+        question: redact_text(b.question.trim()),
+        answer: redact_text(b.answer.trim()),
+        category: c.category,
+        created_at: act.now.to_rfc3339(),
+    };
+    db.batch(&[
+        Stmt::new(
+            "INSERT INTO faq (id, question, answer, category, source_number, created_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            vec![
+                f.id.as_str().into(),
+                f.question.as_str().into(),
+                f.answer.as_str().into(),
+                f.category.as_str().into(),
+                number.as_str().into(),
+                act.who.token_id.as_str().into(),
+                f.created_at.as_str().into(),
+            ],
+        ),
+        audit_stmt(act.who, "complaint.faq", &number, act.request_id, act.now, &serde_json::json!({ "faq": f.id })),
+    ])
+    .await
+    .map_err(|e| {
+        if e.code == ErrorCode::Conflict {
+            ApiError::with_message(ErrorCode::Conflict, "该咨询已转为常见问题")
+        } else {
+            e
+        }
+    })?;
+    Ok(f)
+}
+
+/// Entries whose question or answer holds every word of `q` (split on
+/// spaces), optionally in one category; newest first, at most 50.
+pub async fn search(db: &impl Db, q: Option<&str>, category: Option<&str>) -> ApiResult<Vec<Faq>> {
+    let mut cond = vec!["1 = 1".to_owned()];
+    let mut args: Vec<Value> = Vec::new();
+    for word in q.unwrap_or_default().split_whitespace().take(5) {
+        let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        args.push(format!("%{escaped}%").into());
+        let n = args.len();
+        cond.push(format!("(question LIKE ?{n} ESCAPE '\\' OR answer LIKE ?{n} ESCAPE '\\')"));
+    }
+    if let Some(c) = category {
+        args.push(c.into());
+        cond.push(format!("category = ?{}", args.len()));
+    }
+    db.query_as(
+        &format!(
+            "SELECT id, question, answer, category, created_at FROM faq WHERE {} ORDER BY created_at DESC LIMIT 50",
+            cond.join(" AND ")
+        ),
+        &args,
+    )
+    .await
+}

@@ -1,0 +1,404 @@
+//! Handling (complaint_handler): the staff list with deadlines, assign to a
+//! department, reply, refer to another unit, extend the deadline once,
+//! close; the citizen's rating once closed. Every step is one batch: the
+//! change guarded by the current status, its public timeline note, the
+//! citizen's inbox message and the audit entry. Staff never see who
+//! complained when anonymity was asked; a citizen's contact is shown masked.
+
+use crate::number;
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use shared::admin::{Act, Role, audit_stmt};
+use shared::calendar::{self, working_days_after};
+use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
+use shared::identity::inbox;
+use shared::pii::{mask_phone, redact_text};
+use shared::runtime::IdSource;
+use shared::store::{Db, Stmt, Value};
+use shared::types::BeijingTime;
+
+/// One row of the staff list.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Row {
+    pub number: String,
+    pub kind: String,
+    pub category: String,
+    pub subject: String,
+    pub status: String,
+    pub department: Option<String>,
+    pub deadline: String,
+    pub overdue: bool,
+    pub created_at: String,
+}
+
+/// The staff list: open cases first by deadline; `status` and `overdue` filter.
+pub async fn list(db: &impl Db, status: Option<&str>, overdue_only: bool, now: BeijingTime) -> ApiResult<Vec<Row>> {
+    let today = now.date().to_string();
+    let mut sql = String::from(
+        "SELECT number, kind, category, subject, status, department, deadline,
+                (status <> 'closed' AND deadline < ?1) AS overdue, created_at
+         FROM complaints WHERE 1 = 1",
+    );
+    let mut args: Vec<Value> = vec![today.into()];
+    if let Some(s) = status {
+        args.push(s.into());
+        sql.push_str(&format!(" AND status = ?{}", args.len()));
+    }
+    if overdue_only {
+        sql.push_str(" AND status <> 'closed' AND deadline < ?1");
+    }
+    sql.push_str(" ORDER BY status = 'closed', deadline, number LIMIT 200");
+    #[derive(Deserialize)]
+    struct Raw {
+        number: String,
+        kind: String,
+        category: String,
+        subject: String,
+        status: String,
+        department: Option<String>,
+        deadline: String,
+        overdue: i64,
+        created_at: String,
+    }
+    let rows: Vec<Raw> = db.query_as(&sql, &args).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Row {
+            number: r.number,
+            kind: r.kind,
+            category: r.category,
+            subject: r.subject,
+            status: r.status,
+            department: r.department,
+            deadline: r.deadline,
+            overdue: r.overdue != 0,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+/// A case as staff see it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Case {
+    pub record: crate::record::Record,
+    pub department: Option<String>,
+    pub extended: bool,
+    /// The complainant's phone, masked; `匿名` when anonymity was asked.
+    pub contact: String,
+    pub rating: Option<i64>,
+    pub timeline: Vec<crate::record::Step>,
+    /// Photo upload ids (`GET /v1/admin/complaints/{number}/photos/{id}`).
+    pub photos: Vec<String>,
+}
+
+/// One case for staff (role complaint_handler).
+pub async fn case(db: &impl Db, act: &Act<'_>, raw: &str) -> ApiResult<Case> {
+    act.who.require(Role::ComplaintHandler)?;
+    let num = number::parse(raw).ok_or_else(|| ApiError::bad_field("number", "受理编号格式不正确"))?;
+    #[derive(Deserialize)]
+    struct Extra {
+        citizen_id: String,
+        department: Option<String>,
+        extended: i64,
+        rating: Option<i64>,
+        phone: Option<String>,
+    }
+    let extra: Extra = db
+        .first_as(
+            "SELECT c.citizen_id, c.department, c.extended, c.rating, z.phone FROM complaints c
+             LEFT JOIN citizens z ON z.id = c.citizen_id WHERE c.number = ?1",
+            &[num.as_str().into()],
+        )
+        .await?
+        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
+    let record = crate::record::mine(db, &extra.citizen_id, &num).await?;
+    let contact = if record.anonymous {
+        "匿名".to_owned()
+    } else {
+        extra.phone.as_deref().map_or_else(|| "未绑定手机".to_owned(), mask_phone)
+    };
+    let timeline = crate::record::public_view(db, &num).await?.timeline;
+    let photos = crate::record::photos(db, &num).await?;
+    Ok(Case {
+        photos,
+        record,
+        department: extra.department,
+        extended: extra.extended != 0,
+        contact,
+        rating: extra.rating,
+        timeline,
+    })
+}
+
+/// A handling step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// 转交: hand to a department.
+    Assign { department: String },
+    /// 答复: the public answer (personal data in it is masked automatically).
+    Reply { text: String },
+    /// 转办: refer to another unit, with the reason.
+    Refer { unit: String, reason: String },
+    /// 延期: once, by up to 15 working days, with the reason.
+    Extend { days: u32, reason: String },
+    /// 办结.
+    Close { result: String },
+}
+
+fn text(field: &str, s: &str, max: usize, errs: &mut Vec<FieldError>) -> String {
+    let t: String = s.trim().chars().filter(|c| !c.is_control() || *c == '\n').collect();
+    if t.is_empty() || t.chars().count() > max {
+        errs.push(FieldError::new(field, format!("请填写{field}（1-{max}字）")));
+    }
+    redact_text(&t)
+}
+
+/// Statuses a step may start from.
+fn from(step: &Step) -> &'static [&'static str] {
+    match step {
+        Step::Assign { .. } => &["received", "assigned", "referred"],
+        Step::Reply { .. } | Step::Refer { .. } => &["received", "assigned", "referred", "replied"],
+        Step::Extend { .. } => &["received", "assigned", "referred", "replied"],
+        Step::Close { .. } => &["received", "assigned", "referred", "replied"],
+    }
+}
+
+/// Applies one step (role complaint_handler).
+pub async fn act_on(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, raw: &str, step: &Step) -> ApiResult<Case> {
+    act.who.require(Role::ComplaintHandler)?;
+    let num = number::parse(raw).ok_or_else(|| ApiError::bad_field("number", "受理编号格式不正确"))?;
+    #[derive(Deserialize)]
+    struct Cur {
+        citizen_id: String,
+        status: String,
+        deadline: String,
+        extended: i64,
+    }
+    let cur: Cur = db
+        .first_as(
+            "SELECT citizen_id, status, deadline, extended FROM complaints WHERE number = ?1",
+            &[num.as_str().into()],
+        )
+        .await?
+        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
+    if !from(step).contains(&cur.status.as_str()) {
+        return Err(ApiError::with_message(
+            ErrorCode::Conflict,
+            format!("该件当前状态为 {}，不能执行此操作", cur.status),
+        ));
+    }
+    let mut errs = Vec::new();
+    let at = act.now.to_rfc3339();
+    let (status, note, set, args): (&str, String, &str, Vec<Value>) = match step {
+        Step::Assign { department } => {
+            let d = text("department", department, 50, &mut errs);
+            ("assigned", format!("已转交{d}办理"), "department = ?4", vec![d.into()])
+        }
+        Step::Reply { text: t } => {
+            ("replied", format!("答复：{}", text("text", t, 2_000, &mut errs)), "status = ?2", vec![])
+        }
+        Step::Refer { unit, reason } => {
+            let (u, r) = (text("unit", unit, 50, &mut errs), text("reason", reason, 500, &mut errs));
+            ("referred", format!("已转{u}处理：{r}"), "department = ?4", vec![u.into()])
+        }
+        Step::Extend { days, reason } => {
+            if cur.extended != 0 {
+                return Err(ApiError::with_message(ErrorCode::Conflict, "答复期限只能延长一次"));
+            }
+            if !(1..=15).contains(days) {
+                errs.push(FieldError::new("days", "延长1-15个工作日"));
+            }
+            let r = text("reason", reason, 500, &mut errs);
+            let old = NaiveDate::parse_from_str(&cur.deadline, "%Y-%m-%d").unwrap_or(act.now.date());
+            let cal = calendar::load(db, old, old + Duration::days(60)).await?;
+            let new = working_days_after(old, *days, &cal).to_string();
+            let keep = match cur.status.as_str() {
+                "assigned" => "assigned",
+                "replied" => "replied",
+                "referred" => "referred",
+                _ => "received",
+            };
+            (keep, format!("答复期限延长至 {new}：{r}"), "deadline = ?4, extended = 1", vec![new.into()])
+        }
+        Step::Close { result } => {
+            ("closed", format!("已办结：{}", text("result", result, 2_000, &mut errs)), "closed_at = ?3", vec![])
+        }
+    };
+    if !errs.is_empty() {
+        return Err(ApiError::validation(errs));
+    }
+    let mut params: Vec<Value> = vec![num.as_str().into(), status.into(), at.as_str().into()];
+    params.extend(args);
+    let title = match status {
+        "closed" => "已办结",
+        "replied" => "已答复",
+        _ => "办理进度",
+    };
+    db.batch(&[
+        Stmt::precondition(
+            "EXISTS (SELECT 1 FROM complaints WHERE number = ?1 AND status = ?2)",
+            vec![num.as_str().into(), cur.status.as_str().into()],
+        ),
+        Stmt::new(format!("UPDATE complaints SET status = ?2, updated_at = ?3, {set} WHERE number = ?1"), params),
+        Stmt::new(
+            "INSERT INTO complaint_events (number, at, status, note) VALUES (?1, ?2, ?3, ?4)",
+            vec![num.as_str().into(), at.as_str().into(), status.into(), note.as_str().into()],
+        ),
+        inbox::post_stmt(
+            ids,
+            &cur.citizen_id,
+            "complaint",
+            title,
+            &format!("受理编号 {num}：{note}"),
+            Some(&format!("/complaints/{num}")),
+            act.now,
+        )?,
+        audit_stmt(act.who, "complaint.step", &num, act.request_id, act.now, &serde_json::json!({ "status": status })),
+    ])
+    .await?;
+    case(db, act, &num).await
+}
+
+/// The citizen's rating (满意度评价, 1-5) of a closed case, once.
+pub async fn rate(
+    db: &impl Db,
+    citizen: &str,
+    raw: &str,
+    score: i64,
+    comment: &str,
+    now: BeijingTime,
+) -> ApiResult<()> {
+    let num = number::parse(raw).ok_or_else(|| ApiError::bad_field("number", "受理编号格式不正确"))?;
+    let r = crate::record::mine(db, citizen, &num).await?;
+    if r.status != "closed" {
+        return Err(ApiError::with_message(ErrorCode::Conflict, "办结后才能评价"));
+    }
+    if !(1..=5).contains(&score) || comment.chars().count() > 500 {
+        return Err(ApiError::validation(vec![FieldError::new("score", "评分为1-5分，评语不超过500字")]));
+    }
+    let n = db
+        .execute(
+            "UPDATE complaints SET rating = ?3, rating_comment = ?4, rated_at = ?5
+             WHERE number = ?1 AND citizen_id = ?2 AND rating IS NULL",
+            &[num.into(), citizen.into(), score.into(), redact_text(comment.trim()).into(), now.to_rfc3339().into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(ApiError::with_message(ErrorCode::Conflict, "已经评价过了"));
+    }
+    Ok(())
+}
+
+/// What the hourly deadline sweep did.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Sweep {
+    /// Cases newly marked overdue (deadline passed, not closed).
+    pub overdue: u64,
+    /// Cases newly warned (due within two days, not closed).
+    pub warned: u64,
+}
+
+/// Marks overdue cases and warns of those falling due, each once; the
+/// marks show in the staff list and in the statistics.
+pub async fn sweep(db: &impl Db, now: BeijingTime) -> ApiResult<Sweep> {
+    let today = now.date();
+    let soon = today.checked_add_signed(Duration::days(2)).unwrap_or(today).to_string();
+    let at = now.to_rfc3339();
+    let changed = db
+        .batch(&[
+            Stmt::new(
+                "UPDATE complaints SET overdue_at = ?2 WHERE status <> 'closed' AND deadline < ?1 AND overdue_at IS NULL",
+                vec![today.to_string().into(), at.as_str().into()],
+            ),
+            Stmt::new(
+                "UPDATE complaints SET warned_at = ?2 WHERE status <> 'closed' AND deadline <= ?1 AND warned_at IS NULL",
+                vec![soon.into(), at.as_str().into()],
+            ),
+        ])
+        .await?;
+    Ok(Sweep { overdue: changed.first().copied().unwrap_or(0), warned: changed.get(1).copied().unwrap_or(0) })
+}
+
+/// 003's target: at least 97 % handled on time.
+pub const ON_TIME_TARGET: f64 = 0.97;
+
+/// Statistics over the cases received in a date range.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Stats {
+    pub from: String,
+    pub to: String,
+    pub received: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    /// Closed on time over closed (1.0 when nothing is closed yet).
+    pub on_time_rate: f64,
+    pub on_time_target: f64,
+    pub open_overdue: i64,
+    /// Mean days from receipt to closing.
+    pub average_handling_days: Option<f64>,
+    pub rated: i64,
+    pub average_rating: Option<f64>,
+    pub by_kind: Vec<Count>,
+    pub by_category: Vec<Count>,
+    pub by_department: Vec<Count>,
+}
+
+/// One group and its size.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Count {
+    pub name: String,
+    pub n: i64,
+}
+
+/// The statistics of cases received between `from` and `to` (inclusive).
+pub async fn stats(db: &impl Db, from: NaiveDate, to: NaiveDate, now: BeijingTime) -> ApiResult<Stats> {
+    let (f, t) = (from.to_string(), format!("{to}T99"));
+    let args = || -> Vec<Value> { vec![f.as_str().into(), t.as_str().into()] };
+    #[derive(Deserialize)]
+    struct Totals {
+        received: i64,
+        closed: i64,
+        on_time: i64,
+        overdue: i64,
+        days: Option<f64>,
+        rated: i64,
+        rating: Option<f64>,
+    }
+    let totals: Totals = db
+        .first_as(
+            "SELECT count(*) AS received,
+                    coalesce(sum(status = 'closed'), 0) AS closed,
+                    coalesce(sum(status = 'closed' AND substr(closed_at, 1, 10) <= deadline), 0) AS on_time,
+                    coalesce(sum(status <> 'closed' AND deadline < ?3), 0) AS overdue,
+                    avg(CASE WHEN status = 'closed' THEN julianday(closed_at) - julianday(created_at) END) AS days,
+                    count(rating) AS rated, avg(rating) AS rating
+             FROM complaints WHERE created_at >= ?1 AND created_at <= ?2",
+            &[f.as_str().into(), t.as_str().into(), now.date().to_string().into()],
+        )
+        .await?
+        .ok_or_else(|| ApiError::internal("no totals row"))?;
+    let group = |col: &str| {
+        format!(
+            "SELECT coalesce({col}, '未分派') AS name, count(*) AS n FROM complaints
+             WHERE created_at >= ?1 AND created_at <= ?2 GROUP BY 1 ORDER BY n DESC, name"
+        )
+    };
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    Ok(Stats {
+        from: from.to_string(),
+        to: to.to_string(),
+        received: totals.received,
+        closed: totals.closed,
+        closed_on_time: totals.on_time,
+        on_time_rate: if totals.closed > 0 { round(totals.on_time as f64 / totals.closed as f64) } else { 1.0 },
+        on_time_target: ON_TIME_TARGET,
+        open_overdue: totals.overdue,
+        average_handling_days: totals.days.map(|d| (d * 10.0).round() / 10.0),
+        rated: totals.rated,
+        average_rating: totals.rating.map(round),
+        by_kind: db.query_as(&group("kind"), &args()).await?,
+        by_category: db.query_as(&group("category"), &args()).await?,
+        by_department: db.query_as(&group("department"), &args()).await?,
+    })
+}

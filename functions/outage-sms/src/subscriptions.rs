@@ -1,0 +1,232 @@
+//! A citizen's outage subscriptions (`/v1/me/outage-subscriptions`): a water
+//! or gas account (its area follows the billing data) or an address (an area
+//! picked directly). Notices go by SMS, so a confirmed phone is required.
+//! Replying the provider's unsubscribe word to any notice removes them all.
+
+use crate::areas;
+use serde::{Deserialize, Serialize};
+use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
+use shared::identity::{Pepper, inbox};
+use shared::runtime::IdSource;
+use shared::store::{Db, Stmt};
+use shared::types::{BeijingTime, MobileNumber};
+
+/// Most subscriptions per citizen.
+pub const MAX_PER_CITIZEN: usize = 20;
+
+/// `POST /v1/me/outage-subscriptions`: exactly one of `account_no` and `area`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeBody {
+    pub utility: String,
+    #[serde(default)]
+    pub account_no: Option<String>,
+    /// An area code or name (an address subscription).
+    #[serde(default)]
+    pub area: Option<String>,
+}
+
+/// A subscription as the citizen sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Subscription {
+    pub id: String,
+    pub utility: String,
+    pub account_no: Option<String>,
+    pub area_code: Option<String>,
+    /// The area notices are computed from (for an account, its current area).
+    pub area_name: Option<String>,
+    pub created_at: String,
+}
+
+const SELECT: &str = "SELECT s.id, s.utility, s.account_no, COALESCE(s.area_code, acc.area_code) AS area_code,
+        a.full_name AS area_name, s.created_at
+   FROM outage_subscriptions s
+   LEFT JOIN supply_accounts acc ON s.account_no IS NOT NULL AND acc.utility = s.utility AND acc.account_no = s.account_no
+   LEFT JOIN supply_areas a ON a.code = COALESCE(s.area_code, acc.area_code)";
+
+/// The citizen's subscriptions, newest first.
+pub async fn list(db: &impl Db, citizen_id: &str) -> ApiResult<Vec<Subscription>> {
+    db.query_as(&format!("{SELECT} WHERE s.citizen_id = ?1 ORDER BY s.created_at DESC, s.id"), &[citizen_id.into()])
+        .await
+}
+
+async fn one(db: &impl Db, citizen_id: &str, id: &str) -> ApiResult<Option<Subscription>> {
+    db.first_as(&format!("{SELECT} WHERE s.citizen_id = ?1 AND s.id = ?2"), &[citizen_id.into(), id.into()]).await
+}
+
+/// Subscribes; the same subscription again returns the first (`false`).
+pub async fn subscribe(
+    db: &impl Db,
+    ids: &impl IdSource,
+    citizen_id: &str,
+    b: &SubscribeBody,
+    now: BeijingTime,
+) -> ApiResult<(Subscription, bool)> {
+    let mut errs = Vec::new();
+    if !matches!(b.utility.as_str(), "water" | "gas") {
+        errs.push(FieldError::new("utility", "utility 应为 water（供水）或 gas（燃气）"));
+    }
+    let account = b.account_no.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let area = b.area.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if account.is_some() == area.is_some() {
+        errs.push(FieldError::new("account_no", "请填写户号（account_no）或地址区域（area）中的一项"));
+    }
+    if account.is_some_and(|a| a.chars().count() > 32) {
+        errs.push(FieldError::new("account_no", "户号最长32位"));
+    }
+    if area.is_some_and(|a| a.chars().count() > 50) {
+        errs.push(FieldError::new("area", "区域最长50个字"));
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::validation(errs));
+    }
+    #[derive(Deserialize)]
+    struct Me {
+        has_phone: i64,
+        subs: i64,
+    }
+    let me: Option<Me> = db
+        .first_as(
+            "SELECT phone IS NOT NULL AS has_phone,
+                    (SELECT COUNT(*) FROM outage_subscriptions WHERE citizen_id = ?1) AS subs
+               FROM citizens WHERE id = ?1 AND deleted_at IS NULL",
+            &[citizen_id.into()],
+        )
+        .await?;
+    match me {
+        None => return Err(ErrorCode::SessionRevoked.into()),
+        Some(m) if m.has_phone == 0 => return Err(ErrorCode::PhoneRequired.into()),
+        Some(m) if m.subs >= MAX_PER_CITIZEN as i64 => {
+            return Err(ApiError::bad_field("utility", format!("每人最多订阅{MAX_PER_CITIZEN}项")));
+        }
+        Some(_) => {}
+    }
+    let area_code = match (account, area) {
+        (Some(acc), _) => {
+            let known: Option<serde_json::Value> = db
+                .first_as(
+                    "SELECT area_code FROM supply_accounts WHERE utility = ?1 AND account_no = ?2",
+                    &[b.utility.as_str().into(), acc.into()],
+                )
+                .await?;
+            if known.is_none() {
+                return Err(ApiError::with_message(
+                    ErrorCode::NotFound,
+                    "未找到该户号的供区信息，请核对户号或改按地址订阅",
+                ));
+            }
+            None
+        }
+        (None, Some(a)) => match areas::resolve(db, "area", &[a.to_owned()]).await? {
+            Ok(found) => found.into_iter().next().map(|r| r.code),
+            Err(errs) => return Err(ApiError::validation(errs)),
+        },
+        (None, None) => None,
+    };
+    let id = format!("SUB{}", ids.hex(8)?.to_uppercase());
+    let added = db
+        .execute(
+            "INSERT OR IGNORE INTO outage_subscriptions (id, citizen_id, utility, account_no, area_code, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[
+                id.as_str().into(),
+                citizen_id.into(),
+                b.utility.as_str().into(),
+                account.map(str::to_owned).into(),
+                area_code.clone().into(),
+                now.to_rfc3339().into(),
+            ],
+        )
+        .await?;
+    let found: Option<Subscription> = db
+        .first_as(
+            &format!(
+                "{SELECT} WHERE s.citizen_id = ?1 AND s.utility = ?2 AND COALESCE(s.account_no, '') = ?3
+                   AND COALESCE(s.area_code, '') = ?4"
+            ),
+            &[
+                citizen_id.into(),
+                b.utility.as_str().into(),
+                account.unwrap_or_default().into(),
+                area_code.unwrap_or_default().into(),
+            ],
+        )
+        .await?;
+    let sub = found.ok_or_else(|| ApiError::internal("subscription not found after insert"))?;
+    Ok((sub, added > 0))
+}
+
+/// Removes one of the citizen's subscriptions.
+pub async fn delete(db: &impl Db, citizen_id: &str, id: &str) -> ApiResult<()> {
+    if one(db, citizen_id, id).await?.is_none() {
+        return Err(ApiError::with_message(ErrorCode::NotFound, "未找到该订阅"));
+    }
+    db.execute("DELETE FROM outage_subscriptions WHERE citizen_id = ?1 AND id = ?2", &[citizen_id.into(), id.into()])
+        .await?;
+    Ok(())
+}
+
+/// One SMS uplink (Aliyun SmsUp, pushed as a JSON array).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Uplink {
+    pub phone_number: String,
+    pub content: String,
+    #[serde(default)]
+    pub send_time: Option<String>,
+    #[serde(default)]
+    pub sign_name: Option<String>,
+    #[serde(default)]
+    pub dest_code: Option<String>,
+    #[serde(default)]
+    pub sequence_id: Option<serde_json::Value>,
+}
+
+/// The unsubscribe words: Aliyun's standard TD (also T, N, 退订, 取消).
+pub fn is_unsubscribe(content: &str) -> bool {
+    let c = content.trim().trim_matches(|ch: char| ch.is_ascii_punctuation() || ch == '。').to_ascii_uppercase();
+    matches!(c.as_str(), "TD" | "T" | "N" | "退订" | "取消订阅" | "取消")
+}
+
+/// Applies the unsubscribe replies: the sender's outage subscriptions are
+/// removed and the inbox says so. Other replies are ignored. Returns how
+/// many citizens were unsubscribed.
+pub async fn apply_uplinks(
+    db: &impl Db,
+    pepper: &Pepper,
+    ids: &impl IdSource,
+    ups: &[Uplink],
+    now: BeijingTime,
+) -> ApiResult<usize> {
+    let mut done = 0;
+    for up in ups.iter().filter(|u| is_unsubscribe(&u.content)) {
+        let Ok(phone) = MobileNumber::parse(&up.phone_number) else { continue };
+        #[derive(Deserialize)]
+        struct Who {
+            id: String,
+            subs: i64,
+        }
+        let who: Option<Who> = db
+            .first_as(
+                "SELECT id, (SELECT COUNT(*) FROM outage_subscriptions s WHERE s.citizen_id = c.id) AS subs
+                   FROM citizens c WHERE phone_hash = ?1",
+                &[pepper.phone_hash(&phone).into()],
+            )
+            .await?;
+        let Some(who) = who.filter(|w| w.subs > 0) else { continue };
+        let stmts: Vec<Stmt> = vec![
+            Stmt::new("DELETE FROM outage_subscriptions WHERE citizen_id = ?1", vec![who.id.as_str().into()]),
+            inbox::post_stmt(
+                ids,
+                &who.id,
+                "outage",
+                "已退订停水停气短信提醒",
+                "您已通过短信回复退订停水停气提醒，如需继续接收，请在小程序中重新订阅。",
+                Some("/v1/me/outage-subscriptions"),
+                now,
+            )?,
+        ];
+        db.batch(&stmts).await?;
+        done += 1;
+    }
+    Ok(done)
+}

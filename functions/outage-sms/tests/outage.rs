@@ -1,0 +1,538 @@
+//! Publishing outages natively on SQLite with the production migrations.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use futures_executor::block_on;
+use outage_sms::areas::{self, AreasBody};
+use outage_sms::publish::{self, OutageBody};
+use outage_sms::rules::QuietHours;
+use serde_json::json;
+use shared::ErrorCode;
+use shared::admin::{Act, Principal, Role};
+use shared::runtime::OsRandom;
+use shared::store::{Db, SqliteDb};
+use shared::types::BeijingTime;
+
+fn t(s: &str) -> BeijingTime {
+    BeijingTime::parse(s).unwrap()
+}
+
+fn body(v: serde_json::Value) -> OutageBody {
+    let mut base = json!({"utility": "water", "kind": "planned", "areas": ["稠城街道宾王小区", "稠城街道绣湖小区"],
+        "start": "2026-11-25T08:00:00+08:00", "end": "2026-11-25T18:00:00+08:00", "reason": "管网改造",
+        "issuer": "义乌市供水有限公司", "contact_phone": "0579-85510011", "temporary_supply": "小区北门"});
+    for (k, val) in v.as_object().unwrap() {
+        base[k] = val.clone();
+    }
+    serde_json::from_value(base).unwrap()
+}
+
+fn publisher() -> Principal {
+    Principal { token_id: "p".into(), name: "调度".into(), roles: vec![Role::OutagePublisher] }
+}
+
+/// A migrated database with the area hierarchy: 义乌市 / 稠城街道 / 宾王小区 (楼栋 1幢, 2幢),
+/// 绣湖小区, and one long name.
+fn migrated() -> SqliteDb {
+    let db = SqliteDb::migrated().unwrap();
+    let who = publisher();
+    let act = Act { who: &who, now: t("2026-11-20T10:00:00+08:00"), request_id: "load" };
+    let areas: AreasBody = serde_json::from_value(json!({"areas": [
+        {"code": "bw-1", "name": "1幢", "level": "building", "parent": "bw"},
+        {"code": "bw-2", "name": "2幢", "level": "building", "parent": "bw"},
+        {"code": "yw", "name": "义乌市", "level": "district"},
+        {"code": "cc", "name": "稠城街道", "level": "street", "parent": "yw"},
+        {"code": "bw", "name": "宾王小区", "level": "community", "parent": "cc"},
+        {"code": "xh", "name": "绣湖小区", "level": "community", "parent": "cc"},
+        {"code": "xh-1", "name": "1幢", "level": "building", "parent": "xh"},
+        {"code": "long", "name": "很长的小区名称用来凑够五百个字的限制测试", "level": "community", "parent": "cc"}
+    ]}))
+    .unwrap();
+    assert_eq!(block_on(areas::load_areas(&db, &act, &areas)).unwrap().loaded, 8);
+    db
+}
+
+#[test]
+fn area_loads_refuse_duplicates_moves_and_orphans_and_list_every_problem() {
+    let db = migrated();
+    let who = publisher();
+    let act = Act { who: &who, now: t("2026-11-20T10:00:00+08:00"), request_id: "load" };
+    let load = |v: serde_json::Value| block_on(areas::load_areas(&db, &act, &serde_json::from_value(v).unwrap()));
+    let err = load(json!({"areas": [
+        {"code": "n1", "name": "新社区", "level": "community", "parent": "cc"},
+        {"code": "n1", "name": "新社区", "level": "community", "parent": "cc"},
+        {"code": "bad code", "name": "", "level": "village"}
+    ]}))
+    .unwrap_err();
+    let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
+    assert!(
+        fields.contains(&"areas[1].code") && fields.contains(&"areas[2].code") && fields.contains(&"areas[2].level"),
+        "{fields:?}"
+    );
+    // Once the shapes are right, the placements: a level change, an orphan, a skipped level.
+    let err = load(json!({"areas": [
+        {"code": "bw", "name": "宾王小区", "level": "street", "parent": "yw"},
+        {"code": "n2", "name": "孤楼", "level": "building", "parent": "nowhere"},
+        {"code": "n3", "name": "跳级", "level": "building", "parent": "cc"}
+    ]}))
+    .unwrap_err();
+    assert_eq!(err.fields.len(), 3, "{:?}", err.fields);
+    let accounts: AccountsBody = serde_json::from_value(json!({"accounts": [
+        {"utility": "water", "account_no": "W1", "area": "bw-1"}, {"utility": "water", "account_no": "W1", "area": "bw-2"}]})).unwrap();
+    assert_eq!(
+        block_on(areas::load_accounts(&db, &act, &accounts)).unwrap_err().fields[0].field,
+        "accounts[1].account_no"
+    );
+}
+
+fn outage_actions(db: &SqliteDb) -> Vec<String> {
+    block_on(db.query("SELECT action FROM audit_log WHERE action LIKE 'outage.publish%' ORDER BY id", &[]))
+        .unwrap()
+        .into_iter()
+        .map(|r| r["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_planned_outage_is_published_once_and_shown_publicly_at_once() {
+    let db = migrated();
+    let who = publisher();
+    let now = t("2026-11-23T23:30:00+08:00");
+    let act = Act { who: &who, now, request_id: "r" };
+    let preview = block_on(publish::publish(
+        &db,
+        &OsRandom,
+        &act,
+        &body(json!({"preview": true})),
+        None,
+        "义乌便民",
+        QuietHours::default(),
+    ))
+    .unwrap()
+    .0;
+    assert_eq!(preview.status, "preview");
+    assert!(block_on(publish::public_list(&db, None, None, now)).unwrap().is_empty(), "a preview stores nothing");
+    let (o, replay) = block_on(publish::publish(
+        &db,
+        &OsRandom,
+        &act,
+        &body(json!({})),
+        Some("k1"),
+        "义乌便民",
+        QuietHours::default(),
+    ))
+    .unwrap();
+    assert!(!replay);
+    assert_eq!((o.send_at.as_str(), o.send_reason.as_str()), ("2026-11-24T07:00:00+08:00", "避开夜间，次日早晨发送"));
+    assert!(o.message.contains("2026年11月25日 08:00 至 18:00停水") && o.parts >= 2, "{}", o.message);
+    let (again, replay) = block_on(publish::publish(
+        &db,
+        &OsRandom,
+        &act,
+        &body(json!({})),
+        Some("k1"),
+        "义乌便民",
+        QuietHours::default(),
+    ))
+    .unwrap();
+    assert!(replay);
+    assert_eq!(again.id, o.id);
+    let listed = block_on(publish::public_list(&db, Some("稠城街道绣湖小区"), Some("water"), now)).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(block_on(publish::public_list(&db, Some("别的小区"), None, now)).unwrap().is_empty());
+    assert_eq!(outage_actions(&db).len(), 1);
+    // A building inside an affected community finds it; an unknown area is refused at publishing.
+    assert_eq!(block_on(publish::public_list(&db, Some("bw-2"), None, now)).unwrap().len(), 1);
+    let err = block_on(publish::publish(
+        &db,
+        &OsRandom,
+        &act,
+        &body(json!({"areas": ["别的小区"]})),
+        None,
+        "s",
+        QuietHours::default(),
+    ))
+    .unwrap_err();
+    assert!(err.fields[0].message.contains("未知区域"), "{:?}", err.fields);
+    let err = block_on(publish::publish(
+        &db,
+        &OsRandom,
+        &act,
+        &body(json!({"areas": ["1幢"]})),
+        None,
+        "s",
+        QuietHours::default(),
+    ))
+    .unwrap_err();
+    assert!(err.fields[0].message.contains("不唯一"), "{:?}", err.fields);
+}
+
+#[test]
+fn short_notice_is_refused_for_planned_stops_and_allowed_for_emergencies() {
+    let db = migrated();
+    let who = publisher();
+    let act = Act { who: &who, now: t("2026-11-24T10:00:00+08:00"), request_id: "r" };
+    let gas = body(json!({"utility": "gas"}));
+    let err =
+        block_on(publish::publish(&db, &OsRandom, &act, &gas, None, "义乌便民", QuietHours::default())).unwrap_err();
+    assert_eq!(err.code, ErrorCode::ValidationFailed);
+    assert!(err.fields[0].message.contains("48"));
+    let emergency = body(json!({"utility": "gas", "kind": "emergency", "start": "2026-11-24T10:30:00+08:00"}));
+    let (o, _) =
+        block_on(publish::publish(&db, &OsRandom, &act, &emergency, None, "义乌便民", QuietHours::default())).unwrap();
+    assert!(o.message.contains("紧急停气"));
+    assert_eq!(o.send_at, "2026-11-24T10:00:00+08:00");
+    assert_eq!(outage_actions(&db), ["outage.publish.emergency"]);
+    let other = Principal { token_id: "x".into(), name: "x".into(), roles: vec![Role::HallStaff] };
+    let act = Act { who: &other, now: t("2026-11-23T10:00:00+08:00"), request_id: "r" };
+    assert_eq!(
+        block_on(publish::publish(&db, &OsRandom, &act, &body(json!({})), None, "s", QuietHours::default()))
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    let long = body(json!({"areas": vec!["很长的小区名称用来凑够五百个字的限制测试"; 40]}));
+    let act = Act { who: &who, now: t("2026-11-23T10:00:00+08:00"), request_id: "r" };
+    let err =
+        block_on(publish::publish(&db, &OsRandom, &act, &long, None, "义乌便民", QuietHours::default())).unwrap_err();
+    assert!(err.fields[0].message.contains("超过500字"), "{:?}", err.fields);
+}
+
+// ---- subscriptions and the outbox fan-out ----
+
+use outage_sms::areas::AccountsBody;
+use outage_sms::outbox::{self, Chunk, Disposition, Sender, Templates};
+use outage_sms::publish::{AmendBody, CancelBody};
+use outage_sms::retry::RetryPolicy;
+use outage_sms::subscriptions::{self, SubscribeBody, Uplink};
+use shared::identity::Pepper;
+use shared::sms::{FailureClass, SmsMessage, SmsOutcome, SmsProvider};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+/// A provider that records each call's numbers, answers scripted outcomes
+/// first, and refuses any call holding a number in `bad` (as Aliyun does).
+#[derive(Default)]
+struct FakeSms {
+    calls: RefCell<Vec<Vec<String>>>,
+    script: RefCell<VecDeque<SmsOutcome>>,
+    bad: RefCell<Vec<String>>,
+}
+
+impl FakeSms {
+    fn then(&self, code: &str, message: &str, class: FailureClass) -> &Self {
+        self.script.borrow_mut().push_back(SmsOutcome::Failed { code: code.into(), message: message.into(), class });
+        self
+    }
+    fn numbers(&self) -> Vec<String> {
+        self.calls.borrow().iter().flatten().cloned().collect()
+    }
+}
+
+impl SmsProvider for FakeSms {
+    fn name(&self) -> &'static str {
+        "fake"
+    }
+    async fn send(&self, msg: &SmsMessage, _now: BeijingTime, _nonce: &str) -> SmsOutcome {
+        let phones: Vec<String> = msg.phones.iter().map(|p| p.expose().to_owned()).collect();
+        self.calls.borrow_mut().push(phones.clone());
+        if let Some(o) = self.script.borrow_mut().pop_front() {
+            return o;
+        }
+        if phones.iter().any(|p| self.bad.borrow().contains(p)) {
+            return SmsOutcome::Failed {
+                code: "isv.MOBILE_NUMBER_ILLEGAL".into(),
+                message: "非法手机号".into(),
+                class: FailureClass::Permanent,
+            };
+        }
+        SmsOutcome::Sent { biz_id: format!("B{}", self.calls.borrow().len()) }
+    }
+}
+
+fn templates() -> Templates {
+    Templates {
+        notice: "SMS_1".into(),
+        correction: "SMS_2".into(),
+        cancellation: "SMS_3".into(),
+        reminder: "SMS_4".into(),
+    }
+}
+
+fn pepper() -> Pepper {
+    Pepper::new("test-pepper")
+}
+
+/// Citizens c1..c5 (c5 without a phone), accounts, and subscriptions:
+/// c1 water account W1 (in 宾王1幢) and the address 宾王小区 (overlapping);
+/// c2 宾王2幢; c3 gas account G1 (宾王1幢); c4 绣湖1幢; c6 the street (not inside an outage on a community).
+fn town() -> SqliteDb {
+    let db = migrated();
+    let p = pepper();
+    for (id, phone) in [
+        ("c1", Some("13800000001")),
+        ("c2", Some("13800000002")),
+        ("c3", Some("13800000003")),
+        ("c4", Some("13800000004")),
+        ("c5", None),
+        ("c6", Some("13800000006")),
+    ] {
+        let hash = phone.map(|ph| p.phone_hash(&shared::types::MobileNumber::parse(ph).unwrap()));
+        block_on(db.execute(
+            "INSERT INTO citizens (id, phone, phone_hash, created_at, updated_at) VALUES (?1, ?2, ?3, 'x', 'x')",
+            &[id.into(), phone.map(str::to_owned).into(), hash.into()],
+        ))
+        .unwrap();
+    }
+    let who = publisher();
+    let act = Act { who: &who, now: t("2026-11-20T10:00:00+08:00"), request_id: "load" };
+    let accounts: AccountsBody = serde_json::from_value(json!({"accounts": [
+        {"utility": "water", "account_no": "W1", "area": "bw-1"},
+        {"utility": "gas", "account_no": "G1", "area": "bw-1"},
+        {"utility": "water", "account_no": "W4", "area": "xh-1"}
+    ]}))
+    .unwrap();
+    block_on(areas::load_accounts(&db, &act, &accounts)).unwrap();
+    let sub = |c: &str, v: serde_json::Value| {
+        let b: SubscribeBody = serde_json::from_value(v).unwrap();
+        block_on(subscriptions::subscribe(&db, &OsRandom, c, &b, t("2026-11-20T10:00:00+08:00")))
+    };
+    assert!(sub("c1", json!({"utility": "water", "account_no": "W1"})).unwrap().1);
+    assert!(sub("c1", json!({"utility": "water", "area": "宾王小区"})).unwrap().1);
+    assert!(!sub("c1", json!({"utility": "water", "area": "bw"})).unwrap().1, "the same area again adds nothing");
+    sub("c2", json!({"utility": "water", "area": "bw-2"})).unwrap();
+    sub("c3", json!({"utility": "gas", "account_no": "G1"})).unwrap();
+    sub("c4", json!({"utility": "water", "account_no": "W4"})).unwrap();
+    sub("c6", json!({"utility": "water", "area": "稠城街道"})).unwrap();
+    assert_eq!(sub("c5", json!({"utility": "water", "area": "bw"})).unwrap_err().code, ErrorCode::PhoneRequired);
+    assert_eq!(sub("c2", json!({"utility": "water", "account_no": "NOPE"})).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        sub("c2", json!({"utility": "water", "account_no": "W1", "area": "bw"})).unwrap_err().code,
+        ErrorCode::ValidationFailed
+    );
+    db
+}
+
+const NOW: &str = "2026-11-23T10:00:00+08:00";
+
+fn emergency(db: &SqliteDb, areas: serde_json::Value) -> String {
+    let who = publisher();
+    let act = Act { who: &who, now: t(NOW), request_id: "r" };
+    let b = body(
+        json!({"kind": "emergency", "areas": areas, "start": "2026-11-23T11:00:00+08:00", "end": "2026-11-23T18:00:00+08:00"}),
+    );
+    block_on(publish::publish(db, &OsRandom, &act, &b, None, "义乌便民", QuietHours::default())).unwrap().0.id
+}
+
+fn send_all(db: &SqliteDb, sms: &FakeSms, chunks: &[Chunk], now: &str) -> Vec<Disposition> {
+    let tpl = templates();
+    let tx = Sender { sms, templates: &tpl, policy: RetryPolicy::default(), quiet: QuietHours::default() };
+    chunks.iter().map(|c| block_on(outbox::deliver(db, &OsRandom, &tx, c, t(now))).unwrap().0).collect()
+}
+
+fn statuses(db: &SqliteDb, id: &str) -> Vec<(i64, String, String)> {
+    block_on(db.query(
+        "SELECT b.version, c.id AS citizen, b.status FROM outage_outbox b JOIN citizens c ON c.id = b.citizen_id
+          WHERE b.outage_id = ?1 ORDER BY b.version, c.id",
+        &[id.into()],
+    ))
+    .unwrap()
+    .into_iter()
+    .map(|r| {
+        (r["version"].as_i64().unwrap(), r["citizen"].as_str().unwrap().into(), r["status"].as_str().unwrap().into())
+    })
+    .collect()
+}
+
+#[test]
+fn one_message_per_subscriber_across_overlapping_areas_and_a_republish_adds_nothing() {
+    let db = town();
+    // 宾王小区 and its 1幢 overlap: c1 is in both (twice over), c2 in the first.
+    let id = emergency(&db, json!(["宾王小区", "bw-1"]));
+    assert_eq!(block_on(publish::due_versions(&db, &id, t(NOW))).unwrap(), [1]);
+    let f = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
+    assert_eq!((f.recipients, f.added, f.chunks.len()), (2, 2, 1));
+    let again = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b2")).unwrap();
+    assert_eq!((again.recipients, again.added, again.chunks.len()), (2, 0, 0), "a republish adds nothing");
+    let sms = FakeSms::default();
+    assert_eq!(send_all(&db, &sms, &f.chunks, NOW), [Disposition::Ack]);
+    // The queue delivers the same message twice: nothing left to claim, nothing sent.
+    assert_eq!(send_all(&db, &sms, &f.chunks, NOW), [Disposition::Ack]);
+    assert_eq!(*sms.calls.borrow(), [vec!["13800000001".to_owned(), "13800000002".to_owned()]]);
+    assert_eq!(statuses(&db, &id), [(1, "c1".into(), "sent".into()), (1, "c2".into(), "sent".into())]);
+    // A new subscriber in the area is reached by a republish; nobody else again.
+    let b: SubscribeBody =
+        serde_json::from_value(json!({"utility": "water", "area": "1幢", "account_no": null})).unwrap();
+    assert_eq!(
+        block_on(subscriptions::subscribe(&db, &OsRandom, "c4", &b, t(NOW))).unwrap_err().code,
+        ErrorCode::ValidationFailed
+    );
+    let b: SubscribeBody = serde_json::from_value(json!({"utility": "water", "area": "bw-1"})).unwrap();
+    block_on(subscriptions::subscribe(&db, &OsRandom, "c6", &b, t(NOW))).unwrap();
+    let more = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b3")).unwrap();
+    assert_eq!((more.recipients, more.added), (3, 1));
+    send_all(&db, &sms, &more.chunks, NOW);
+    assert_eq!(sms.numbers(), ["13800000001", "13800000002", "13800000006"]);
+}
+
+#[test]
+fn failures_are_handled_by_class() {
+    let db = town();
+    let id = emergency(&db, json!(["宾王小区", "绣湖小区"]));
+    let f = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
+    assert_eq!(f.recipients, 3);
+    let sms = FakeSms::default();
+    // Transient: back to queued, the queue redelivers after the backoff.
+    sms.then("isp.SYSTEM_ERROR", "系统错误", FailureClass::Retryable);
+    assert_eq!(send_all(&db, &sms, &f.chunks, NOW), [Disposition::Retry(30)]);
+    assert!(statuses(&db, &id).iter().all(|s| s.2 == "queued"));
+    // Rate limited: deferred past the window; the sweep leaves it until then.
+    sms.then("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1", FailureClass::RateLimited);
+    assert_eq!(send_all(&db, &sms, &f.chunks, "2026-11-23T10:00:30+08:00"), [Disposition::Ack]);
+    assert!(statuses(&db, &id).iter().all(|s| s.2 == "deferred"));
+    let early = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-23T10:01:00+08:00"))).unwrap();
+    assert_eq!((early.requeued, early.chunks.len()), (0, 0));
+    let later = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-23T10:01:31+08:00"))).unwrap();
+    assert_eq!((later.requeued, later.chunks.len()), (3, 1));
+    // A bad number in the batch: the batch is split until it is alone; it is flagged, the others sent.
+    sms.bad.borrow_mut().push("13800000004".into());
+    assert_eq!(send_all(&db, &sms, &later.chunks, "2026-11-23T10:01:31+08:00"), [Disposition::Ack]);
+    let st = statuses(&db, &id);
+    assert_eq!(st.iter().map(|s| s.2.as_str()).collect::<Vec<_>>(), ["sent", "sent", "failed"], "{st:?}");
+    // Two failed calls before; now the batch of 3 (refused), c1 alone (sent), c2 and c4 (refused), each alone.
+    assert_eq!(sms.calls.borrow().len(), 2 + 5);
+    let flagged = block_on(db.query("SELECT code FROM sms_flags", &[])).unwrap();
+    assert_eq!(flagged.len(), 1);
+    // The flagged number gets no later message; what kept failing goes to the dead-letter queue.
+    let id2 = emergency(&db, json!(["绣湖小区"]));
+    let f2 = block_on(outbox::fan_out(&db, &id2, 1, t(NOW), "b9")).unwrap();
+    assert_eq!(f2.recipients, 0);
+    let id3 = emergency(&db, json!(["宾王小区"]));
+    let f3 = block_on(outbox::fan_out(&db, &id3, 1, t(NOW), "b10")).unwrap();
+    assert_eq!(block_on(outbox::dead_letter(&db, &f3.chunks[0])).unwrap(), 2);
+    let d = block_on(outbox::delivery(&db, &id3)).unwrap();
+    assert_eq!((d.versions[0].failed, d.versions[0].failed_by_reason["dead_letter"]), (2, 2));
+}
+
+#[test]
+fn amendments_reach_the_notified_and_the_newly_affected_and_cancellations_the_notified() {
+    let db = town();
+    let who = publisher();
+    let act = Act { who: &who, now: t(NOW), request_id: "r" };
+    let b =
+        body(json!({"areas": ["宾王小区"], "start": "2026-11-25T08:00:00+08:00", "end": "2026-11-25T18:00:00+08:00",
+        "remind_before_hours": 2}));
+    let (o, _) = block_on(publish::publish(&db, &OsRandom, &act, &b, None, "义乌便民", QuietHours::default())).unwrap();
+    assert_eq!(o.version, 2, "the notice and the reminder");
+    let f = block_on(outbox::fan_out(&db, &o.id, 1, t(NOW), "b1")).unwrap();
+    let sms = FakeSms::default();
+    send_all(&db, &sms, &f.chunks, NOW);
+    // Moved to 绣湖小区: c1 and c2 (notified) get the correction, and c4 (newly affected).
+    let amend: AmendBody = serde_json::from_value(json!({"areas": ["绣湖小区"]})).unwrap();
+    let a = block_on(publish::amend(&db, &act, &o.id, &amend, "义乌便民", QuietHours::default())).unwrap();
+    assert!(a.message.starts_with("【义乌便民】更正：绣湖小区停水调整为"), "{}", a.message);
+    assert_eq!(a.version, 4, "the correction (3) and the reminder planned again (4)");
+    assert_eq!(block_on(publish::due_versions(&db, &o.id, t(NOW))).unwrap(), [3]);
+    let f = block_on(outbox::fan_out(&db, &o.id, 3, t(NOW), "b2")).unwrap();
+    assert_eq!(f.recipients, 3);
+    send_all(&db, &sms, &f.chunks, NOW);
+    let states = block_on(db.query(
+        "SELECT version, kind, state FROM outage_versions WHERE outage_id = ?1 ORDER BY version",
+        &[o.id.as_str().into()],
+    ))
+    .unwrap();
+    let states: Vec<String> =
+        states.iter().map(|r| format!("{}{}", r["kind"].as_str().unwrap(), r["state"].as_str().unwrap())).collect();
+    assert_eq!(states, ["noticefanned_out", "remindersuperseded", "correctionfanned_out", "reminderplanned"]);
+    // Cancelled: the three notified get it; nobody new.
+    let c = block_on(publish::cancel(
+        &db,
+        &act,
+        &o.id,
+        &CancelBody { reason: "施工计划调整".into() },
+        "义乌便民",
+        QuietHours::default(),
+    ))
+    .unwrap();
+    assert_eq!((c.status.as_str(), c.version), ("cancelled", 5));
+    let f = block_on(outbox::fan_out(&db, &o.id, 5, t(NOW), "b3")).unwrap();
+    assert_eq!(f.recipients, 3);
+    send_all(&db, &sms, &f.chunks, NOW);
+    let d = block_on(outbox::delivery(&db, &o.id)).unwrap();
+    let sent: Vec<(i64, i64)> = d.versions.iter().map(|v| (v.version, v.sent)).collect();
+    assert_eq!(sent, [(1, 2), (2, 0), (3, 3), (4, 0), (5, 3)]);
+    assert_eq!(
+        block_on(publish::amend(&db, &act, &o.id, &AmendBody::default(), "s", QuietHours::default())).unwrap_err().code,
+        ErrorCode::OutageStateInvalid
+    );
+    assert!(block_on(publish::public_list(&db, None, None, t(NOW))).unwrap().is_empty());
+    assert_eq!(block_on(publish::get(&db, &o.id)).unwrap().status, "cancelled");
+}
+
+#[test]
+fn an_amendment_before_anyone_was_told_is_a_fresh_notice() {
+    let db = town();
+    let who = publisher();
+    let night = t("2026-11-23T23:00:00+08:00");
+    let act = Act { who: &who, now: night, request_id: "r" };
+    let (o, _) = block_on(publish::publish(
+        &db,
+        &OsRandom,
+        &act,
+        &body(json!({"areas": ["宾王小区"]})),
+        None,
+        "义乌便民",
+        QuietHours::default(),
+    ))
+    .unwrap();
+    assert_eq!(o.send_at, "2026-11-24T07:00:00+08:00");
+    let amend: AmendBody = serde_json::from_value(json!({"end": "2026-11-25T20:00:00+08:00"})).unwrap();
+    let a = block_on(publish::amend(&db, &act, &o.id, &amend, "义乌便民", QuietHours::default())).unwrap();
+    assert!(a.message.contains("尊敬的用户") && a.message.contains("08:00 至 20:00"), "{}", a.message);
+    let due = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-24T07:00:00+08:00"))).unwrap();
+    assert_eq!(due.fanned_out, [format!("{}/2", o.id)], "only the new notice; version 1 was superseded");
+}
+
+#[test]
+fn receipts_update_each_message_and_flag_blacklisted_numbers() {
+    let db = town();
+    let id = emergency(&db, json!(["宾王小区"]));
+    let f = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
+    let sms = FakeSms::default();
+    send_all(&db, &sms, &f.chunks, NOW);
+    let receipts: Vec<outbox::Receipt> = serde_json::from_value(json!([
+        {"phone_number": "13800000001", "send_time": "2026-11-23 10:00:00", "report_time": "2026-11-23 10:00:05",
+         "success": true, "err_code": "DELIVERED", "err_msg": "用户接收成功", "sms_size": "2", "biz_id": "B1", "out_id": ""},
+        {"phone_number": "13800000002", "success": false, "err_code": "MOBILE_IN_BLACK", "err_msg": "黑名单", "biz_id": "B1"},
+        {"phone_number": "13800000002", "success": true, "err_code": "DELIVERED", "biz_id": "B1"},
+        {"phone_number": "13800000003", "success": true, "err_code": "DELIVERED", "biz_id": "OTHER"}
+    ]))
+    .unwrap();
+    assert_eq!(
+        block_on(outbox::apply_receipts(&db, &pepper(), &receipts, t(NOW))).unwrap(),
+        2,
+        "a row takes its first receipt only"
+    );
+    let d = block_on(outbox::delivery(&db, &id)).unwrap();
+    let v = &d.versions[0];
+    assert_eq!((v.recipients, v.delivered, v.failed, v.progress), (2, 1, 1, 1.0));
+    assert_eq!(v.failed_by_reason["MOBILE_IN_BLACK"], 1);
+    assert_eq!(block_on(db.query("SELECT code FROM sms_flags", &[])).unwrap()[0]["code"], "MOBILE_IN_BLACK");
+}
+
+#[test]
+fn replying_td_unsubscribes_and_other_replies_do_nothing() {
+    let db = town();
+    let ups: Vec<Uplink> = serde_json::from_value(json!([
+        {"phone_number": "13800000001", "content": "td", "send_time": "2026-11-23 10:00:00", "dest_code": "1234", "sequence_id": 1},
+        {"phone_number": "13800000002", "content": "谢谢提醒", "sequence_id": 2},
+        {"phone_number": "13899999999", "content": "TD", "sequence_id": 3}
+    ]))
+    .unwrap();
+    assert_eq!(block_on(subscriptions::apply_uplinks(&db, &pepper(), &OsRandom, &ups, t(NOW))).unwrap(), 1);
+    assert!(block_on(subscriptions::list(&db, "c1")).unwrap().is_empty());
+    assert_eq!(block_on(subscriptions::list(&db, "c2")).unwrap().len(), 1);
+    let inbox = block_on(db.query("SELECT title FROM messages WHERE citizen_id = 'c1'", &[])).unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert!(subscriptions::is_unsubscribe(" 退订。") && !subscriptions::is_unsubscribe("TDX"));
+}
