@@ -7,6 +7,8 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use crate::types::MobileNumber;
+
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -43,6 +45,37 @@ pub fn hmac_sha1_base64(key: &[u8], data: &[u8]) -> String {
 /// Compares two strings in time independent of where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The server-side secret that keys every hash of personal data (phones,
+/// SMS codes, client IPs), so a leaked table cannot be reversed by
+/// enumerating the 10^10 possible mobile numbers.
+pub struct Pepper(String);
+
+impl Pepper {
+    /// Wraps the secret (wrangler secret `IDENTITY_PEPPER`).
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    fn mac(&self, domain: &str, value: &str) -> String {
+        hmac_sha256_hex(self.0.as_bytes(), format!("{domain}:{value}").as_bytes())
+    }
+
+    /// HMAC of a phone number.
+    pub fn phone_hash(&self, phone: &MobileNumber) -> String {
+        self.mac("phone", phone.expose())
+    }
+
+    /// HMAC of an SMS code bound to the number it was sent to.
+    pub fn code_hash(&self, phone: &MobileNumber, code: &str) -> String {
+        self.mac("code", &format!("{}:{code}", phone.expose()))
+    }
+
+    /// HMAC of a client IP (rate limits without storing addresses).
+    pub fn ip_hash(&self, ip: &str) -> String {
+        self.mac("ip", ip)
+    }
 }
 
 #[cfg(test)]

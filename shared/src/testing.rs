@@ -1,8 +1,36 @@
-//! Sample catalogue rows for tests in this crate and in the workers
-//! (feature `testing`). Each is a complete, valid import row.
-#![allow(clippy::indexing_slicing)]
+//! Test support for this crate and the workers (feature `testing`): the
+//! fixed clock every domain test runs at, a migrated SQLite database with
+//! citizens, and sample catalogue rows (each a complete, valid import row).
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+
+use crate::types::BeijingTime;
 
 use serde_json::{Value, json};
+
+/// A Beijing time from RFC 3339 text (a test's fixed instant).
+pub fn at(rfc3339: &str) -> BeijingTime {
+    BeijingTime::parse(rfc3339).expect("a valid RFC 3339 time")
+}
+
+/// Monday 2026-11-23 10:00 in Beijing: "now" for the domain tests.
+pub fn now() -> BeijingTime {
+    at("2026-11-23T10:00:00+08:00")
+}
+
+/// A fresh SQLite database with every production migration and a citizen
+/// row for each id.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn db_with_citizens(ids: &[&str]) -> crate::store::SqliteDb {
+    use crate::store::Db;
+    let db = crate::store::SqliteDb::migrated().expect("migrations apply");
+    for id in ids {
+        futures_executor::block_on(
+            db.execute("INSERT INTO citizens (id, created_at, updated_at) VALUES (?1, 'x', 'x')", &[(*id).into()]),
+        )
+        .expect("citizen inserted");
+    }
+    db
+}
 
 /// A valid hall import row.
 pub fn hall(id: &str, lat: f64, lng: f64) -> Value {

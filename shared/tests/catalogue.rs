@@ -8,16 +8,12 @@ use serde_json::{Value, json};
 use shared::admin::{Principal, Role, audit_page};
 use shared::catalogue::{import, repo};
 use shared::store::{Db, Kv, MemoryKv, SqliteDb};
+use shared::testing::now;
 use shared::testing::{hall, item};
-use shared::types::BeijingTime;
 use shared::{ApiError, ErrorCode};
 
 const WATER: &str = "91440300708461136T4000172009002";
 const OTHER: &str = "91440300708461136T4000172009003";
-
-fn now() -> BeijingTime {
-    BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap()
-}
 
 fn editor() -> Principal {
     Principal { token_id: "adm_1".into(), name: "目录编辑".into(), roles: vec![Role::CatalogueEditor] }

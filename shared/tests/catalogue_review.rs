@@ -10,17 +10,13 @@ use shared::catalogue::{import, listing, repo, review, sync, taxonomy};
 use shared::http::Query;
 use shared::outbound::ScriptedHttp;
 use shared::store::{Db, MemoryKv, SqliteDb, Stmt};
+use shared::testing::now;
 use shared::testing::{hall, item};
-use shared::types::BeijingTime;
 use shared::{ApiError, ErrorCode};
 
 const A: &str = "91440300708461136T4000172009002";
 const B: &str = "91440300708461136T4000172009003";
 const C: &str = "91440300708461136T4000172009004";
-
-fn now() -> BeijingTime {
-    BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap()
-}
 
 fn staff(id: &str, roles: &[Role]) -> Principal {
     Principal { token_id: id.into(), name: format!("员工{id}"), roles: roles.to_vec() }

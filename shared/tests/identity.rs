@@ -5,7 +5,8 @@
 
 use futures_executor::block_on;
 use shared::ErrorCode;
-use shared::identity::{Pepper, account, inbox, session, sms_code};
+use shared::crypto::Pepper;
+use shared::identity::{account, inbox, session, sms_code};
 use shared::runtime::OsRandom;
 use shared::sms::{FailureClass, SmsMessage, SmsOutcome, SmsProvider};
 use shared::store::{Db, HotCache, SqliteDb};

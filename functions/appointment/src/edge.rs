@@ -83,13 +83,7 @@ async fn notify_sms(
     purpose: &str,
     request_id: &str,
 ) -> ApiResult<()> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        phone: Option<String>,
-    }
-    let row: Option<Row> =
-        shared::store::Db::first_as(db, "SELECT phone FROM citizens WHERE id = ?1", &[citizen.into()]).await?;
-    let Some(phone) = row.and_then(|r| r.phone).and_then(|p| MobileNumber::parse(&p).ok()) else { return Ok(()) };
+    let Some(phone) = shared::identity::account::phone(db, citizen).await? else { return Ok(()) };
     let msg = SmsMessage {
         phones: vec![phone],
         template_code: e::required(env, template_var)?,

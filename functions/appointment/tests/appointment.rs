@@ -11,18 +11,9 @@ use shared::calendar::{Calendar, DayKind};
 use shared::runtime::SeqIds;
 use shared::slots::hall;
 use shared::store::{Db, SqliteDb};
-use shared::types::BeijingTime;
+use shared::testing::{at as t, now};
 
 const ITEM: &str = "91330782MA2D4W8J3L4000172009001";
-
-fn t(s: &str) -> BeijingTime {
-    BeijingTime::parse(s).unwrap()
-}
-
-/// Monday 2026-11-23 10:00 in Beijing.
-fn now() -> BeijingTime {
-    t("2026-11-23T10:00:00+08:00")
-}
 
 fn db_with_window(capacity: u32) -> SqliteDb {
     let db = SqliteDb::migrated().unwrap();

@@ -1,6 +1,7 @@
 //! Workers glue: parse, call the domain, map to a response.
 
-use crate::service::{self, Caches, GUIDE_CACHE_CONTROL, HOT_ENTRIES, HOT_TTL_MS, Rendered};
+use crate::caches::hot;
+use crate::service::{self, Caches, GUIDE_CACHE_CONTROL, Rendered};
 use shared::admin::{self, Role};
 use shared::catalogue::{geo, hot, import, repo};
 use shared::edge::{self as e, Ctx, EdgeClock};
@@ -12,11 +13,6 @@ use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
 const HALLS_CACHE_CONTROL: &str = "public, max-age=300";
-
-shared::isolate_cache! {
-    /// Rendered guides kept in this isolate's memory (see `service::HOT_TTL_MS`).
-    pub(crate) fn hot() -> Rendered = (HOT_ENTRIES, HOT_TTL_MS);
-}
 
 shared::isolate_cache! {
     /// Slot listings kept for 2 s: a listing may show a place that was taken

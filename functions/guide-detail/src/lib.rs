@@ -37,6 +37,8 @@
 pub mod service;
 
 #[cfg(target_arch = "wasm32")]
+mod caches;
+#[cfg(target_arch = "wasm32")]
 mod edge;
 #[cfg(target_arch = "wasm32")]
 mod manage;

@@ -1,7 +1,7 @@
 //! Workers glue of catalogue management: authenticate, parse, call the
 //! domain in `shared::catalogue`, drop this isolate's stale renderings.
 
-use crate::edge::hot;
+use crate::caches::hot;
 use crate::service;
 use shared::admin::{Act, Principal, Role};
 use shared::catalogue::{listing, review, sync, taxonomy};

@@ -2,10 +2,11 @@
 
 use crate::login;
 use serde::Deserialize;
+use shared::crypto::Pepper;
 use shared::edge::{self as e, Ctx, FetchHttp};
 use shared::http::Query;
 use shared::identity::account::{PROFILE_CACHE_MS, Profile};
-use shared::identity::{Pepper, account, inbox, session, sms_code, wechat::WeChat};
+use shared::identity::{account, inbox, session, sms_code, wechat::WeChat};
 use shared::limits::{MAX_BODY_BYTES, MAX_PAGE_SIZE};
 use shared::runtime::OsRandom;
 use shared::store::HotCache;

@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 use shared::ApiResult;
+use shared::crypto::Pepper;
 use shared::identity::account::{self, Profile};
 use shared::identity::session::{self, NewSession};
-use shared::identity::{Pepper, inbox, sms_code};
+use shared::identity::{inbox, sms_code};
 use shared::runtime::IdSource;
 use shared::store::{Db, Stmt};
 use shared::types::{BeijingTime, MobileNumber};

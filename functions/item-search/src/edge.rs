@@ -134,29 +134,9 @@ fn params(ctx: &Ctx) -> ApiResult<Params> {
     })
 }
 
-/// For benchmarks only (never in production): the naive alternative, a D1
-/// `LIKE '%q%'` scan over name, keywords and scope, to compare against the index.
+/// For benchmarks only (never in production): see [`crate::like`].
 async fn naive_like(env: &Env, p: &Params) -> ApiResult<Response> {
-    #[derive(serde::Deserialize, serde::Serialize)]
-    struct Row {
-        code: String,
-        name: String,
-    }
-    let pattern = format!("%{}%", p.q.trim());
-    let mut sql = String::from(
-        "SELECT code, name FROM items WHERE status = 'published'
-           AND (name LIKE ?1 OR tags LIKE ?1 OR json_extract(guide, '$.scope') LIKE ?1)",
-    );
-    let mut args: Vec<shared::store::Value> = vec![pattern.into()];
-    if let Some(c) = &p.category {
-        sql.push_str(" AND category = ?2");
-        args.push(c.as_str().into());
-    }
-    if let Some(o) = p.online {
-        sql.push_str(if o { " AND online = 1" } else { " AND online = 0" });
-    }
-    sql.push_str(" ORDER BY code LIMIT 10");
-    let rows: Vec<Row> = shared::store::Db::query_as(&e::db(env)?, &sql, &args).await?;
+    let rows = crate::like::naive_like(&e::db(env)?, p).await?;
     e::ok_json(&serde_json::json!({ "engine": "like", "items": rows }), "no-store")
 }
 

@@ -19,6 +19,7 @@
 
 pub mod history;
 pub mod index;
+pub mod like;
 pub mod query;
 pub mod text;
 

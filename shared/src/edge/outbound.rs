@@ -44,6 +44,6 @@ pub fn aliyun_sms(env: &worker::Env) -> ApiResult<crate::sms::aliyun::AliyunSms<
 }
 
 /// The HMAC key of phones and codes (`IDENTITY_PEPPER`).
-pub fn pepper(env: &worker::Env) -> ApiResult<crate::identity::Pepper> {
-    super::required(env, "IDENTITY_PEPPER").map(crate::identity::Pepper::new)
+pub fn pepper(env: &worker::Env) -> ApiResult<crate::crypto::Pepper> {
+    super::required(env, "IDENTITY_PEPPER").map(crate::crypto::Pepper::new)
 }

@@ -3,7 +3,7 @@
 //! (GB/T 35273: personal data removed, the row kept only as an anonymous id
 //! so records that must stay, such as complaints, keep a valid reference).
 
-use super::Pepper;
+use crate::crypto::Pepper;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use crate::runtime::IdSource;
 use crate::store::{Db, HotCache, Stmt};
@@ -47,6 +47,16 @@ pub async fn by_openid(
 /// The existing citizen with this confirmed phone, if any (nothing created).
 pub async fn find_by_phone(db: &impl Db, pepper: &Pepper, phone: &MobileNumber) -> ApiResult<Option<String>> {
     find(db, "phone_hash", &pepper.phone_hash(phone)).await
+}
+
+/// The citizen's confirmed phone, if any (for an SMS to them; never shown).
+pub async fn phone(db: &impl Db, citizen_id: &str) -> ApiResult<Option<MobileNumber>> {
+    #[derive(Deserialize)]
+    struct Row {
+        phone: Option<String>,
+    }
+    let row: Option<Row> = db.first_as("SELECT phone FROM citizens WHERE id = ?1", &[citizen_id.into()]).await?;
+    Ok(row.and_then(|r| r.phone).and_then(|p| MobileNumber::parse(&p).ok()))
 }
 
 /// The citizen with this confirmed phone, created on first phone login.

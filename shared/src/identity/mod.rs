@@ -12,39 +12,9 @@ pub mod session;
 pub mod sms_code;
 pub mod wechat;
 
-use crate::crypto::hmac_sha256_hex;
-use crate::types::MobileNumber;
-
-/// The server-side secret that keys every hash of personal data (phones,
-/// SMS codes, client IPs), so a leaked table cannot be reversed by
-/// enumerating the 10^10 possible mobile numbers.
-pub struct Pepper(String);
-
-impl Pepper {
-    /// Wraps the secret (wrangler secret `IDENTITY_PEPPER`).
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    fn mac(&self, domain: &str, value: &str) -> String {
-        hmac_sha256_hex(self.0.as_bytes(), format!("{domain}:{value}").as_bytes())
-    }
-
-    /// HMAC of a phone number.
-    pub fn phone_hash(&self, phone: &MobileNumber) -> String {
-        self.mac("phone", phone.expose())
-    }
-
-    /// HMAC of an SMS code bound to the number it was sent to.
-    pub fn code_hash(&self, phone: &MobileNumber, code: &str) -> String {
-        self.mac("code", &format!("{}:{code}", phone.expose()))
-    }
-
-    /// HMAC of a client IP (rate limits without storing addresses).
-    pub fn ip_hash(&self, ip: &str) -> String {
-        self.mac("ip", ip)
-    }
-}
+// The pepper lives with the crypto helpers (the SMS client needs it too);
+// re-exported here, where most callers look for it.
+pub use crate::crypto::Pepper;
 
 /// An authenticated citizen behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! limited per number (1 a minute, 5 an hour, 10 a day: Aliyun's
 //! verification-code limits) and per client IP.
 
-use super::Pepper;
+use crate::crypto::Pepper;
 use crate::crypto::constant_time_eq;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::runtime::IdSource;

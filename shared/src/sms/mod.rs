@@ -5,8 +5,8 @@
 
 pub mod aliyun;
 
+use crate::crypto::Pepper;
 use crate::error::ApiResult;
-use crate::identity::Pepper;
 use crate::runtime::IdSource;
 use crate::store::{Db, Stmt};
 use crate::types::{BeijingTime, MobileNumber};

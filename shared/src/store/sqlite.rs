@@ -1,7 +1,7 @@
 //! Real SQLite for native tests and tools, running the very migration files
 //! that `wrangler d1 migrations apply` runs.
 
-use super::{Db, Row, Stmt, Value};
+use super::db::{Db, Row, Stmt, Value, is_precondition_failure, migration_files};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
@@ -20,7 +20,7 @@ impl SqliteDb {
         let conn = Connection::open_in_memory().map_err(sql_err)?;
         // D1 enforces foreign keys; match it.
         conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(sql_err)?;
-        let files = super::migration_files().map_err(|e| ApiError::internal(e.to_string()))?;
+        let files = migration_files().map_err(|e| ApiError::internal(e.to_string()))?;
         for (name, sql) in files {
             conn.execute_batch(&sql).map_err(|e| ApiError::internal(format!("{name}: {e}")))?;
         }
@@ -43,7 +43,7 @@ impl SqliteDb {
 
 fn sql_err(e: rusqlite::Error) -> ApiError {
     let text = e.to_string();
-    if super::is_precondition_failure(&text) {
+    if is_precondition_failure(&text) {
         return ApiError { internal: Some(format!("sqlite: {text}")), ..ErrorCode::Conflict.into() };
     }
     ApiError::internal(format!("sqlite: {text}"))

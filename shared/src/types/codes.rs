@@ -1,4 +1,5 @@
-use super::{InvalidInput, ids::SocialCreditCode};
+use super::ids::SocialCreditCode;
+use super::invalid::InvalidInput;
 use serde::Serialize;
 
 /// A basic item code (基本编码) in the style of GB/T 39554.1: 12 digits naming
@@ -64,7 +65,7 @@ impl ItemCode {
     }
 }
 
-super::deserialize_via_parse!(ItemCode);
+super::invalid::deserialize_via_parse!(ItemCode);
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,4 @@
-use super::InvalidInput;
+use super::invalid::InvalidInput;
 use serde::Serialize;
 
 /// An 18-character resident identity number (GB 11643-1999) whose check digit
@@ -87,7 +87,7 @@ impl SocialCreditCode {
     }
 }
 
-super::deserialize_via_parse!(SocialCreditCode);
+super::invalid::deserialize_via_parse!(SocialCreditCode);
 
 #[cfg(test)]
 mod tests {

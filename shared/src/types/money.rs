@@ -1,4 +1,4 @@
-use super::InvalidInput;
+use super::invalid::InvalidInput;
 use serde::{Deserialize, Serialize};
 
 /// An amount of money in fen (分), the unit WeChat Pay uses. Never a float.

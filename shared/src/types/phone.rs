@@ -1,4 +1,4 @@
-use super::InvalidInput;
+use super::invalid::InvalidInput;
 use serde::Serialize;
 
 /// A mainland China mobile number: 11 digits starting with 1 and a second
@@ -38,7 +38,7 @@ impl MobileNumber {
     }
 }
 
-super::deserialize_via_parse!(MobileNumber);
+super::invalid::deserialize_via_parse!(MobileNumber);
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,4 @@
-use super::InvalidInput;
+use super::invalid::InvalidInput;
 use serde::Serialize;
 
 /// Province abbreviations that open a civilian plate (GA 36).
@@ -39,7 +39,7 @@ impl PlateNumber {
     }
 }
 
-super::deserialize_via_parse!(PlateNumber);
+super::invalid::deserialize_via_parse!(PlateNumber);
 
 #[cfg(test)]
 mod tests {

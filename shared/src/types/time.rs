@@ -1,4 +1,4 @@
-use super::InvalidInput;
+use super::invalid::InvalidInput;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 
@@ -75,7 +75,7 @@ impl Serialize for BeijingTime {
     }
 }
 
-super::deserialize_via_parse!(BeijingTime);
+super::invalid::deserialize_via_parse!(BeijingTime);
 
 #[cfg(test)]
 mod tests {
