@@ -1,7 +1,10 @@
 //! Workers glue for complaints.
 
-use crate::handling::{self, Step};
-use crate::record::{self, Submission};
+use crate::handling;
+use crate::record;
+use crate::status::Status;
+use crate::step::Step;
+use crate::submission::Submission;
 use shared::admin::{Act, Role};
 use shared::edge::{self as e, Ctx};
 use shared::limits::MAX_BODY_BYTES;
@@ -133,10 +136,9 @@ async fn staff_list(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     let q = shared::http::Query::parse(&ctx.query)?;
     let status = match q.get("status") {
         None => None,
-        Some(s @ ("received" | "assigned" | "replied" | "referred" | "closed")) => Some(s),
-        Some(_) => {
-            return Err(ApiError::bad_field("status", "status 应为 received、assigned、replied、referred 或 closed"));
-        }
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            ApiError::bad_field("status", "status 应为 received、assigned、replied、referred 或 closed")
+        })?),
     };
     let overdue = matches!(q.get("overdue"), Some("true" | "1"));
     let rows = handling::list(&e::db(env)?, status, overdue, ctx.now()).await?;

@@ -2,6 +2,8 @@
 //! entry, writing the question and answer anew for the public (the asker's
 //! text may carry personal data, so it is never copied); anyone searches them.
 
+use crate::kind::Kind;
+use crate::status::Status;
 use serde::{Deserialize, Serialize};
 use shared::admin::{Act, Role, audit_stmt};
 use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
@@ -27,10 +29,8 @@ pub struct Faq {
     pub created_at: String,
 }
 
-/// Publishes an answered consultation (replied or closed) as an FAQ entry, once.
-pub async fn publish(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, number: &str, b: &FaqInput) -> ApiResult<Faq> {
-    act.who.require(Role::ComplaintHandler)?;
-    let number = crate::number::parse(number).ok_or(ErrorCode::NotFound)?;
+/// The problems with a new entry's texts.
+fn check(b: &FaqInput) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if !(5..=100).contains(&b.question.trim().chars().count()) {
         errs.push(FieldError::new("question", "问题应为5-100个字"));
@@ -38,20 +38,34 @@ pub async fn publish(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, number: &
     if !(5..=2000).contains(&b.answer.trim().chars().count()) {
         errs.push(FieldError::new("answer", "答案应为5-2000个字"));
     }
+    errs
+}
+
+/// Whether a case may become an entry: a consultation that was answered
+/// (replied or closed).
+pub fn answered_consultation(kind: Kind, status: Status) -> bool {
+    kind == Kind::Consultation && matches!(status, Status::Replied | Status::Closed)
+}
+
+/// Publishes an answered consultation (replied or closed) as an FAQ entry, once.
+pub async fn publish(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, number: &str, b: &FaqInput) -> ApiResult<Faq> {
+    act.who.require(Role::ComplaintHandler)?;
+    let number = crate::number::parse(number).ok_or(ErrorCode::NotFound)?;
+    let errs = check(b);
     if !errs.is_empty() {
         return Err(ApiError::validation(errs));
     }
     #[derive(Deserialize)]
     struct C {
-        kind: String,
-        status: String,
+        kind: Kind,
+        status: Status,
         category: String,
     }
     let c: C = db
         .first_as("SELECT kind, status, category FROM complaints WHERE number = ?1", &[number.as_str().into()])
         .await?
         .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
-    if c.kind != "consultation" || !matches!(c.status.as_str(), "replied" | "closed") {
+    if !answered_consultation(c.kind, c.status) {
         return Err(ApiError::with_message(ErrorCode::Conflict, "只有已答复的咨询可以转为常见问题"));
     }
     let f = Faq {
@@ -111,4 +125,28 @@ pub async fn search(db: &impl Db, q: Option<&str>, category: Option<&str>) -> Ap
         &args,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_replied_or_closed_consultations_may_become_entries() {
+        for status in Status::ALL {
+            let answered = matches!(status, Status::Replied | Status::Closed);
+            assert_eq!(answered_consultation(Kind::Consultation, status), answered, "{status:?}");
+            for kind in [Kind::Complaint, Kind::Report, Kind::Suggestion] {
+                assert!(!answered_consultation(kind, status), "{kind:?} {status:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn questions_and_answers_need_at_least_five_characters() {
+        let input = |q: &str, a: &str| FaqInput { question: q.into(), answer: a.into() };
+        assert!(check(&input("水表过户要什么？", "身份证和房产证。")).is_empty());
+        let fields: Vec<String> = check(&input(" 过户 ", &"答".repeat(2001))).into_iter().map(|f| f.field).collect();
+        assert_eq!(fields, ["question", "answer"]);
+    }
 }

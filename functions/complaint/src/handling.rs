@@ -5,11 +5,14 @@
 //! citizen's inbox message and the audit entry. Staff never see who
 //! complained when anonymity was asked; a citizen's contact is shown masked.
 
+use crate::kind::Kind;
 use crate::number;
+use crate::status::Status;
+use crate::step::{self, Change, Checked, Current, Step};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use shared::admin::{Act, Role, audit_stmt};
-use shared::calendar::{self, working_days_after};
+use shared::calendar;
 use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use shared::identity::inbox;
 use shared::pii::{mask_phone, redact_text};
@@ -21,10 +24,10 @@ use shared::types::BeijingTime;
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub struct Row {
     pub number: String,
-    pub kind: String,
+    pub kind: Kind,
     pub category: String,
     pub subject: String,
-    pub status: String,
+    pub status: Status,
     pub department: Option<String>,
     pub deadline: String,
     pub overdue: bool,
@@ -32,7 +35,7 @@ pub struct Row {
 }
 
 /// The staff list: open cases first by deadline; `status` and `overdue` filter.
-pub async fn list(db: &impl Db, status: Option<&str>, overdue_only: bool, now: BeijingTime) -> ApiResult<Vec<Row>> {
+pub async fn list(db: &impl Db, status: Option<Status>, overdue_only: bool, now: BeijingTime) -> ApiResult<Vec<Row>> {
     let today = now.date().to_string();
     let mut sql = String::from(
         "SELECT number, kind, category, subject, status, department, deadline,
@@ -41,7 +44,7 @@ pub async fn list(db: &impl Db, status: Option<&str>, overdue_only: bool, now: B
     );
     let mut args: Vec<Value> = vec![today.into()];
     if let Some(s) = status {
-        args.push(s.into());
+        args.push(s.as_str().into());
         sql.push_str(&format!(" AND status = ?{}", args.len()));
     }
     if overdue_only {
@@ -51,10 +54,10 @@ pub async fn list(db: &impl Db, status: Option<&str>, overdue_only: bool, now: B
     #[derive(Deserialize)]
     struct Raw {
         number: String,
-        kind: String,
+        kind: Kind,
         category: String,
         subject: String,
-        status: String,
+        status: Status,
         department: Option<String>,
         deadline: String,
         overdue: i64,
@@ -130,134 +133,78 @@ pub async fn case(db: &impl Db, act: &Act<'_>, raw: &str) -> ApiResult<Case> {
     })
 }
 
-/// A handling step.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Step {
-    /// 转交: hand to a department.
-    Assign { department: String },
-    /// 答复: the public answer (personal data in it is masked automatically).
-    Reply { text: String },
-    /// 转办: refer to another unit, with the reason.
-    Refer { unit: String, reason: String },
-    /// 延期: once, by up to 15 working days, with the reason.
-    Extend { days: u32, reason: String },
-    /// 办结.
-    Close { result: String },
-}
-
-fn text(field: &str, s: &str, max: usize, errs: &mut Vec<FieldError>) -> String {
-    let t: String = s.trim().chars().filter(|c| !c.is_control() || *c == '\n').collect();
-    if t.is_empty() || t.chars().count() > max {
-        errs.push(FieldError::new(field, format!("请填写{field}（1-{max}字）")));
-    }
-    redact_text(&t)
-}
-
-/// Statuses a step may start from.
-fn from(step: &Step) -> &'static [&'static str] {
-    match step {
-        Step::Assign { .. } => &["received", "assigned", "referred"],
-        Step::Reply { .. } | Step::Refer { .. } => &["received", "assigned", "referred", "replied"],
-        Step::Extend { .. } => &["received", "assigned", "referred", "replied"],
-        Step::Close { .. } => &["received", "assigned", "referred", "replied"],
-    }
-}
-
-/// Applies one step (role complaint_handler).
+/// Applies one step (role complaint_handler): reads the case, lets
+/// [`step::check`] decide (with the calendar for an extension), then writes
+/// the change in one batch.
 pub async fn act_on(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, raw: &str, step: &Step) -> ApiResult<Case> {
     act.who.require(Role::ComplaintHandler)?;
     let num = number::parse(raw).ok_or_else(|| ApiError::bad_field("number", "受理编号格式不正确"))?;
+    let (citizen, cur) = current(db, &num, act.now).await?;
+    let change = match step::check(step, &cur)? {
+        Checked::Change(change) => change,
+        Checked::Extension(e) => {
+            let cal = calendar::load(db, e.from(), e.from() + Duration::days(60)).await?;
+            e.over(&cal)
+        }
+    };
+    db.batch(&step_stmts(ids, act, &num, &citizen, cur.status, &change)?).await?;
+    case(db, act, &num).await
+}
+
+/// The complainant and the case as a step finds it (an unreadable deadline
+/// counts as today).
+async fn current(db: &impl Db, num: &str, now: BeijingTime) -> ApiResult<(String, Current)> {
     #[derive(Deserialize)]
     struct Cur {
         citizen_id: String,
-        status: String,
+        status: Status,
         deadline: String,
         extended: i64,
     }
     let cur: Cur = db
-        .first_as(
-            "SELECT citizen_id, status, deadline, extended FROM complaints WHERE number = ?1",
-            &[num.as_str().into()],
-        )
+        .first_as("SELECT citizen_id, status, deadline, extended FROM complaints WHERE number = ?1", &[num.into()])
         .await?
         .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
-    if !from(step).contains(&cur.status.as_str()) {
-        return Err(ApiError::with_message(
-            ErrorCode::Conflict,
-            format!("该件当前状态为 {}，不能执行此操作", cur.status),
-        ));
-    }
-    let mut errs = Vec::new();
+    let deadline = NaiveDate::parse_from_str(&cur.deadline, "%Y-%m-%d").unwrap_or(now.date());
+    Ok((cur.citizen_id, Current { status: cur.status, deadline, extended: cur.extended != 0 }))
+}
+
+/// One step's batch: the change guarded by the status it was decided on,
+/// its timeline note, the citizen's notice and the audit entry.
+fn step_stmts(
+    ids: &impl IdSource,
+    act: &Act<'_>,
+    num: &str,
+    citizen: &str,
+    was: Status,
+    change: &Change,
+) -> ApiResult<Vec<Stmt>> {
     let at = act.now.to_rfc3339();
-    let (status, note, set, args): (&str, String, &str, Vec<Value>) = match step {
-        Step::Assign { department } => {
-            let d = text("department", department, 50, &mut errs);
-            ("assigned", format!("已转交{d}办理"), "department = ?4", vec![d.into()])
-        }
-        Step::Reply { text: t } => {
-            ("replied", format!("答复：{}", text("text", t, 2_000, &mut errs)), "status = ?2", vec![])
-        }
-        Step::Refer { unit, reason } => {
-            let (u, r) = (text("unit", unit, 50, &mut errs), text("reason", reason, 500, &mut errs));
-            ("referred", format!("已转{u}处理：{r}"), "department = ?4", vec![u.into()])
-        }
-        Step::Extend { days, reason } => {
-            if cur.extended != 0 {
-                return Err(ApiError::with_message(ErrorCode::Conflict, "答复期限只能延长一次"));
-            }
-            if !(1..=15).contains(days) {
-                errs.push(FieldError::new("days", "延长1-15个工作日"));
-            }
-            let r = text("reason", reason, 500, &mut errs);
-            let old = NaiveDate::parse_from_str(&cur.deadline, "%Y-%m-%d").unwrap_or(act.now.date());
-            let cal = calendar::load(db, old, old + Duration::days(60)).await?;
-            let new = working_days_after(old, *days, &cal).to_string();
-            let keep = match cur.status.as_str() {
-                "assigned" => "assigned",
-                "replied" => "replied",
-                "referred" => "referred",
-                _ => "received",
-            };
-            (keep, format!("答复期限延长至 {new}：{r}"), "deadline = ?4, extended = 1", vec![new.into()])
-        }
-        Step::Close { result } => {
-            ("closed", format!("已办结：{}", text("result", result, 2_000, &mut errs)), "closed_at = ?3", vec![])
-        }
-    };
-    if !errs.is_empty() {
-        return Err(ApiError::validation(errs));
-    }
-    let mut params: Vec<Value> = vec![num.as_str().into(), status.into(), at.as_str().into()];
+    let status = change.status.as_str();
+    let (set, args) = change.set.sql();
+    let mut params: Vec<Value> = vec![num.into(), status.into(), at.as_str().into()];
     params.extend(args);
-    let title = match status {
-        "closed" => "已办结",
-        "replied" => "已答复",
-        _ => "办理进度",
-    };
-    db.batch(&[
+    Ok(vec![
         Stmt::precondition(
             "EXISTS (SELECT 1 FROM complaints WHERE number = ?1 AND status = ?2)",
-            vec![num.as_str().into(), cur.status.as_str().into()],
+            vec![num.into(), was.as_str().into()],
         ),
         Stmt::new(format!("UPDATE complaints SET status = ?2, updated_at = ?3, {set} WHERE number = ?1"), params),
         Stmt::new(
             "INSERT INTO complaint_events (number, at, status, note) VALUES (?1, ?2, ?3, ?4)",
-            vec![num.as_str().into(), at.as_str().into(), status.into(), note.as_str().into()],
+            vec![num.into(), at.as_str().into(), status.into(), change.note.as_str().into()],
         ),
         inbox::post_stmt(
             ids,
-            &cur.citizen_id,
+            citizen,
             "complaint",
-            title,
-            &format!("受理编号 {num}：{note}"),
+            change.title(),
+            &format!("受理编号 {num}：{}", change.note),
             Some(&format!("/complaints/{num}")),
             act.now,
         )?,
-        audit_stmt(act.who, "complaint.step", &num, act.request_id, act.now, &serde_json::json!({ "status": status })),
+        audit_stmt(act.who, "complaint.step", num, act.request_id, act.now, &serde_json::json!({ "status": status })),
     ])
-    .await?;
-    case(db, act, &num).await
 }
 
 /// The citizen's rating (满意度评价, 1-5) of a closed case, once.
@@ -271,7 +218,7 @@ pub async fn rate(
 ) -> ApiResult<()> {
     let num = number::parse(raw).ok_or_else(|| ApiError::bad_field("number", "受理编号格式不正确"))?;
     let r = crate::record::mine(db, citizen, &num).await?;
-    if r.status != "closed" {
+    if r.status != Status::Closed {
         return Err(ApiError::with_message(ErrorCode::Conflict, "办结后才能评价"));
     }
     if !(1..=5).contains(&score) || comment.chars().count() > 500 {

@@ -4,127 +4,14 @@
 //! name people), no address, the location rounded to about 100 m, and 举报
 //! (whistleblowing reports) are never listed.
 
-use crate::record::{Location, Submission};
+use crate::open311_services::{SERVICES, Service, service};
+use crate::status::Status;
+use crate::submission::{Location, Submission};
 use serde::{Deserialize, Serialize};
 use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use shared::runtime::IdSource;
 use shared::store::{Db, Stmt, Value};
 use shared::types::BeijingTime;
-
-/// One service (type of request).
-#[derive(Debug, Clone, Copy)]
-pub struct Service {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub group: &'static str,
-    /// The complaint kind it files.
-    pub kind: &'static str,
-    pub description: &'static str,
-    pub keywords: &'static str,
-}
-
-/// The services offered through Open311 (each files a complaint of its kind
-/// with the service name as category).
-pub const SERVICES: &[Service] = &[
-    Service {
-        code: "water-supply",
-        name: "供水问题",
-        group: "公用事业",
-        kind: "complaint",
-        description: "停水、水压低、水质异常、管道漏水",
-        keywords: "停水,水压,水质,漏水",
-    },
-    Service {
-        code: "gas-supply",
-        name: "燃气问题",
-        group: "公用事业",
-        kind: "complaint",
-        description: "停气、燃气异味、燃气设施损坏",
-        keywords: "停气,燃气,异味",
-    },
-    Service {
-        code: "road",
-        name: "道路设施",
-        group: "市政设施",
-        kind: "complaint",
-        description: "路面破损、井盖缺失、路灯不亮",
-        keywords: "路面,井盖,路灯",
-    },
-    Service {
-        code: "sanitation",
-        name: "环境卫生",
-        group: "市容环境",
-        kind: "complaint",
-        description: "垃圾未清运、公厕脏乱、乱堆乱放",
-        keywords: "垃圾,公厕,卫生",
-    },
-    Service {
-        code: "noise",
-        name: "噪声扰民",
-        group: "市容环境",
-        kind: "complaint",
-        description: "施工、商铺、娱乐场所噪声",
-        keywords: "噪声,施工,扰民",
-    },
-    Service {
-        code: "service-hall",
-        name: "政务服务",
-        group: "政务服务",
-        kind: "complaint",
-        description: "窗口服务态度、办事效率、预约与排队",
-        keywords: "窗口,办事,排队",
-    },
-    Service {
-        code: "suggestion",
-        name: "意见建议",
-        group: "意见建议",
-        kind: "suggestion",
-        description: "对城市管理和公共服务的意见建议",
-        keywords: "建议,意见",
-    },
-    Service {
-        code: "consultation",
-        name: "政策咨询",
-        group: "咨询",
-        kind: "consultation",
-        description: "政策、办事流程咨询",
-        keywords: "咨询,政策",
-    },
-];
-
-/// `services.json` entries.
-#[derive(Debug, Serialize)]
-pub struct ServiceJson {
-    pub service_code: &'static str,
-    pub service_name: &'static str,
-    pub description: &'static str,
-    pub metadata: bool,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub keywords: &'static str,
-    pub group: &'static str,
-}
-
-/// The service list.
-pub fn services() -> Vec<ServiceJson> {
-    SERVICES
-        .iter()
-        .map(|s| ServiceJson {
-            service_code: s.code,
-            service_name: s.name,
-            description: s.description,
-            metadata: false,
-            kind: "realtime",
-            keywords: s.keywords,
-            group: s.group,
-        })
-        .collect()
-}
-
-/// One service by code.
-pub fn service(code: &str) -> Option<&'static Service> {
-    SERVICES.iter().find(|s| s.code == code)
-}
 
 /// A registered client, from `OPEN311_API_KEYS` (`client:key,client:key`).
 pub fn client(config: &str, api_key: &str) -> Option<String> {
@@ -163,7 +50,7 @@ pub fn submission(form: &[(String, String)]) -> Result<(&'static Service, Submis
     let description = field(form, "description").unwrap_or_default().to_owned();
     let Some(svc) = svc.filter(|_| errs.is_empty()) else { return Err(errs) };
     let s = Submission {
-        kind: svc.kind.to_owned(),
+        kind: svc.kind.as_str().to_owned(),
         category: svc.name.to_owned(),
         subject: svc.name.to_owned(),
         content: description,
@@ -188,11 +75,41 @@ pub fn client_citizen(client: &str, now: BeijingTime) -> (String, Stmt) {
     (id, stmt)
 }
 
+/// A request's status in GeoReport v2 terms: open until the case is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Open,
+    Closed,
+}
+
+impl RequestStatus {
+    /// The standard's text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Parses the standard's text (the `status` filter), exactly.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Closed].into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The request status of a case in `status`.
+    pub fn of(status: Status) -> Self {
+        if status == Status::Closed { Self::Closed } else { Self::Open }
+    }
+}
+
+crate::deserialize_via_parse!(RequestStatus, "Open311 status");
+
 /// One request in GeoReport v2 terms.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RequestJson {
     pub service_request_id: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub status_notes: Option<String>,
     pub service_name: Option<String>,
     pub service_code: String,
@@ -214,7 +131,7 @@ pub struct RequestJson {
 struct Row {
     number: String,
     category: String,
-    status: String,
+    status: Status,
     department: Option<String>,
     location: Option<String>,
     deadline: String,
@@ -233,7 +150,7 @@ impl From<Row> for RequestJson {
         let code = SERVICES.iter().find(|s| s.name == r.category).map_or("other", |s| s.code);
         Self {
             service_request_id: r.number,
-            status: if r.status == "closed" { "closed".into() } else { "open".into() },
+            status: RequestStatus::of(r.status),
             status_notes: r.note,
             service_code: code.to_owned(),
             service_name: Some(r.category),
@@ -260,6 +177,7 @@ pub struct Filter {
     pub service_code: Option<String>,
     pub start: Option<BeijingTime>,
     pub end: Option<BeijingTime>,
+    /// `open` or `closed` (a [`RequestStatus`]); anything else does not filter.
     pub status: Option<String>,
 }
 
@@ -289,10 +207,10 @@ pub async fn list(db: &impl Db, f: &Filter, now: BeijingTime) -> ApiResult<Vec<R
         args.push(name.into());
         cond.push(format!("k.category = ?{}", args.len()));
     }
-    match f.status.as_deref() {
-        Some("closed") => cond.push("k.status = 'closed'".into()),
-        Some("open") => cond.push("k.status != 'closed'".into()),
-        _ => {}
+    match f.status.as_deref().and_then(RequestStatus::parse) {
+        Some(RequestStatus::Closed) => cond.push("k.status = 'closed'".into()),
+        Some(RequestStatus::Open) => cond.push("k.status != 'closed'".into()),
+        None => {}
     }
     let rows: Vec<Row> = db
         .query_as(
@@ -344,4 +262,36 @@ pub async fn create(
         service_request_id: r.number,
         account_id: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::kind::Kind;
+
+    #[test]
+    fn a_request_is_open_until_its_case_is_closed() {
+        for s in Status::ALL {
+            let want = if s == Status::Closed { RequestStatus::Closed } else { RequestStatus::Open };
+            assert_eq!(RequestStatus::of(s), want, "{s:?}");
+        }
+        for r in [RequestStatus::Open, RequestStatus::Closed] {
+            assert_eq!(RequestStatus::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+        }
+        assert_eq!(RequestStatus::parse("received"), None);
+    }
+
+    #[test]
+    fn every_service_files_a_kind_open311_may_list() {
+        assert!(SERVICES.iter().all(|s| s.kind != Kind::Report));
+        let (svc, s) = submission(&[
+            ("service_code".into(), "noise".into()),
+            ("lat".into(), "29.3".into()),
+            ("long".into(), "120.1".into()),
+        ])
+        .unwrap();
+        assert_eq!((svc.kind, s.kind.as_str()), (Kind::Complaint, "complaint"));
+    }
 }

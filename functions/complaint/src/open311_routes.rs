@@ -1,7 +1,8 @@
 //! Open311 GeoReport v2 at `/open311/v2/`: JSON only, the standard's error
 //! format (`[{"code": 400, "description": "..."}]`), POST with `api_key`.
 
-use crate::open311::{self, Filter};
+use crate::open311::{self, Filter, RequestStatus};
+use crate::open311_services;
 use shared::edge::{self as e, Ctx};
 use shared::http::{Query, parse_form};
 use shared::limits::MAX_BODY_BYTES;
@@ -36,7 +37,7 @@ pub async fn serve(req: &mut Request, env: &Env, ctx: &Ctx, rest: &[&str]) -> Ap
 async fn route(req: &mut Request, env: &Env, ctx: &Ctx, rest: &[&str]) -> ApiResult<Response> {
     match (&ctx.method, rest) {
         (Method::Get, ["discovery.json"]) => discovery(env),
-        (Method::Get, ["services.json"]) => e::ok_json(&open311::services(), "public, max-age=3600"),
+        (Method::Get, ["services.json"]) => e::ok_json(&open311_services::services(), "public, max-age=3600"),
         (Method::Get, ["services", file]) => definition(file),
         (Method::Get, ["requests.json"]) => list(env, ctx).await,
         (Method::Post, ["requests.json"]) => create(req, env, ctx).await,
@@ -69,8 +70,8 @@ fn discovery(env: &Env) -> ApiResult<Response> {
 
 fn definition(file: &str) -> ApiResult<Response> {
     let code = json_name(file)?;
-    let svc =
-        open311::service(code).ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "service_code not found"))?;
+    let svc = open311_services::service(code)
+        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "service_code not found"))?;
     e::ok_json(&serde_json::json!({ "service_code": svc.code, "attributes": [] }), "public, max-age=3600")
 }
 
@@ -87,8 +88,12 @@ async fn list(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let q = Query::parse(&ctx.query)?;
     let status = match q.get("status") {
         None => None,
-        Some(s @ ("open" | "closed")) => Some(s.to_owned()),
-        Some(_) => return Err(ApiError::bad_field("status", "status should be open or closed")),
+        Some(s) => Some(
+            RequestStatus::parse(s)
+                .ok_or_else(|| ApiError::bad_field("status", "status should be open or closed"))?
+                .as_str()
+                .to_owned(),
+        ),
     };
     let ids: Vec<String> =
         q.get("service_request_id").map(|v| v.split(',').take(50).map(str::to_owned).collect()).unwrap_or_default();

@@ -2,7 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use complaint::record::{self, Submission};
+use complaint::record;
+use complaint::submission::Submission;
 use futures_executor::block_on;
 use shared::ErrorCode;
 use shared::runtime::OsRandom;
@@ -11,15 +12,11 @@ use shared::types::BeijingTime;
 
 /// Friday 2026-09-25, 10:00 in Beijing.
 fn now() -> BeijingTime {
-    BeijingTime::parse("2026-09-25T10:00:00+08:00").unwrap()
+    shared::testing::at("2026-09-25T10:00:00+08:00")
 }
 
 fn db() -> SqliteDb {
-    let db = SqliteDb::migrated().unwrap();
-    for c in ["a", "b"] {
-        block_on(db.execute("INSERT INTO citizens (id, created_at, updated_at) VALUES (?1, 'x', 'x')", &[c.into()]))
-            .unwrap();
-    }
+    let db = shared::testing::db_with_citizens(&["a", "b"]);
     // 国庆 2026: 1-7 October off; Sunday 27 September and Saturday 10 October worked.
     for d in 1..=7 {
         block_on(db.execute(
@@ -131,7 +128,7 @@ fn handler() -> shared::admin::Principal {
 
 #[test]
 fn a_case_is_assigned_replied_extended_once_and_closed_with_a_notice_at_each_step() {
-    use complaint::handling::{self, Step};
+    use complaint::{handling, step::Step};
     let db = db();
     block_on(db.execute("UPDATE citizens SET phone = '13912345678' WHERE id = 'a'", &[])).unwrap();
     let mut named = sub("complaint");
@@ -151,7 +148,7 @@ fn a_case_is_assigned_replied_extended_once_and_closed_with_a_notice_at_each_ste
         block_on(handling::act_on(&db, &OsRandom, &act, &r.number, s)).unwrap();
     }
     let c = block_on(handling::case(&db, &act, &r.number)).unwrap();
-    assert_eq!(c.record.status, "closed");
+    assert_eq!(c.record.status, complaint::status::Status::Closed);
     assert_eq!(c.record.deadline, "2026-10-21", "14 October + 5 working days");
     let again =
         block_on(handling::act_on(&db, &OsRandom, &act, &r.number, &Step::Extend { days: 1, reason: "再延".into() }));
@@ -169,7 +166,7 @@ fn a_case_is_assigned_replied_extended_once_and_closed_with_a_notice_at_each_ste
 
 #[test]
 fn anonymous_complainants_stay_anonymous_to_staff_and_only_handlers_act() {
-    use complaint::handling::{self, Step};
+    use complaint::{handling, step::Step};
     let db = db();
     let (r, _) = block_on(record::submit(&db, &OsRandom, "a", &sub("complaint"), None, |_| None, now())).unwrap();
     let who = handler();
@@ -192,7 +189,7 @@ fn anonymous_complainants_stay_anonymous_to_staff_and_only_handlers_act() {
 
 #[test]
 fn the_sweep_marks_overdue_once_and_statistics_report_the_on_time_rate() {
-    use complaint::handling::{self, Step};
+    use complaint::{handling, step::Step};
     let db = db();
     let who = handler();
     let act = shared::admin::Act { who: &who, now: now(), request_id: "r" };
