@@ -2,9 +2,11 @@
 //! request context, JSON in and out, the error-to-response mapping, and the
 //! D1/KV implementations of the storage traits. wasm32 only.
 
+mod config;
 mod outbound;
 mod storage;
 
+pub use config::{config, required};
 pub use outbound::{FetchHttp, aliyun_sms, pepper};
 pub use storage::{D1Db, WorkersKv};
 
@@ -228,17 +230,6 @@ pub fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
         }
         Some(_) => Err(ApiError::bad_field("Idempotency-Key", "Idempotency-Key 应为1-64个可见 ASCII 字符")),
     }
-}
-
-/// A string var or secret; `None` when unset or empty.
-pub fn config(env: &Env, name: &str) -> Option<String> {
-    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
-}
-
-/// A required var or secret: missing configuration is an internal error
-/// (logged), never a guess.
-pub fn required(env: &Env, name: &str) -> ApiResult<String> {
-    config(env, name).ok_or_else(|| ApiError::internal(format!("configuration {name} is not set")))
 }
 
 /// A request header, if present.

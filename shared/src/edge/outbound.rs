@@ -35,15 +35,15 @@ impl Http for FetchHttp {
 pub fn aliyun_sms(env: &worker::Env) -> ApiResult<crate::sms::aliyun::AliyunSms<'static, FetchHttp>> {
     Ok(crate::sms::aliyun::AliyunSms {
         http: &FetchHttp,
-        endpoint: super::required(env, "SMS_API_BASE")?,
-        access_key_id: super::required(env, "ALIYUN_ACCESS_KEY_ID")?,
-        access_key_secret: super::required(env, "ALIYUN_ACCESS_KEY_SECRET")?,
-        sign_name: super::required(env, "SMS_SIGN_NAME")?,
-        region: super::config(env, "SMS_REGION").unwrap_or_else(|| "cn-hangzhou".into()),
+        endpoint: super::config::required(env, "SMS_API_BASE")?,
+        access_key_id: super::config::required(env, "ALIYUN_ACCESS_KEY_ID")?,
+        access_key_secret: super::config::required(env, "ALIYUN_ACCESS_KEY_SECRET")?,
+        sign_name: super::config::required(env, "SMS_SIGN_NAME")?,
+        region: super::config::config(env, "SMS_REGION").unwrap_or_else(|| "cn-hangzhou".into()),
     })
 }
 
 /// The HMAC key of phones and codes (`IDENTITY_PEPPER`).
 pub fn pepper(env: &worker::Env) -> ApiResult<crate::crypto::Pepper> {
-    super::required(env, "IDENTITY_PEPPER").map(crate::crypto::Pepper::new)
+    super::config::required(env, "IDENTITY_PEPPER").map(crate::crypto::Pepper::new)
 }
