@@ -194,11 +194,6 @@ pub async fn render_guide(db: &impl Db, code: &str) -> ApiResult<Option<Json>> {
             &[code.into()],
         )
         .await?;
-    #[derive(Deserialize, Serialize)]
-    struct Related {
-        code: String,
-        name: String,
-    }
     let related: Vec<Related> = db
         .query_as(
             "SELECT i.code, i.name FROM item_relations r JOIN items i ON i.code = r.related_code
@@ -206,13 +201,31 @@ pub async fn render_guide(db: &impl Db, code: &str) -> ApiResult<Option<Json>> {
             &[code.into()],
         )
         .await?;
+    guide_json(row, &guide, materials, halls, related).map(Some)
+}
+
+/// A related item as the guide lists it.
+#[derive(Deserialize, Serialize)]
+struct Related {
+    code: String,
+    name: String,
+}
+
+/// The rendered guide (plain data in, the JSON `GET /v1/guides/{code}` serves out).
+fn guide_json(
+    row: ItemRow,
+    guide: &GuideInput,
+    materials: Vec<Material>,
+    halls: Vec<Hall>,
+    related: Vec<Related>,
+) -> ApiResult<Json> {
     let samples: Vec<Json> = materials
         .iter()
         .filter_map(|m| m.sample_url.as_ref().map(|u| json!({ "material": m.name, "url": u })))
         .collect();
     let fees_text = if guide.fees.free { "不收费".to_owned() } else { "收费，标准见收费项目".to_owned() };
     let tl = &guide.time_limit;
-    Ok(Some(json!({
+    Ok(json!({
         "item": {
             "code": row.code,
             "basic_code": row.basic_code,
@@ -259,7 +272,7 @@ pub async fn render_guide(db: &impl Db, code: &str) -> ApiResult<Option<Json>> {
             "situations": guide.situations,
         },
         "related": related,
-    })))
+    }))
 }
 
 fn time_limit_text(legal: u32, promised: u32) -> String {
