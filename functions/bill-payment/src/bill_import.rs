@@ -109,6 +109,19 @@ fn check_bill(i: usize, b: &BillRow, accounts: &HashSet<String>, errs: &mut Vec<
 /// Validates everything, then writes everything in one batch (role billing_operator).
 pub async fn apply(db: &impl Db, pepper: &Pepper, act: &Act<'_>, body: &ImportBody) -> ApiResult<Outcome> {
     act.who.require(Role::BillingOperator)?;
+    #[derive(Deserialize)]
+    struct Key {
+        k: String,
+    }
+    let existing: Vec<Key> = db.query_as("SELECT account_no AS k FROM water_accounts", &[]).await?;
+    check(body, existing.into_iter().map(|r| r.k).collect())?;
+    db.batch(&stmts(body, pepper, act)?).await?;
+    Ok(Outcome { accounts: body.accounts.len(), bills: body.bills.len() })
+}
+
+/// Every rejection of an import, given the accounts already known (a bill
+/// may name those or one of the import's own accounts).
+fn check(body: &ImportBody, mut known: HashSet<String>) -> ApiResult<()> {
     let mut errs = Vec::new();
     if body.accounts.is_empty() && body.bills.is_empty() {
         errs.push(FieldError::new("bills", "导入内容为空"));
@@ -119,12 +132,6 @@ pub async fn apply(db: &impl Db, pepper: &Pepper, act: &Act<'_>, body: &ImportBo
     for (i, a) in body.accounts.iter().enumerate() {
         check_account(i, a, &mut errs);
     }
-    #[derive(Deserialize)]
-    struct Key {
-        k: String,
-    }
-    let existing: Vec<Key> = db.query_as("SELECT account_no AS k FROM water_accounts", &[]).await?;
-    let mut known: HashSet<String> = existing.into_iter().map(|r| r.k).collect();
     known.extend(body.accounts.iter().map(|a| a.account_no.trim().to_owned()));
     let mut seen = HashSet::new();
     for (i, b) in body.bills.iter().enumerate() {
@@ -133,13 +140,19 @@ pub async fn apply(db: &impl Db, pepper: &Pepper, act: &Act<'_>, body: &ImportBo
             errs.push(FieldError::new(format!("bills[{i}]"), "同一户同一账期重复"));
         }
     }
-    if !errs.is_empty() {
-        let n = errs.len();
-        errs.truncate(1_000);
-        let mut e = ApiError::validation(errs);
-        e.message = Some(format!("导入未执行：共 {n} 处错误，请全部修正后重新提交"));
-        return Err(e);
+    if errs.is_empty() {
+        return Ok(());
     }
+    let n = errs.len();
+    errs.truncate(1_000);
+    let mut e = ApiError::validation(errs);
+    e.message = Some(format!("导入未执行：共 {n} 处错误，请全部修正后重新提交"));
+    Err(e)
+}
+
+/// The upserts of a checked import and its audit entry. A paid bill is
+/// never overwritten.
+fn stmts(body: &ImportBody, pepper: &Pepper, act: &Act<'_>) -> ApiResult<Vec<Stmt>> {
     let now = act.now.to_rfc3339();
     let mut stmts = Vec::new();
     for a in &body.accounts {
@@ -183,6 +196,33 @@ pub async fn apply(db: &impl Db, pepper: &Pepper, act: &Act<'_>, body: &ImportBo
     }
     let detail = serde_json::json!({ "accounts": body.accounts.len(), "bills": body.bills.len() });
     stmts.push(audit_stmt(act.who, "bills.import", "bills", act.request_id, act.now, &detail));
-    db.batch(&stmts).await?;
-    Ok(Outcome { accounts: body.accounts.len(), bills: body.bills.len() })
+    Ok(stmts)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn body(v: serde_json::Value) -> ImportBody {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn an_empty_import_is_refused() {
+        let e = check(&body(serde_json::json!({})), HashSet::new()).unwrap_err();
+        assert_eq!(e.fields.first().map(|f| f.field.as_str()), Some("bills"));
+    }
+
+    #[test]
+    fn a_bill_may_name_a_known_account_but_not_the_same_period_twice() {
+        let bill = serde_json::json!({"account_no": "10012345", "period": "2026-09", "usage_m3": 1, "amount_fen": 100, "due_date": "2026-10-20"});
+        let known = HashSet::from(["10012345".to_owned()]);
+        assert!(check(&body(serde_json::json!({ "bills": [bill] })), known.clone()).is_ok());
+        assert!(check(&body(serde_json::json!({ "bills": [bill] })), HashSet::new()).is_err(), "unknown account");
+        let e = check(&body(serde_json::json!({ "bills": [bill, bill] })), known).unwrap_err();
+        let fields: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["bills[1]"]);
+        assert_eq!(e.message.as_deref(), Some("导入未执行：共 1 处错误，请全部修正后重新提交"));
+    }
 }

@@ -4,6 +4,7 @@
 //! Nobody sees an account they have not bound: every read joins the binding.
 
 use crate::account::account_no;
+use crate::states::BillStatus;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use shared::error::{ApiError, ApiResult, ErrorCode};
@@ -131,7 +132,7 @@ pub struct Bill {
     /// The amount in yuan, `12.34`.
     pub amount: String,
     pub due_date: String,
-    pub status: String,
+    pub status: BillStatus,
     /// 欠费: unpaid after its due date.
     pub overdue: bool,
     pub paid_at: Option<String>,
@@ -146,14 +147,14 @@ struct BillRow {
     usage_m3: i64,
     amount_fen: i64,
     due_date: String,
-    status: String,
+    status: BillStatus,
     paid_at: Option<String>,
     items: String,
 }
 
 fn view(r: BillRow, today: &str) -> Bill {
     Bill {
-        overdue: r.status == "unpaid" && r.due_date.as_str() < today,
+        overdue: r.status == BillStatus::Unpaid && r.due_date.as_str() < today,
         amount: Fen::new(r.amount_fen).map(Fen::to_yuan).unwrap_or_default(),
         items: serde_json::from_str(&r.items).unwrap_or(serde_json::Value::Null),
         id: r.id,
@@ -256,8 +257,8 @@ pub async fn statement(
         to: r.to.clone(),
         total_usage_m3: bills.iter().map(|b| b.usage_m3).sum(),
         total_fen: sum(&|_| true),
-        paid_fen: sum(&|b| b.status == "paid"),
-        unpaid_fen: sum(&|b| b.status == "unpaid"),
+        paid_fen: sum(&|b| b.status == BillStatus::Paid),
+        unpaid_fen: sum(&|b| b.status == BillStatus::Unpaid),
         bills,
     })
 }

@@ -11,7 +11,7 @@ use shared::types::MobileNumber;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
-use crate::{invoice, pay};
+use crate::{invoice, pay, reconcile_routes};
 
 shared::edge_entry!(dispatch);
 
@@ -41,10 +41,14 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Post, ["v1", "admin", "invoice-ledger"]) => invoice::record(req, env, ctx).await,
         (Method::Post, ["v1", "admin", "invoice-ledger", id, "void"]) => invoice::void(req, env, ctx, id).await,
         (Method::Post, ["v1", "admin", "bills:import"]) => import_bills(req, env, ctx).await,
-        (Method::Post, ["v1", "admin", "payments:reconcile"]) => pay::reconcile_now(req, env, ctx).await,
-        (Method::Get, ["v1", "admin", "payments", "reconciliation"]) => pay::day_report(req, env, ctx).await,
-        (Method::Get, ["v1", "admin", "payments", "reviews"]) => pay::reviews(req, env, ctx).await,
-        (Method::Post, ["v1", "admin", "payments", "reviews", id, "resolve"]) => pay::resolve(req, env, ctx, id).await,
+        (Method::Post, ["v1", "admin", "payments:reconcile"]) => reconcile_routes::reconcile_now(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "payments", "reconciliation"]) => {
+            reconcile_routes::day_report(req, env, ctx).await
+        }
+        (Method::Get, ["v1", "admin", "payments", "reviews"]) => reconcile_routes::reviews(req, env, ctx).await,
+        (Method::Post, ["v1", "admin", "payments", "reviews", id, "resolve"]) => {
+            reconcile_routes::resolve(req, env, ctx, id).await
+        }
         (_, ["v1", "me", "water-accounts", ..] | ["v1", "admin", "bills:import"] | ["v1", "bills", ..])
         | (_, ["v1", "payments", ..] | ["v1", "admin", "payments" | "payments:reconcile", ..])
         | (_, ["v1", "invoices", ..] | ["v1", "admin", "invoices" | "invoice-ledger", ..]) => {
@@ -142,7 +146,7 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
     use shared::runtime::{Clock, IdSource, OsRandom};
     let now = shared::types::BeijingTime::from_utc(shared::edge::EdgeClock.now());
     let request_id = format!("cron-{}", OsRandom.hex(8).unwrap_or_default());
-    let line = match pay::reconcile_run(&env, now, &request_id).await {
+    let line = match reconcile_routes::reconcile_run(&env, now, &request_id).await {
         Ok(found) => serde_json::json!({ "level": "info", "event": "payment.reconcile", "cron": event.cron(),
             "queried": found.len(), "orders": found }),
         Err(err) => serde_json::json!({ "level": "error", "event": "payment.reconcile", "code": err.code.as_str(),

@@ -42,12 +42,15 @@
 pub mod account;
 pub mod bill_import;
 pub mod bills;
+pub mod checkout;
 pub mod invoices;
 pub mod notify;
 pub mod orders;
 pub mod payment;
 pub mod reconcile;
 pub mod settlement;
+pub mod states;
+mod text_enum;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
@@ -57,3 +60,5 @@ mod invoice;
 mod pay;
 #[cfg(target_arch = "wasm32")]
 mod providers;
+#[cfg(target_arch = "wasm32")]
+mod reconcile_routes;

@@ -3,6 +3,8 @@
 //! in fen; a repeat for the same bills and provider while the order is open
 //! returns the same order, so a double tap cannot open two.
 
+use crate::states::{BillStatus, OrderStatus};
+use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::runtime::IdSource;
@@ -14,28 +16,11 @@ pub const ORDER_TTL_MINUTES: i64 = 30;
 /// Most bills in one order.
 pub const MAX_BILLS: usize = 24;
 
-/// A payment provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Wechatpay,
-    Alipay,
-}
-
-impl Provider {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Wechatpay => "wechatpay",
-            Self::Alipay => "alipay",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "wechatpay" => Some(Self::Wechatpay),
-            "alipay" => Some(Self::Alipay),
-            _ => None,
-        }
+text_enum! {
+    /// A payment provider.
+    pub enum Provider {
+        Wechatpay => "wechatpay",
+        Alipay => "alipay",
     }
 }
 
@@ -47,7 +32,7 @@ pub struct Order {
     pub amount_fen: i64,
     #[serde(default)]
     pub amount: String,
-    pub status: String,
+    pub status: OrderStatus,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub bills: Vec<String>,
     #[serde(skip_serializing)]
@@ -65,7 +50,7 @@ struct BillRow {
     account_no: String,
     period: String,
     amount_fen: i64,
-    status: String,
+    status: BillStatus,
 }
 
 const ORDER_COLUMNS: &str = "out_trade_no, provider, amount_fen, '' AS amount, status, prepay_id, '' AS account_no, created_at, expires_at, paid_at";
@@ -80,6 +65,35 @@ pub fn description(order: &Order, periods: &[String]) -> String {
     d
 }
 
+/// What an order for some bills will be, decided from the bills as read.
+#[derive(Debug, PartialEq)]
+struct Quote {
+    total: i64,
+    /// The bill ids, sorted: joined with commas, the order's `bill_key`.
+    keyed: Vec<String>,
+    periods: Vec<String>,
+    account: String,
+}
+
+/// Every bill still unpaid and the sum above zero.
+fn quote(bills: &[BillRow]) -> ApiResult<Quote> {
+    if bills.iter().any(|b| b.status != BillStatus::Unpaid) {
+        return Err(ErrorCode::BillAlreadyPaid.into());
+    }
+    let total: i64 = bills.iter().map(|b| b.amount_fen).sum();
+    if total <= 0 {
+        return Err(ApiError::with_message(ErrorCode::BillAlreadyPaid, "账单金额为零，无需缴费"));
+    }
+    let mut keyed: Vec<String> = bills.iter().map(|b| b.id.clone()).collect();
+    keyed.sort_unstable();
+    Ok(Quote {
+        total,
+        keyed,
+        periods: bills.iter().map(|b| b.period.clone()).collect(),
+        account: bills.first().map(|b| b.account_no.clone()).unwrap_or_default(),
+    })
+}
+
 /// Opens (or reuses) an order for `bill_ids`, every one of them visible to
 /// the citizen through a binding and unpaid. Returns the order and the
 /// bills' periods.
@@ -91,16 +105,8 @@ pub async fn open(
     bill_ids: &[String],
     now: BeijingTime,
 ) -> ApiResult<(Order, Vec<String>)> {
-    let bills = visible_unpaid(db, citizen, bill_ids).await?;
-    let total: i64 = bills.iter().map(|b| b.amount_fen).sum();
-    if total <= 0 {
-        return Err(ApiError::with_message(ErrorCode::BillAlreadyPaid, "账单金额为零，无需缴费"));
-    }
-    let mut keyed: Vec<&str> = bills.iter().map(|b| b.id.as_str()).collect();
-    keyed.sort_unstable();
-    let key = keyed.join(",");
-    let periods: Vec<String> = bills.iter().map(|b| b.period.clone()).collect();
-    let account = bills.first().map(|b| b.account_no.clone()).unwrap_or_default();
+    let q = quote(&visible(db, citizen, bill_ids).await?)?;
+    let key = q.keyed.join(",");
     let soon = now.plus_minutes(5).ok_or_else(|| ApiError::internal("clock overflow"))?;
     let reuse: Option<Order> = db
         .first_as(
@@ -112,49 +118,17 @@ pub async fn open(
             &[citizen.into(), key.as_str().into(), provider.as_str().into(), soon.to_rfc3339().into()],
         )
         .await?;
-    if let Some(o) = reuse.filter(|o| o.amount_fen == total) {
-        return Ok((finish(o, keyed, account), periods));
+    if let Some(o) = reuse.filter(|o| o.amount_fen == q.total) {
+        return Ok((finish(o, q.keyed, q.account), q.periods));
     }
     let expires = now.plus_minutes(ORDER_TTL_MINUTES).ok_or_else(|| ApiError::internal("clock overflow"))?;
     let prefix = if provider == Provider::Wechatpay { "W" } else { "A" };
-    let otn = format!("{prefix}{}{}", now.format("%Y%m%d%H%M%S"), ids.hex(6)?);
-    let mut stmts = vec![
-        Stmt::precondition(
-            &format!(
-                "NOT EXISTS (SELECT 1 FROM bills WHERE status <> 'unpaid' AND id IN ({}))",
-                (1..=keyed.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(",")
-            ),
-            keyed.iter().map(|&b| Value::from(b)).collect(),
-        ),
-        Stmt::new(
-            "INSERT INTO payment_orders (out_trade_no, citizen_id, provider, amount_fen, bill_key, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            vec![
-                otn.as_str().into(),
-                citizen.into(),
-                provider.as_str().into(),
-                total.into(),
-                key.as_str().into(),
-                now.to_rfc3339().into(),
-                expires.to_rfc3339().into(),
-            ],
-        ),
-    ];
-    for b in &keyed {
-        stmts.push(Stmt::new(
-            "INSERT INTO payment_order_bills (out_trade_no, bill_id) VALUES (?1, ?2)",
-            vec![otn.as_str().into(), (*b).into()],
-        ));
-    }
-    db.batch(&stmts)
-        .await
-        .map_err(|e| if e.code == ErrorCode::Conflict { ErrorCode::BillAlreadyPaid.into() } else { e })?;
     let order = Order {
-        out_trade_no: otn,
+        out_trade_no: format!("{prefix}{}{}", now.format("%Y%m%d%H%M%S"), ids.hex(6)?),
         provider: provider.as_str().into(),
-        amount_fen: total,
+        amount_fen: q.total,
         amount: String::new(),
-        status: "pending".into(),
+        status: OrderStatus::Pending,
         bills: Vec::new(),
         prepay_id: None,
         account_no: String::new(),
@@ -162,17 +136,53 @@ pub async fn open(
         expires_at: expires.to_rfc3339(),
         paid_at: None,
     };
-    Ok((finish(order, keyed, account), periods))
+    db.batch(&insert_stmts(&order, citizen, &q))
+        .await
+        .map_err(|e| if e.code == ErrorCode::Conflict { ErrorCode::BillAlreadyPaid.into() } else { e })?;
+    Ok((finish(order, q.keyed, q.account), q.periods))
 }
 
-fn finish(mut o: Order, bills: Vec<&str>, account: String) -> Order {
+/// The new order and its bills, guarded by every bill still unpaid.
+fn insert_stmts(o: &Order, citizen: &str, q: &Quote) -> Vec<Stmt> {
+    let otn = o.out_trade_no.as_str();
+    let marks = (1..=q.keyed.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(",");
+    let mut stmts = vec![
+        Stmt::precondition(
+            &format!("NOT EXISTS (SELECT 1 FROM bills WHERE status <> 'unpaid' AND id IN ({marks}))"),
+            q.keyed.iter().map(|b| Value::from(b.as_str())).collect(),
+        ),
+        Stmt::new(
+            "INSERT INTO payment_orders (out_trade_no, citizen_id, provider, amount_fen, bill_key, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            vec![
+                otn.into(),
+                citizen.into(),
+                o.provider.as_str().into(),
+                o.amount_fen.into(),
+                q.keyed.join(",").into(),
+                o.created_at.as_str().into(),
+                o.expires_at.as_str().into(),
+            ],
+        ),
+    ];
+    for b in &q.keyed {
+        stmts.push(Stmt::new(
+            "INSERT INTO payment_order_bills (out_trade_no, bill_id) VALUES (?1, ?2)",
+            vec![otn.into(), b.as_str().into()],
+        ));
+    }
+    stmts
+}
+
+fn finish(mut o: Order, bills: Vec<String>, account: String) -> Order {
     o.amount = Fen::new(o.amount_fen).map(Fen::to_yuan).unwrap_or_default();
-    o.bills = bills.into_iter().map(str::to_owned).collect();
+    o.bills = bills;
     o.account_no = account;
     o
 }
 
-async fn visible_unpaid(db: &impl Db, citizen: &str, bill_ids: &[String]) -> ApiResult<Vec<BillRow>> {
+/// The bills, each visible to the citizen through a binding (or 404).
+async fn visible(db: &impl Db, citizen: &str, bill_ids: &[String]) -> ApiResult<Vec<BillRow>> {
     let mut wanted: Vec<&str> = bill_ids.iter().map(String::as_str).collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -194,9 +204,6 @@ async fn visible_unpaid(db: &impl Db, citizen: &str, bill_ids: &[String]) -> Api
         .await?;
     if rows.len() != wanted.len() {
         return Err(ApiError::with_message(ErrorCode::NotFound, "未找到该账单"));
-    }
-    if rows.iter().any(|b| b.status != "unpaid") {
-        return Err(ErrorCode::BillAlreadyPaid.into());
     }
     Ok(rows)
 }
@@ -226,10 +233,37 @@ pub async fn get(db: &impl Db, citizen: &str, out_trade_no: &str) -> ApiResult<O
             &[out_trade_no.into()],
         )
         .await?;
-    Ok(finish(o, bills.iter().map(|b| b.id.as_str()).collect(), String::new()))
+    Ok(finish(o, bills.into_iter().map(|b| b.id).collect(), String::new()))
 }
 
 #[derive(Deserialize)]
 struct IdRow {
     id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn bill(id: &str, period: &str, amount_fen: i64, status: BillStatus) -> BillRow {
+        BillRow { id: id.into(), account_no: "10012345".into(), period: period.into(), amount_fen, status }
+    }
+
+    #[test]
+    fn a_quote_sums_unpaid_bills_and_keys_them_in_id_order() {
+        let q =
+            quote(&[bill("B2", "2026-09", 3840, BillStatus::Unpaid), bill("B1", "2026-10", 3200, BillStatus::Unpaid)])
+                .unwrap();
+        assert_eq!((q.total, q.keyed.join(","), q.account.as_str()), (7040, "B1,B2".to_owned(), "10012345"));
+        assert_eq!(q.periods, ["2026-09", "2026-10"], "periods keep the bills' order");
+    }
+
+    #[test]
+    fn a_paid_bill_or_a_zero_sum_opens_no_order() {
+        let paid = quote(&[bill("B1", "2026-09", 3840, BillStatus::Paid)]).unwrap_err();
+        assert_eq!(paid.code, ErrorCode::BillAlreadyPaid);
+        let zero = quote(&[bill("B1", "2026-09", 0, BillStatus::Unpaid)]).unwrap_err();
+        assert_eq!((zero.code, zero.message.as_deref()), (ErrorCode::BillAlreadyPaid, Some("账单金额为零，无需缴费")));
+    }
 }

@@ -3,6 +3,7 @@
 //! missing name), never a guess.
 
 use crate::notify::{AlipayCheck, WechatCheck};
+use crate::orders::Provider;
 use crate::payment::gateway::{AlipayApi, WechatPayApi, unavailable};
 use crate::payment::wechatpay::{Keyring, Merchant};
 use crate::payment::{PayError, public_key, sign::private_key};
@@ -18,7 +19,7 @@ fn key_err(name: &str) -> impl Fn(PayError) -> ApiError + '_ {
     move |_| unavailable(format!("configuration {name} is not a readable key"))
 }
 
-fn notify_url(env: &Env, provider: &str) -> ApiResult<String> {
+fn notify_url(env: &Env, provider: Provider) -> ApiResult<String> {
     Ok(format!("{}/v1/payments/{provider}/notify", need(env, "PUBLIC_BASE_URL")?.trim_end_matches('/')))
 }
 
@@ -54,7 +55,7 @@ impl Wechat {
             apiv3_key: apiv3.into_bytes(),
             keyring,
             base: e::config(env, "WECHATPAY_API_BASE").unwrap_or_else(|| "https://api.mch.weixin.qq.com".into()),
-            notify_url: notify_url(env, "wechatpay")?,
+            notify_url: notify_url(env, Provider::Wechatpay)?,
         })
     }
 
@@ -99,7 +100,7 @@ impl Alipay {
             alipay_key: public_key(&need(env, "ALIPAY_PUBLIC_KEY")?).map_err(key_err("ALIPAY_PUBLIC_KEY"))?,
             app_key_text: e::config(env, "ALIPAY_APP_PRIVATE_KEY").unwrap_or_default(),
             gateway: e::config(env, "ALIPAY_GATEWAY").unwrap_or_else(|| "https://openapi.alipay.com/gateway.do".into()),
-            notify_url: notify_url(env, "alipay")?,
+            notify_url: notify_url(env, Provider::Alipay)?,
         })
     }
 

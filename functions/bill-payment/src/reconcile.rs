@@ -5,7 +5,8 @@
 //! report per provider for the billing operator.
 
 use crate::orders::Provider;
-use crate::settlement::{self, Outcome, Raw, Report};
+use crate::settlement::{self, Channel, Outcome, Raw, Report};
+use crate::states::OrderStatus;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use shared::error::{ApiError, ApiResult};
@@ -30,7 +31,7 @@ pub const MAX_PER_RUN: usize = 50;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Due {
     pub out_trade_no: String,
-    pub provider: String,
+    pub provider: Provider,
     pub expires_at: String,
 }
 
@@ -161,10 +162,10 @@ pub async fn day_report(db: &impl Db, provider: Provider, date: NaiveDate) -> Ap
         date: date.to_string(),
         paid_count: paid.iter().map(|c| c.n).sum(),
         paid_fen: paid.iter().filter_map(|c| c.s).sum(),
-        found_by_query: of(&paid, "query"),
+        found_by_query: of(&paid, Channel::Query.as_str()),
         orders_opened: orders.iter().map(|c| c.n).sum(),
-        orders_pending: of(&orders, "pending"),
-        orders_closed: of(&orders, "closed"),
+        orders_pending: of(&orders, OrderStatus::Pending.as_str()),
+        orders_closed: of(&orders, OrderStatus::Closed.as_str()),
         events: map(events),
         reviews: map(reviews),
         reviews_open_total: open.map_or(0, |c| c.n),

@@ -10,6 +10,7 @@
 //! payment for a billing operator.
 
 use crate::orders::Provider;
+use crate::states::OrderStatus;
 use serde::Deserialize;
 use shared::error::{ApiResult, ErrorCode};
 use shared::identity::inbox;
@@ -124,9 +125,9 @@ impl Outcome {
 #[derive(Debug, Deserialize)]
 struct OrderRow {
     citizen_id: String,
-    provider: String,
+    provider: Provider,
     amount_fen: i64,
-    status: String,
+    status: OrderStatus,
     provider_trade_no: Option<String>,
 }
 
@@ -191,7 +192,7 @@ pub async fn apply(
     };
     let mismatch = if !r.merchant_ok {
         Some(ReviewReason::MerchantMismatch)
-    } else if order.provider != r.provider.as_str() {
+    } else if order.provider != r.provider {
         Some(ReviewReason::ProviderMismatch)
     } else if r.amount_fen != Some(order.amount_fen) {
         Some(ReviewReason::AmountMismatch)
@@ -201,7 +202,7 @@ pub async fn apply(
     if let Some(reason) = mismatch {
         return review(db, ids, r, raw, reason, None, now).await;
     }
-    if order.status == "paid" || order.status == "review" {
+    if order.status.settled() {
         return settled(db, ids, r, raw, &order, now).await;
     }
     match db.batch(&apply_stmts(ids, r, raw, &order, now)?).await {
@@ -233,7 +234,7 @@ async fn settled(
     o: &OrderRow,
     now: BeijingTime,
 ) -> ApiResult<Outcome> {
-    if o.provider_trade_no.as_deref() == Some(r.provider_trade_no.as_str()) && o.status != "pending" {
+    if o.provider_trade_no.as_deref() == Some(r.provider_trade_no.as_str()) && o.status != OrderStatus::Pending {
         db.batch(&[event(Some(r), r.provider, r.channel, raw, "duplicate", None, now)]).await?;
         return Ok(Outcome::Duplicate);
     }
@@ -248,7 +249,7 @@ async fn ignore(
     now: BeijingTime,
 ) -> ApiResult<Outcome> {
     let mut stmts = vec![event(Some(r), r.provider, r.channel, raw, "ignored", Some("not_paid"), now)];
-    if r.closed && order.is_some_and(|o| o.status == "pending") {
+    if r.closed && order.is_some_and(|o| o.status == OrderStatus::Pending) {
         stmts.push(Stmt::new(
             "UPDATE payment_orders SET status = 'closed' WHERE out_trade_no = ?1 AND status = 'pending'",
             vec![r.out_trade_no.as_str().into()],

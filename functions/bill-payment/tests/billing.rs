@@ -10,11 +10,8 @@ use shared::ErrorCode;
 use shared::admin::{Act, Principal, Role};
 use shared::identity::Pepper;
 use shared::store::{Db, SqliteDb};
-use shared::types::{BeijingTime, MobileNumber};
-
-fn now() -> BeijingTime {
-    BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap()
-}
+use shared::testing::now;
+use shared::types::MobileNumber;
 
 fn pepper() -> Pepper {
     Pepper::new("test-pepper")
@@ -29,11 +26,7 @@ fn body(v: serde_json::Value) -> import::ImportBody {
 }
 
 fn seeded() -> SqliteDb {
-    let db = SqliteDb::migrated().unwrap();
-    for c in ["a", "b"] {
-        block_on(db.execute("INSERT INTO citizens (id, created_at, updated_at) VALUES (?1, 'x', 'x')", &[c.into()]))
-            .unwrap();
-    }
+    let db = shared::testing::db_with_citizens(&["a", "b"]);
     let who = operator();
     let act = Act { who: &who, now: now(), request_id: "r" };
     let b = body(json!({

@@ -9,20 +9,15 @@ use shared::ErrorCode;
 use shared::admin::{Act, Principal, Role};
 use shared::runtime::OsRandom;
 use shared::store::{Db, MemoryKv, SqliteDb};
-use shared::types::BeijingTime;
+use shared::testing::now;
 use shared::uploads;
-
-fn now() -> BeijingTime {
-    BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap()
-}
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR....";
 const PDF: &[u8] = b"%PDF-1.7\n....";
 
 fn seeded() -> SqliteDb {
-    let db = SqliteDb::migrated().unwrap();
+    let db = shared::testing::db_with_citizens(&["a", "b"]);
     for sql in [
-        "INSERT INTO citizens (id, created_at, updated_at) VALUES ('a', 'x', 'x'), ('b', 'x', 'x')",
         "INSERT INTO water_accounts (account_no, holder_masked, holder_phone_hash, address, category, updated_at)
          VALUES ('40261001', '义*', 'h', '义乌市', '非居民', 'x')",
         "INSERT INTO citizen_water_accounts (citizen_id, account_no, bound_at) VALUES ('a', '40261001', 'x')",
@@ -88,7 +83,10 @@ fn an_application_is_validated_then_issued_mailed_and_recorded_once() {
     let step = |s: Step| block_on(invoices::step(&db, &OsRandom, &act, &inv.id, &s));
     let mail = || Step::Mail { carrier: "邮政EMS".into(), tracking_no: "1190000000001".into() };
     assert_eq!(step(mail()).unwrap_err().code, ErrorCode::InvoiceStateInvalid);
-    assert_eq!(step(Step::Issue { invoice_no: "33002612345678".into() }).unwrap().status, "issued");
+    assert_eq!(
+        step(Step::Issue { invoice_no: "33002612345678".into() }).unwrap().status,
+        bill_payment::states::InvoiceStatus::Issued
+    );
     assert_eq!(
         step(Step::Issue { invoice_no: "33002612345679".into() }).unwrap_err().code,
         ErrorCode::InvoiceStateInvalid

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use bill_payment::bill_import as import;
+use bill_payment::checkout::{self, Payer};
 use bill_payment::orders::{self, Provider};
 use bill_payment::payment::gateway::{AlipayApi, PrepayOrder, WechatPayApi};
 use bill_payment::payment::{self, wechatpay};
@@ -18,18 +19,10 @@ use shared::identity::Pepper;
 use shared::outbound::ScriptedHttp;
 use shared::runtime::OsRandom;
 use shared::store::{Db, SqliteDb};
-use shared::types::BeijingTime;
-
-fn now() -> BeijingTime {
-    BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap()
-}
+use shared::testing::now;
 
 fn seeded() -> SqliteDb {
-    let db = SqliteDb::migrated().unwrap();
-    for c in ["a", "b"] {
-        block_on(db.execute("INSERT INTO citizens (id, created_at, updated_at) VALUES (?1, 'x', 'x')", &[c.into()]))
-            .unwrap();
-    }
+    let db = shared::testing::db_with_citizens(&["a", "b"]);
     let who = Principal { token_id: "op".into(), name: "收费员".into(), roles: vec![Role::BillingOperator] };
     let act = Act { who: &who, now: now(), request_id: "r" };
     let body: import::ImportBody = serde_json::from_value(json!({
@@ -163,10 +156,16 @@ fn a_closed_trade_closes_a_pending_order_and_a_late_payment_still_applies() {
     let mut closed = paid(&o, "", 3200);
     (closed.paid, closed.closed, closed.state) = (false, true, "TRADE_CLOSED".into());
     assert_eq!(apply(&db, &closed), Outcome::Ignored);
-    assert_eq!(block_on(orders::get(&db, "a", &o.out_trade_no)).unwrap().status, "closed");
+    assert_eq!(
+        block_on(orders::get(&db, "a", &o.out_trade_no)).unwrap().status,
+        bill_payment::states::OrderStatus::Closed
+    );
     assert_eq!(apply(&db, &paid(&o, "2026b", 3200)), Outcome::Applied, "money that arrived is never dropped");
     assert_eq!(apply(&db, &closed), Outcome::Ignored, "a late TRADE_CLOSED does not unpay");
-    assert_eq!(block_on(orders::get(&db, "a", &o.out_trade_no)).unwrap().status, "paid");
+    assert_eq!(
+        block_on(orders::get(&db, "a", &o.out_trade_no)).unwrap().status,
+        bill_payment::states::OrderStatus::Paid
+    );
 }
 
 #[test]
@@ -306,6 +305,69 @@ fn the_alipay_client_signs_its_query_and_verifies_the_answer_node() {
         payment::verify_rsa_sha256(&app_pub, payment::alipay::string_to_sign(&order).as_bytes(), &osign),
         Ok(())
     );
+}
+
+#[test]
+fn paying_with_wechat_pay_needs_an_openid_prepays_once_and_a_repeat_reuses_the_prepay_id() {
+    let db = seeded();
+    let http = ScriptedHttp::default();
+    let api = wechat_api(&http);
+    let bills = [SEP.to_owned(), OCT.to_owned()];
+    let payer = Payer { citizen: "a", bills: &bills, now: now() };
+    let no_openid = block_on(checkout::wechatpay(&db, &OsRandom, &api, &payer)).unwrap_err();
+    assert_eq!(no_openid.code, ErrorCode::ValidationFailed);
+    assert_eq!(n(&db, "SELECT COUNT(*) AS n FROM payment_orders"), 0, "no order without an openid");
+    block_on(db.execute("UPDATE citizens SET openid = 'oUpF8uMuAJO' WHERE id = 'a'", &[])).unwrap();
+    let ts = now().to_utc().timestamp();
+    let answer = r#"{"prepay_id":"wx2026112310000001"}"#;
+    let h = platform_signed(answer, ts);
+    http.answer_with_headers(200, answer, &h.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+    let (order, params) = block_on(checkout::wechatpay(&db, &OsRandom, &api, &payer)).unwrap();
+    assert_eq!((order.amount_fen, params.package.as_str()), (7040, "prepay_id=wx2026112310000001"));
+    let sent: serde_json::Value = serde_json::from_str(http.sent.borrow()[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(sent["description"], "水费 表卡10012345 2026-09等2期");
+    assert_eq!(
+        (sent["out_trade_no"].as_str(), sent["time_expire"].as_str()),
+        (Some(order.out_trade_no.as_str()), Some(order.expires_at.as_str()))
+    );
+    assert_eq!(sent["payer"]["openid"], "oUpF8uMuAJO");
+    let signed = format!("{}\n{}\n{}\n{}\n", params.app_id, params.time_stamp, params.nonce_str, params.package);
+    let merchant_pub = payment::public_key(&test_key("merchant-pub.pem")).unwrap();
+    assert_eq!(payment::verify_rsa_sha256(&merchant_pub, signed.as_bytes(), &params.pay_sign), Ok(()));
+    let (again, params2) = block_on(checkout::wechatpay(&db, &OsRandom, &api, &payer)).unwrap();
+    assert_eq!((again.out_trade_no, params2.package), (order.out_trade_no, params.package));
+    assert_eq!(http.sent.borrow().len(), 1, "the saved prepay id is reused, WeChat Pay is not asked again");
+}
+
+#[test]
+fn paying_with_alipay_signs_an_order_string_for_the_open_order() {
+    let db = seeded();
+    let http = ScriptedHttp::default();
+    let api = AlipayApi {
+        http: &http,
+        gateway: "https://alipay.test/gateway.do".into(),
+        app_id: "2021000000000001".into(),
+        seller_id: "2088000000000001".into(),
+        app_key: payment::sign::private_key(&test_key("merchant-key.pem")).unwrap(),
+        alipay_key: payment::public_key(&test_key("merchant-pub.pem")).unwrap(),
+        notify_url: "https://api.test/v1/payments/alipay/notify".into(),
+    };
+    let bills = [OCT.to_owned()];
+    let payer = Payer { citizen: "a", bills: &bills, now: now() };
+    let (order, s) = block_on(checkout::alipay(&db, &OsRandom, &api, &payer)).unwrap();
+    assert!(order.out_trade_no.starts_with('A') && http.sent.borrow().is_empty(), "signed here, nothing sent");
+    let params = shared::http::parse_form(&s).unwrap();
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).unwrap().1.clone();
+    let biz: serde_json::Value = serde_json::from_str(&get("biz_content")).unwrap();
+    assert_eq!(biz["out_trade_no"].as_str(), Some(order.out_trade_no.as_str()));
+    assert_eq!(
+        (biz["total_amount"].as_str(), biz["time_expire"].as_str()),
+        (Some("32.00"), Some("2026-11-23 10:30:00"))
+    );
+    assert_eq!(biz["subject"], "水费 表卡10012345 2026-10");
+    let app_pub = payment::public_key(&test_key("merchant-pub.pem")).unwrap();
+    let text = payment::alipay::string_to_sign(&params);
+    assert_eq!(payment::verify_rsa_sha256(&app_pub, text.as_bytes(), &get("sign")), Ok(()));
 }
 
 /// In-worker cost of one notification's verification and decryption, as a

@@ -2,7 +2,7 @@
 //! the sorted `key=value` pairs without `sign` and `sign_type` and without
 //! empty values, values raw (not URL-encoded).
 
-use super::{PayError, verify_rsa_sha256};
+use super::keys::{PayError, verify_rsa_sha256};
 use rsa::RsaPublicKey;
 
 /// The exact string Alipay signs for a notification's parameters.

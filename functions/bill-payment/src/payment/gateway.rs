@@ -4,8 +4,9 @@
 //! provider's key before anything in them is believed. Base URLs are
 //! configuration, so tests point them at local fakes.
 
+use super::alipay;
+use super::keys::PayError;
 use super::wechatpay::{Keyring, Merchant, Transaction};
-use super::{PayError, alipay};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Deserialize;
 use shared::error::{ApiError, ApiResult, ErrorCode};

@@ -3,7 +3,7 @@
 //! require of requests and of what the mini-program hands to the payment UI.
 //! Signing is deterministic: no random source is needed on wasm32.
 
-use super::{PayError, pem_body};
+use super::keys::{PayError, pem_body};
 use base64::Engine;
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;

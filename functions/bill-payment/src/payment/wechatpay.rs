@@ -3,7 +3,7 @@
 //! the 微信支付公钥's key, chosen by `Wechatpay-Serial`), the 5-minute replay
 //! window, and the AEAD_AES_256_GCM `resource` decrypted with the APIv3 key.
 
-use super::{PayError, verify_rsa_sha256};
+use super::keys::{PayError, verify_rsa_sha256};
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit, Nonce};
 use base64::Engine;
@@ -114,7 +114,7 @@ impl Keyring {
     pub fn new(certificates_pem: Option<&str>, public_key: Option<(&str, &str)>) -> Result<Self, PayError> {
         let mut keys = Vec::new();
         for block in certificates_pem.unwrap_or_default().split_inclusive("-----END CERTIFICATE-----") {
-            let Some(der) = super::pem_body(block, "CERTIFICATE") else { continue };
+            let Some(der) = super::keys::pem_body(block, "CERTIFICATE") else { continue };
             let serial = super::der::certificate_serial(&der).ok_or(PayError::BadKey)?;
             let spki = super::der::certificate_spki(&der).ok_or(PayError::BadKey)?;
             let key = <RsaPublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_der(spki)
@@ -122,7 +122,7 @@ impl Keyring {
             keys.push((serial, key));
         }
         if let Some((id, pem)) = public_key {
-            keys.push((id.trim().to_owned(), super::public_key(pem)?));
+            keys.push((id.trim().to_owned(), super::keys::public_key(pem)?));
         }
         if keys.is_empty() { Err(PayError::BadKey) } else { Ok(Self { keys }) }
     }
