@@ -6,31 +6,22 @@
 use crate::error::ApiResult;
 use crate::store::Db;
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashMap;
 
-/// What the calendar says of a date, overriding the weekly rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DayKind {
-    /// 法定节假日: closed whatever the weekday.
-    Holiday,
-    /// 调休上班: a make-up working day (usually a weekend) with Monday's hours.
-    Workday,
+crate::text_enum! {
+    /// What the calendar says of a date, overriding the weekly rules
+    /// (`appt_calendar.kind`, CHECK-constrained).
+    pub enum DayKind {
+        /// 法定节假日: closed whatever the weekday.
+        Holiday => "holiday",
+        /// 调休上班: a make-up working day (usually a weekend) with Monday's hours.
+        Workday => "workday",
+    }
 }
 
 /// The city's holiday calendar.
 pub type Calendar = HashMap<NaiveDate, DayKind>;
-
-impl DayKind {
-    /// The stored text (`appt_calendar.kind`, CHECK-constrained).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Holiday => "holiday",
-            Self::Workday => "workday",
-        }
-    }
-}
 
 /// Whether `d` is a working day: 调休 make-up days are, holidays and
 /// weekends are not.

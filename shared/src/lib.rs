@@ -26,7 +26,12 @@ pub mod sms;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod text_enum;
 pub mod types;
 pub mod uploads;
 
 pub use error::{ApiError, ApiResult, ErrorCode, FieldError};
+
+/// serde, as [`text_enum!`] expands to it in the calling crate.
+#[doc(hidden)]
+pub use serde as text_enum_serde;

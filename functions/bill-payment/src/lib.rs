@@ -50,7 +50,6 @@ pub mod payment;
 pub mod reconcile;
 pub mod settlement;
 pub mod states;
-mod text_enum;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

@@ -4,11 +4,11 @@
 //! returns the same order, so a double tap cannot open two.
 
 use crate::states::{BillStatus, OrderStatus};
-use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::runtime::IdSource;
 use shared::store::{Db, Stmt, Value};
+use shared::text_enum;
 use shared::types::{BeijingTime, Fen};
 
 /// How long an order can be paid (sent to the provider as its expiry).

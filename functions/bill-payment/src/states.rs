@@ -1,7 +1,7 @@
 //! The states records move through, as their tables store them (each
 //! column keeps its `CHECK (status IN (...))`; Rust compares these enums).
 
-use crate::text_enum::text_enum;
+use shared::text_enum;
 
 text_enum! {
     /// A payment order (`payment_orders.status`).

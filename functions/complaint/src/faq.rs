@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn only_replied_or_closed_consultations_may_become_entries() {
-        for status in Status::ALL {
+        for &status in Status::ALL {
             let answered = matches!(status, Status::Replied | Status::Closed);
             assert_eq!(answered_consultation(Kind::Consultation, status), answered, "{status:?}");
             for kind in [Kind::Complaint, Kind::Report, Kind::Suggestion] {

@@ -1,41 +1,21 @@
 //! What a submission is: 投诉, 举报, 建议 or 咨询 (`complaints.kind`,
 //! CHECK-constrained), with its default handling time.
 
-use serde::Serialize;
-
-/// The kind of a submission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// 投诉.
-    Complaint,
-    /// 举报 (never listed through Open311).
-    Report,
-    /// 意见建议.
-    Suggestion,
-    /// 咨询.
-    Consultation,
+shared::text_enum! {
+    /// The kind of a submission.
+    pub enum Kind {
+        /// 投诉.
+        Complaint => "complaint",
+        /// 举报 (never listed through Open311).
+        Report => "report",
+        /// 意见建议.
+        Suggestion => "suggestion",
+        /// 咨询.
+        Consultation => "consultation",
+    }
 }
 
 impl Kind {
-    /// Every kind.
-    pub const ALL: [Kind; 4] = [Self::Complaint, Self::Report, Self::Suggestion, Self::Consultation];
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Complaint => "complaint",
-            Self::Report => "report",
-            Self::Suggestion => "suggestion",
-            Self::Consultation => "consultation",
-        }
-    }
-
-    /// Parses the stored (or submitted) text, exactly.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// The name a citizen reads (in the receipt).
     pub fn name(self) -> &'static str {
         match self {
@@ -67,8 +47,6 @@ impl Kind {
     }
 }
 
-crate::deserialize_via_parse!(Kind, "complaint kind");
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -76,7 +54,7 @@ mod tests {
 
     #[test]
     fn every_kind_reads_back_from_its_stored_text_and_serializes_as_it() {
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             assert_eq!(Kind::parse(k.as_str()), Some(k));
             assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.as_str()));
             assert_eq!(serde_json::from_str::<Kind>(&format!("\"{}\"", k.as_str())).unwrap(), k);
@@ -96,7 +74,7 @@ mod tests {
 
     #[test]
     fn only_complaints_and_reports_name_a_subject() {
-        let named: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.names_a_subject()).collect();
+        let named: Vec<Kind> = Kind::ALL.iter().copied().filter(|k| k.names_a_subject()).collect();
         assert_eq!(named, [Kind::Complaint, Kind::Report]);
     }
 }

@@ -34,20 +34,6 @@
 //! method_not_allowed, conflict, unauthorized, forbidden, rate_limited, sms_code_invalid,
 //! sms_code_expired, sms_code_attempts_exceeded, upload_invalid, storage_unavailable, internal_error.
 
-/// Implements `Deserialize` for a state enum by reading a string and calling
-/// its `parse`, so the stored text is read in one place per enum.
-macro_rules! deserialize_via_parse {
-    ($t:ty, $what:literal) => {
-        impl<'de> serde::Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <String as serde::Deserialize>::deserialize(d)?;
-                Self::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown {} {s:?}", $what)))
-            }
-        }
-    };
-}
-pub(crate) use deserialize_via_parse;
-
 pub mod faq;
 pub mod handling;
 pub mod kind;

@@ -75,35 +75,20 @@ pub fn client_citizen(client: &str, now: BeijingTime) -> (String, Stmt) {
     (id, stmt)
 }
 
-/// A request's status in GeoReport v2 terms: open until the case is closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    Open,
-    Closed,
+shared::text_enum! {
+    /// A request's status in GeoReport v2 terms: open until the case is closed.
+    pub enum RequestStatus {
+        Open => "open",
+        Closed => "closed",
+    }
 }
 
 impl RequestStatus {
-    /// The standard's text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-        }
-    }
-
-    /// Parses the standard's text (the `status` filter), exactly.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Open, Self::Closed].into_iter().find(|r| r.as_str() == s)
-    }
-
     /// The request status of a case in `status`.
     pub fn of(status: Status) -> Self {
         if status == Status::Closed { Self::Closed } else { Self::Open }
     }
 }
-
-crate::deserialize_via_parse!(RequestStatus, "Open311 status");
 
 /// One request in GeoReport v2 terms.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -272,7 +257,7 @@ mod tests {
 
     #[test]
     fn a_request_is_open_until_its_case_is_closed() {
-        for s in Status::ALL {
+        for &s in Status::ALL {
             let want = if s == Status::Closed { RequestStatus::Closed } else { RequestStatus::Open };
             assert_eq!(RequestStatus::of(s), want, "{s:?}");
         }

@@ -2,11 +2,12 @@
 //! data, loaded in bulk by administrators; and resolving the areas an outage
 //! names (by code, full name or unique name).
 
+use crate::rules::Utility;
 use serde::{Deserialize, Serialize};
 use shared::admin::{Act, Role, audit_stmt};
 use shared::error::{ApiError, ApiResult, FieldError};
 use shared::store::{Db, Stmt, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Most areas in one load.
 pub const MAX_AREAS: usize = 2000;
@@ -15,7 +16,31 @@ pub const MAX_ACCOUNTS: usize = 5000;
 /// Bound parameters per statement (D1 allows 100).
 const MAX_PARAMS: usize = 99;
 
-const LEVELS: [&str; 4] = ["district", "street", "community", "building"];
+/// Most problems one refused load lists.
+const MAX_ERRORS: usize = 50;
+
+shared::text_enum! {
+    /// `supply_areas.level`, from the top: 区-街道-社区-楼栋.
+    #[derive(PartialOrd, Ord)]
+    pub enum AreaLevel {
+        District => "district",
+        Street => "street",
+        Community => "community",
+        Building => "building",
+    }
+}
+
+impl AreaLevel {
+    /// The level an area of this level hangs under (none for a district).
+    pub fn parent(self) -> Option<Self> {
+        match self {
+            Self::District => None,
+            Self::Street => Some(Self::District),
+            Self::Community => Some(Self::Street),
+            Self::Building => Some(Self::Community),
+        }
+    }
+}
 
 /// One area of a load.
 #[derive(Debug, Clone, Deserialize)]
@@ -60,10 +85,6 @@ pub struct Loaded {
     pub loaded: usize,
 }
 
-fn depth(level: &str) -> Option<usize> {
-    LEVELS.iter().position(|l| *l == level)
-}
-
 fn code_ok(s: &str) -> bool {
     (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
@@ -72,7 +93,7 @@ fn code_ok(s: &str) -> bool {
 #[derive(Debug, Clone, Deserialize)]
 struct Placed {
     code: String,
-    level: String,
+    level: AreaLevel,
     path: String,
     full_name: String,
 }
@@ -88,7 +109,9 @@ async fn stored(db: &impl Db, codes: &[&str]) -> ApiResult<HashMap<String, Place
     Ok(rows.into_iter().map(|p| (p.code.clone(), p)).collect())
 }
 
-fn check_area(i: usize, a: &AreaInput, errs: &mut Vec<FieldError>) {
+/// An area's shape: its code, name, level, and a parent exactly when it is
+/// not a district. Returns its level when that is known.
+fn check_area(i: usize, a: &AreaInput, errs: &mut Vec<FieldError>) -> Option<AreaLevel> {
     let f = |name: &str| format!("areas[{i}].{name}");
     if !code_ok(&a.code) {
         errs.push(FieldError::new(f("code"), "区域编码应为1-32位字母、数字、- 或 _"));
@@ -96,12 +119,115 @@ fn check_area(i: usize, a: &AreaInput, errs: &mut Vec<FieldError>) {
     if !(1..=30).contains(&a.name.trim().chars().count()) {
         errs.push(FieldError::new(f("name"), "区域名称应为1-30个字"));
     }
-    match (depth(&a.level), &a.parent) {
+    let level = AreaLevel::parse(&a.level);
+    match (level, &a.parent) {
         (None, _) => errs.push(FieldError::new(f("level"), "level 应为 district、street、community 或 building")),
-        (Some(0), Some(_)) => errs.push(FieldError::new(f("parent"), "区（县、市）没有上级区域")),
-        (Some(d), None) if d > 0 => errs.push(FieldError::new(f("parent"), "请填写上级区域编码")),
+        (Some(AreaLevel::District), Some(_)) => errs.push(FieldError::new(f("parent"), "区（县、市）没有上级区域")),
+        (Some(l), None) if l != AreaLevel::District => errs.push(FieldError::new(f("parent"), "请填写上级区域编码")),
         _ => {}
     }
+    level
+}
+
+/// The shapes of a load's areas, no code twice: their levels in order, or
+/// every problem.
+fn check_areas(areas: &[AreaInput]) -> Result<Vec<AreaLevel>, Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let mut levels = Vec::with_capacity(areas.len());
+    let mut seen = HashSet::new();
+    for (i, a) in areas.iter().enumerate() {
+        levels.extend(check_area(i, a, &mut errs));
+        if !seen.insert(a.code.as_str()) {
+            errs.push(FieldError::new(format!("areas[{i}].code"), format!("区域编码 {} 在本次导入中重复", a.code)));
+        }
+    }
+    if errs.is_empty() { Ok(levels) } else { Err(errs) }
+}
+
+/// A load refused for these problems (the first [`MAX_ERRORS`]).
+fn refused(mut errs: Vec<FieldError>) -> ApiError {
+    errs.truncate(MAX_ERRORS);
+    ApiError::validation(errs)
+}
+
+/// Where an area hangs: its path of codes, full name and level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Spot {
+    path: String,
+    full_name: String,
+    level: AreaLevel,
+}
+
+/// An area of a load, placed under its parent.
+#[derive(Debug, Clone)]
+struct NewArea<'a> {
+    input: &'a AreaInput,
+    name: &'a str,
+    spot: Spot,
+}
+
+/// Places one area under its parent (placed earlier in this load, or
+/// stored): the parent must exist one level up, and a stored area must stay
+/// where and what it is.
+fn place_one<'a>(
+    a: &'a AreaInput,
+    level: AreaLevel,
+    placed: &HashMap<&str, Spot>,
+    stored: &HashMap<String, Placed>,
+) -> Result<NewArea<'a>, String> {
+    let name = a.name.trim();
+    let parent = match a.parent.as_deref() {
+        None => None,
+        Some(p) => match placed.get(p).cloned().or_else(|| {
+            stored.get(p).map(|s| Spot { path: s.path.clone(), full_name: s.full_name.clone(), level: s.level })
+        }) {
+            Some(found) => Some(found),
+            None => return Err(format!("上级区域 {p} 不存在")),
+        },
+    };
+    if let Some(p) = &parent
+        && level.parent() != Some(p.level)
+    {
+        return Err("上级区域的层级应正好高一级".into());
+    }
+    let (path, full_name) = match parent {
+        None => (format!("/{}/", a.code), name.to_owned()),
+        Some(p) => {
+            let full = if p.level == AreaLevel::District { name.to_owned() } else { format!("{}{name}", p.full_name) };
+            (format!("{}{}/", p.path, a.code), full)
+        }
+    };
+    if let Some(old) = stored.get(a.code.as_str())
+        && (old.path != path || old.level != level)
+    {
+        return Err(format!("区域 {} 已在其他上级之下或层级不同，不能移动或改变层级", a.code));
+    }
+    Ok(NewArea { input: a, name, spot: Spot { path, full_name, level } })
+}
+
+/// Places a load's areas, parents first, or lists every area that cannot go
+/// where it says (under `areas[i].parent`).
+fn place<'a>(
+    areas: &'a [AreaInput],
+    levels: &[AreaLevel],
+    stored: &HashMap<String, Placed>,
+) -> Result<Vec<NewArea<'a>>, Vec<FieldError>> {
+    let mut order: Vec<(usize, (&AreaInput, AreaLevel))> =
+        areas.iter().zip(levels.iter().copied()).enumerate().collect();
+    order.sort_by_key(|(_, (_, level))| *level);
+    let mut placed: HashMap<&str, Spot> = HashMap::new();
+    let mut out = Vec::new();
+    let mut errs = Vec::new();
+    for (i, (a, level)) in order {
+        match place_one(a, level, &placed, stored) {
+            Ok(n) => {
+                placed.insert(a.code.as_str(), n.spot.clone());
+                out.push(n);
+            }
+            Err(m) => errs.push(FieldError::new(format!("areas[{i}].parent"), m)),
+        }
+    }
+    if errs.is_empty() { Ok(out) } else { Err(errs) }
 }
 
 /// Adds or updates areas (parents first, in the same load or already
@@ -112,79 +238,26 @@ pub async fn load_areas(db: &impl Db, act: &Act<'_>, body: &AreasBody) -> ApiRes
     if body.areas.is_empty() || body.areas.len() > MAX_AREAS {
         return Err(ApiError::bad_field("areas", format!("每次导入1-{MAX_AREAS}个区域")));
     }
-    let mut errs = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, a) in body.areas.iter().enumerate() {
-        check_area(i, a, &mut errs);
-        if !seen.insert(a.code.as_str()) {
-            errs.push(FieldError::new(format!("areas[{i}].code"), format!("区域编码 {} 在本次导入中重复", a.code)));
-        }
-    }
-    if !errs.is_empty() {
-        errs.truncate(50);
-        return Err(ApiError::validation(errs));
-    }
+    let levels = check_areas(&body.areas).map_err(refused)?;
     let mut wanted: Vec<&str> = body.areas.iter().map(|a| a.code.as_str()).collect();
     wanted.extend(body.areas.iter().filter_map(|a| a.parent.as_deref()));
     let existing = stored(db, &wanted).await?;
-    let mut order: Vec<(usize, &AreaInput)> = body.areas.iter().enumerate().collect();
-    order.sort_by_key(|(_, a)| depth(&a.level).unwrap_or(0));
-    let mut placed: HashMap<&str, (String, String, &str)> = HashMap::new(); // code -> (path, full_name, level)
-    let mut rows: Vec<Vec<Value>> = Vec::new();
+    let placed = place(&body.areas, &levels, &existing).map_err(refused)?;
     let now = act.now.to_rfc3339();
-    for (i, a) in order {
-        let name = a.name.trim();
-        let parent = match a.parent.as_deref() {
-            None => None,
-            Some(p) => match placed
-                .get(p)
-                .cloned()
-                .or_else(|| existing.get(p).map(|s| (s.path.clone(), s.full_name.clone(), level_name(&s.level))))
-            {
-                Some(found) => Some(found),
-                None => {
-                    errs.push(FieldError::new(format!("areas[{i}].parent"), format!("上级区域 {p} 不存在")));
-                    continue;
-                }
-            },
-        };
-        if let Some((_, _, plevel)) = &parent
-            && depth(plevel).map(|d| d + 1) != depth(&a.level)
-        {
-            errs.push(FieldError::new(format!("areas[{i}].parent"), "上级区域的层级应正好高一级"));
-            continue;
-        }
-        let (path, full_name) = match &parent {
-            None => (format!("/{}/", a.code), name.to_owned()),
-            Some((ppath, pname, plevel)) => {
-                let full = if *plevel == "district" { name.to_owned() } else { format!("{pname}{name}") };
-                (format!("{ppath}{}/", a.code), full)
-            }
-        };
-        if let Some(old) = existing.get(a.code.as_str())
-            && (old.path != path || old.level != a.level)
-        {
-            errs.push(FieldError::new(
-                format!("areas[{i}].parent"),
-                format!("区域 {} 已在其他上级之下或层级不同，不能移动或改变层级", a.code),
-            ));
-            continue;
-        }
-        rows.push(vec![
-            a.code.as_str().into(),
-            name.into(),
-            a.level.as_str().into(),
-            a.parent.clone().into(),
-            path.as_str().into(),
-            full_name.as_str().into(),
-            now.as_str().into(),
-        ]);
-        placed.insert(a.code.as_str(), (path, full_name, level_name(&a.level)));
-    }
-    if !errs.is_empty() {
-        errs.truncate(50);
-        return Err(ApiError::validation(errs));
-    }
+    let rows = placed
+        .iter()
+        .map(|n| {
+            vec![
+                n.input.code.as_str().into(),
+                n.name.into(),
+                n.spot.level.as_str().into(),
+                n.input.parent.clone().into(),
+                n.spot.path.as_str().into(),
+                n.spot.full_name.as_str().into(),
+                now.as_str().into(),
+            ]
+        })
+        .collect();
     let mut stmts = upserts(
         "INSERT INTO supply_areas (code, name, level, parent_code, path, full_name, updated_at) VALUES ",
         " ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
@@ -192,20 +265,10 @@ pub async fn load_areas(db: &impl Db, act: &Act<'_>, body: &AreasBody) -> ApiRes
         rows,
     );
     let loaded = body.areas.len();
-    stmts.push(audit_stmt(
-        act.who,
-        "outage.areas.load",
-        "supply_areas",
-        act.request_id,
-        act.now,
-        &serde_json::json!({ "areas": loaded }),
-    ));
+    let detail = serde_json::json!({ "areas": loaded });
+    stmts.push(audit_stmt(act.who, "outage.areas.load", "supply_areas", act.request_id, act.now, &detail));
     db.batch(&stmts).await?;
     Ok(Loaded { loaded })
-}
-
-fn level_name(level: &str) -> &'static str {
-    depth(level).and_then(|d| LEVELS.get(d)).copied().unwrap_or("district")
 }
 
 /// Multi-row inserts of at most [`MAX_PARAMS`] parameters each.
@@ -241,12 +304,12 @@ pub async fn load_accounts(db: &impl Db, act: &Act<'_>, body: &AccountsBody) -> 
     let mut errs = Vec::new();
     let now = act.now.to_rfc3339();
     let mut rows = Vec::with_capacity(body.accounts.len());
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for (i, a) in body.accounts.iter().enumerate() {
         if !seen.insert((a.utility.as_str(), a.account_no.as_str())) {
             errs.push(FieldError::new(format!("accounts[{i}].account_no"), "户号在本次导入中重复"));
         }
-        if !matches!(a.utility.as_str(), "water" | "gas") {
+        if Utility::parse(&a.utility).is_none() {
             errs.push(FieldError::new(format!("accounts[{i}].utility"), "utility 应为 water 或 gas"));
         }
         if !code_ok(&a.account_no) {
@@ -263,8 +326,7 @@ pub async fn load_accounts(db: &impl Db, act: &Act<'_>, body: &AccountsBody) -> 
         ]);
     }
     if !errs.is_empty() {
-        errs.truncate(50);
-        return Err(ApiError::validation(errs));
+        return Err(refused(errs));
     }
     let mut stmts = upserts(
         "INSERT INTO supply_accounts (utility, account_no, area_code, updated_at) VALUES ",
@@ -326,4 +388,92 @@ pub async fn resolve(db: &impl Db, field: &str, names: &[String]) -> ApiResult<R
         }
     }
     Ok(if errs.is_empty() { Ok(out) } else { Err(errs) })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn inputs(v: serde_json::Value) -> Vec<AreaInput> {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn stored_area(code: &str, level: AreaLevel, path: &str, full_name: &str) -> (String, Placed) {
+        let p = Placed { code: code.into(), level, path: path.into(), full_name: full_name.into() };
+        (code.to_owned(), p)
+    }
+
+    #[test]
+    fn every_level_parses_from_its_stored_name_and_hangs_one_level_down() {
+        for &l in AreaLevel::ALL {
+            assert_eq!(AreaLevel::parse(l.as_str()), Some(l));
+            assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
+        }
+        assert_eq!(AreaLevel::Building.parent(), Some(AreaLevel::Community));
+        assert_eq!(AreaLevel::District.parent(), None);
+        assert_eq!(AreaLevel::parse("village"), None);
+    }
+
+    #[test]
+    fn a_load_lists_bad_shapes_missing_parents_and_duplicate_codes() {
+        let areas = inputs(serde_json::json!([
+            {"code": "yw", "name": "义乌市", "level": "district", "parent": "zj"},
+            {"code": "cc", "name": "稠城街道", "level": "street"},
+            {"code": "cc", "name": "", "level": "village"}
+        ]));
+        let fields: Vec<String> = check_areas(&areas).unwrap_err().into_iter().map(|f| f.field).collect();
+        assert_eq!(fields, ["areas[0].parent", "areas[1].parent", "areas[2].name", "areas[2].level", "areas[2].code"]);
+        let fine =
+            inputs(serde_json::json!([{"code": "bw", "name": "宾王小区", "level": "community", "parent": "cc"}]));
+        assert_eq!(check_areas(&fine).unwrap(), [AreaLevel::Community]);
+    }
+
+    #[test]
+    fn areas_are_placed_parents_first_and_named_below_the_district() {
+        let areas = inputs(serde_json::json!([
+            {"code": "bw-1", "name": "1幢", "level": "building", "parent": "bw"},
+            {"code": "bw", "name": " 宾王小区 ", "level": "community", "parent": "cc"}
+        ]));
+        let levels = check_areas(&areas).unwrap();
+        let stored: HashMap<String, Placed> = [
+            stored_area("yw", AreaLevel::District, "/yw/", "义乌市"),
+            stored_area("cc", AreaLevel::Street, "/yw/cc/", "稠城街道"),
+        ]
+        .into_iter()
+        .collect();
+        let placed = place(&areas, &levels, &stored).unwrap();
+        let got: Vec<(&str, &str, &str)> =
+            placed.iter().map(|n| (n.input.code.as_str(), n.spot.path.as_str(), n.spot.full_name.as_str())).collect();
+        assert_eq!(got, [("bw", "/yw/cc/bw/", "稠城街道宾王小区"), ("bw-1", "/yw/cc/bw/bw-1/", "稠城街道宾王小区1幢")]);
+        let street = inputs(serde_json::json!([{"code": "bm", "name": "北门街道", "level": "street", "parent": "yw"}]));
+        let placed = place(&street, &check_areas(&street).unwrap(), &stored).unwrap();
+        assert_eq!(placed.first().map(|n| n.spot.full_name.as_str()), Some("北门街道"), "the district is not named");
+    }
+
+    #[test]
+    fn an_area_cannot_move_change_level_skip_a_level_or_hang_under_nothing() {
+        let stored: HashMap<String, Placed> = [
+            stored_area("yw", AreaLevel::District, "/yw/", "义乌市"),
+            stored_area("cc", AreaLevel::Street, "/yw/cc/", "稠城街道"),
+            stored_area("bw", AreaLevel::Community, "/yw/cc/bw/", "稠城街道宾王小区"),
+        ]
+        .into_iter()
+        .collect();
+        let areas = inputs(serde_json::json!([
+            {"code": "bw", "name": "宾王小区", "level": "street", "parent": "yw"},
+            {"code": "n2", "name": "孤楼", "level": "building", "parent": "nowhere"},
+            {"code": "n3", "name": "跳级", "level": "building", "parent": "cc"}
+        ]));
+        let errs = place(&areas, &check_areas(&areas).unwrap(), &stored).unwrap_err();
+        let got: Vec<(String, String)> = errs.into_iter().map(|f| (f.field, f.message)).collect();
+        assert_eq!(
+            got,
+            [
+                ("areas[0].parent".into(), "区域 bw 已在其他上级之下或层级不同，不能移动或改变层级".into()),
+                ("areas[1].parent".into(), "上级区域 nowhere 不存在".into()),
+                ("areas[2].parent".into(), "上级区域的层级应正好高一级".into()),
+            ]
+        );
+    }
 }

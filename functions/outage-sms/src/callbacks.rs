@@ -3,7 +3,7 @@
 //! its console carries a secret `token` (`SMS_CALLBACK_TOKEN`), compared in
 //! constant time. The answer is Aliyun's `{"code":0,"msg":"接收成功"}`.
 
-use crate::outbox::{self, Receipt};
+use crate::receipts::{self, Receipt};
 use crate::subscriptions::{self, Uplink};
 use shared::crypto::constant_time_eq;
 use shared::edge::{self as e, Ctx};
@@ -32,7 +32,7 @@ pub async fn receipts(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Resp
     check_token(env, ctx)?;
     let reports: Vec<Receipt> = e::json_body(req, PUSH_BYTES).await?;
     let db = e::db(env)?;
-    let updated = outbox::apply_receipts(&db, &e::pepper(env)?, &reports, ctx.now()).await?;
+    let updated = receipts::apply_receipts(&db, &e::pepper(env)?, &reports, ctx.now()).await?;
     worker::console_log!(
         "{}",
         serde_json::json!({ "level": "info", "event": "sms.receipts", "reports": reports.len(), "updated": updated,

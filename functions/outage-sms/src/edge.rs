@@ -2,8 +2,12 @@
 //! subscriptions (`subs`) and the provider's callbacks (`callbacks`).
 
 use crate::areas::{self, AccountsBody, AreasBody};
-use crate::outbox;
-use crate::publish::{self, AmendBody, CancelBody, OutageBody};
+use crate::changes::{self, AmendBody, CancelBody};
+use crate::delivery_report;
+use crate::notices;
+use crate::publish::{self, OutageBody};
+use crate::rules::Utility;
+use crate::states::OutageStatus;
 use crate::{callbacks, fanout, subs};
 use shared::admin::Act;
 use shared::edge::{self as e, Ctx};
@@ -53,11 +57,11 @@ async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     let (o, replayed) =
         publish::publish(&db, &OsRandom, &act, &body, key.as_deref(), &sign(env), fanout::quiet(env)).await?;
-    if o.status == "published" {
+    if o.status == OutageStatus::Published {
         fanout::due_now(env, &db, &o.id, ctx.now()).await?;
     }
     let resp = e::ok_json(&o, "no-store")?;
-    Ok(if replayed || o.status == "preview" { resp } else { resp.with_status(201) })
+    Ok(if replayed || o.status == OutageStatus::Preview { resp } else { resp.with_status(201) })
 }
 
 /// `{id}:amend`, `{id}:cancel`, `{id}:republish`.
@@ -73,15 +77,15 @@ async fn change(req: &mut Request, env: &Env, ctx: &Ctx, action: &str) -> ApiRes
     let o = match verb {
         "amend" => {
             let body: AmendBody = e::json_body(req, MAX_BODY_BYTES).await?;
-            publish::amend(&db, &act, &id, &body, &sign(env), fanout::quiet(env)).await?
+            changes::amend(&db, &act, &id, &body, &sign(env), fanout::quiet(env)).await?
         }
         "cancel" => {
             let body: CancelBody = e::json_body(req, MAX_BODY_BYTES).await?;
-            publish::cancel(&db, &act, &id, &body, &sign(env), fanout::quiet(env)).await?
+            changes::cancel(&db, &act, &id, &body, &sign(env), fanout::quiet(env)).await?
         }
         _ => {
             who.require(shared::admin::Role::OutagePublisher)?;
-            let version = publish::republishable(&db, &id).await?;
+            let version = notices::republishable(&db, &id).await?;
             let added = fanout::republish(env, &db, &id, version, ctx.now()).await?;
             return e::ok_json(&added, "no-store");
         }
@@ -95,8 +99,8 @@ async fn delivery(req: &Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Re
     let who = e::staff(req, &db, ctx).await?;
     who.require_any(&[shared::admin::Role::OutagePublisher, shared::admin::Role::Auditor])?;
     let id = path_segment(id)?;
-    publish::get(&db, &id).await?;
-    e::ok_json(&outbox::delivery(&db, &id).await?, "no-store")
+    notices::get(&db, &id).await?;
+    e::ok_json(&delivery_report::delivery(&db, &id).await?, "no-store")
 }
 
 async fn load_areas(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -117,15 +121,14 @@ async fn load_accounts(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Res
 
 async fn list(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let q = Query::parse(&ctx.query)?;
-    let utility = match q.get("utility") {
-        None => None,
-        Some(u @ ("water" | "gas")) => Some(u),
-        Some(_) => return Err(ApiError::bad_field("utility", "utility 应为 water 或 gas")),
-    };
-    let list = publish::public_list(&e::db(env)?, q.get("area"), utility, ctx.now()).await?;
+    let utility = q.get("utility");
+    if utility.is_some_and(|u| Utility::parse(u).is_none()) {
+        return Err(ApiError::bad_field("utility", "utility 应为 water 或 gas"));
+    }
+    let list = notices::public_list(&e::db(env)?, q.get("area"), utility, ctx.now()).await?;
     e::ok_json(&serde_json::json!({ "outages": list }), "public, max-age=30")
 }
 
 async fn one(env: &Env, id: &str) -> ApiResult<Response> {
-    e::ok_json(&publish::get(&e::db(env)?, &path_segment(id)?).await?, "public, max-age=30")
+    e::ok_json(&notices::get(&e::db(env)?, &path_segment(id)?).await?, "public, max-age=30")
 }

@@ -4,10 +4,11 @@
 //! dead-letter queue marks what kept failing; the cron sweep (every minute)
 //! fans out what fell due and queues again what waited.
 
-use crate::outbox::{self, Chunk, Disposition, FanOut, Sender, Templates};
-use crate::publish;
+use crate::notices;
+use crate::outbox::{self, Chunk, FanOut};
 use crate::retry::RetryPolicy;
 use crate::rules::QuietHours;
+use crate::send::{self, Disposition, Sender, Templates};
 use shared::edge::{self as e, D1Db};
 use shared::runtime::{Clock, IdSource, OsRandom};
 use shared::types::BeijingTime;
@@ -52,7 +53,7 @@ pub async fn enqueue(env: &Env, chunks: &[Chunk]) -> ApiResult<()> {
 /// failed enqueue is logged, not answered: the rows stay queued and the
 /// sweep sends them again.
 pub async fn due_now(env: &Env, db: &D1Db, id: &str, now: BeijingTime) -> ApiResult<()> {
-    for version in publish::due_versions(db, id, now).await? {
+    for version in notices::due_versions(db, id, now).await? {
         let f = outbox::fan_out(db, id, version, now, &OsRandom.hex(8)?).await?;
         send_logged(env, id, version, &f).await;
     }
@@ -126,7 +127,7 @@ async fn queue(batch: MessageBatch<Chunk>, env: Env, _ctx: worker::Context) -> w
                 Disposition::Ack
             })
         } else {
-            outbox::deliver(&db, &OsRandom, &tx, chunk, now()).await.map(|(d, counts)| {
+            send::deliver(&db, &OsRandom, &tx, chunk, now()).await.map(|(d, counts)| {
                 log(serde_json::json!({ "level": "info", "event": "outage.send", "outage": chunk.outage_id,
                     "version": chunk.version, "lo": chunk.lo, "hi": chunk.hi, "counts": counts }));
                 d

@@ -32,10 +32,17 @@
 //! callback_token_invalid, conflict, storage_unavailable, internal_error.
 
 pub mod areas;
+pub mod changes;
+pub mod delivery_report;
+pub mod flags;
+pub mod notices;
 pub mod outbox;
 pub mod publish;
+pub mod receipts;
 pub mod retry;
 pub mod rules;
+pub mod send;
+pub mod states;
 pub mod subscriptions;
 
 #[cfg(target_arch = "wasm32")]

@@ -4,12 +4,14 @@
 //! outage, and makes the public notice visible at once (003's disclosure).
 
 use crate::areas::{self, Resolved};
+use crate::notices::{Outage, find};
 use crate::rules::{self, MAX_MESSAGE_CHARS, MessageKind, Notice, QuietHours, Rendered, SendPlan, Utility};
-use serde::{Deserialize, Serialize};
+use crate::states::{OutageKind, OutageStatus, VersionState};
+use serde::Deserialize;
 use shared::admin::{Act, Role, audit_stmt};
-use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
+use shared::error::{ApiError, ApiResult, FieldError};
 use shared::runtime::IdSource;
-use shared::store::{Db, Stmt, Value};
+use shared::store::{Db, Stmt};
 use shared::types::BeijingTime;
 
 /// The publisher's request.
@@ -36,44 +38,27 @@ pub struct OutageBody {
     pub preview: bool,
 }
 
-/// An outage as stored and shown.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Outage {
-    pub id: String,
-    pub utility: String,
-    pub kind: String,
-    pub areas: Vec<String>,
-    pub start: String,
-    pub end: String,
-    pub reason: String,
-    pub issuer: String,
-    pub contact_phone: String,
-    pub temporary_supply: Option<String>,
-    pub message: String,
-    pub chars: usize,
-    pub parts: usize,
-    pub send_at: String,
-    pub send_reason: String,
-    pub status: String,
-    pub created_at: String,
-    /// The latest message version (1 the notice; corrections, cancellation, reminder after).
-    pub version: i64,
-    pub remind_before_hours: Option<i64>,
-}
-
-fn len_ok(field: &str, s: &str, min: usize, max: usize, errs: &mut Vec<FieldError>) {
+pub(crate) fn len_ok(field: &str, s: &str, min: usize, max: usize, errs: &mut Vec<FieldError>) {
     if !(min..=max).contains(&s.trim().chars().count()) {
         errs.push(FieldError::new(field, format!("{field} 应为{min}-{max}个字")));
     }
 }
 
-fn check(b: &OutageBody, now: BeijingTime, timing: bool) -> Result<Utility, Vec<FieldError>> {
+/// What a valid request is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Checked {
+    pub(crate) utility: Utility,
+    pub(crate) kind: OutageKind,
+}
+
+pub(crate) fn check(b: &OutageBody, now: BeijingTime, timing: bool) -> Result<Checked, Vec<FieldError>> {
     let mut errs = Vec::new();
     let utility = Utility::parse(&b.utility);
     if utility.is_none() {
         errs.push(FieldError::new("utility", "utility 应为 water（停水）或 gas（停气）"));
     }
-    if !matches!(b.kind.as_str(), "planned" | "emergency") {
+    let kind = OutageKind::parse(&b.kind);
+    if kind.is_none() {
         errs.push(FieldError::new("kind", "kind 应为 planned（计划）或 emergency（紧急）"));
     }
     if b.areas.is_empty() || b.areas.len() > 50 {
@@ -85,7 +70,7 @@ fn check(b: &OutageBody, now: BeijingTime, timing: bool) -> Result<Utility, Vec<
     if b.end <= b.start {
         errs.push(FieldError::new("end", "结束时间应晚于开始时间"));
     }
-    if timing && b.kind == "planned" && b.start <= now {
+    if timing && kind == Some(OutageKind::Planned) && b.start <= now {
         errs.push(FieldError::new("start", "计划停供的开始时间应在将来"));
     }
     len_ok("reason", &b.reason, 1, 100, &mut errs);
@@ -99,26 +84,25 @@ fn check(b: &OutageBody, now: BeijingTime, timing: bool) -> Result<Utility, Vec<
     }
     if let Some(u) = utility
         && timing
-        && let Err(msg) = rules::check_lead_time(u, b.kind == "emergency", b.start, now)
+        && let Err(msg) = rules::check_lead_time(u, kind == Some(OutageKind::Emergency), b.start, now)
     {
         errs.push(FieldError::new("start", msg));
     }
-    match (utility, errs.is_empty()) {
-        (Some(u), true) => Ok(u),
+    match (utility, kind, errs.is_empty()) {
+        (Some(utility), Some(kind), true) => Ok(Checked { utility, kind }),
         _ => Err(errs),
     }
 }
 
 /// The message of one kind for an outage as it now stands, issued `now`.
-fn render(o: &Outage, sign: &str, kind: MessageKind, now: BeijingTime) -> ApiResult<Rendered> {
-    let utility = Utility::parse(&o.utility).ok_or_else(|| ApiError::internal("stored utility"))?;
+pub(crate) fn render(o: &Outage, sign: &str, kind: MessageKind, now: BeijingTime) -> ApiResult<Rendered> {
     let (start, end) = (BeijingTime::parse(&o.start), BeijingTime::parse(&o.end));
     let (Ok(start), Ok(end)) = (start, end) else { return Err(ApiError::internal("stored outage times")) };
     let area = o.areas.join("、");
     let notice = Notice {
         sign,
-        utility,
-        emergency: o.kind == "emergency",
+        utility: o.utility,
+        emergency: o.kind == OutageKind::Emergency,
         issuer: &o.issuer,
         area: &area,
         start,
@@ -139,12 +123,19 @@ fn render(o: &Outage, sign: &str, kind: MessageKind, now: BeijingTime) -> ApiRes
     Ok(r)
 }
 
-fn version_stmt(id: &str, version: i64, kind: MessageKind, r: &Rendered, plan: &SendPlan, now: BeijingTime) -> Stmt {
+pub(crate) fn version_stmt(
+    id: &str,
+    version: i64,
+    kind: MessageKind,
+    r: &Rendered,
+    plan: &SendPlan,
+    now: BeijingTime,
+) -> Stmt {
     let params: serde_json::Map<String, serde_json::Value> =
         r.params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
     Stmt::new(
         "INSERT INTO outage_versions (outage_id, version, kind, message, params, send_at, send_reason, state, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'planned', ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8)",
         vec![
             id.into(),
             version.into(),
@@ -154,13 +145,14 @@ fn version_stmt(id: &str, version: i64, kind: MessageKind, r: &Rendered, plan: &
             plan.at.to_rfc3339().into(),
             plan.reason.into(),
             now.to_rfc3339().into(),
+            VersionState::Planned.as_str().into(),
         ],
     )
 }
 
 /// The optional reminder after version `after` (sent at `after_at`): only
 /// when it falls after that send and is still ahead.
-fn reminder_stmt(
+pub(crate) fn reminder_stmt(
     o: &Outage,
     sign: &str,
     after: i64,
@@ -178,7 +170,7 @@ fn reminder_stmt(
     Ok(Some(version_stmt(&o.id, after + 1, MessageKind::Reminder, &r, &plan, now)))
 }
 
-fn area_stmts(id: &str, areas: &[Resolved]) -> Vec<Stmt> {
+pub(crate) fn area_stmts(id: &str, areas: &[Resolved]) -> Vec<Stmt> {
     let mut out = vec![Stmt::new("DELETE FROM outage_areas WHERE outage_id = ?1", vec![id.into()])];
     out.extend(areas.iter().map(|a| {
         Stmt::new(
@@ -189,8 +181,119 @@ fn area_stmts(id: &str, areas: &[Resolved]) -> Vec<Stmt> {
     out
 }
 
-async fn resolve_areas(db: &impl Db, names: &[String]) -> ApiResult<Vec<Resolved>> {
+pub(crate) async fn resolve_areas(db: &impl Db, names: &[String]) -> ApiResult<Vec<Resolved>> {
     areas::resolve(db, "areas", names).await?.map_err(ApiError::validation)
+}
+
+/// An outage drafted from a valid request: as shown, with its first message
+/// and when that goes out.
+#[derive(Debug, Clone)]
+struct Draft {
+    outage: Outage,
+    first: Rendered,
+    plan: SendPlan,
+}
+
+/// Drafts an outage (a preview or one to publish): trimmed fields, the
+/// resolved area labels, the first send planned and the notice rendered.
+fn draft(
+    b: &OutageBody,
+    c: Checked,
+    resolved: &[Resolved],
+    id: String,
+    now: BeijingTime,
+    sign: &str,
+    quiet: QuietHours,
+) -> ApiResult<Draft> {
+    let plan = rules::plan_send(c.utility, c.kind == OutageKind::Emergency, b.start, now, quiet);
+    let mut o = Outage {
+        id,
+        utility: c.utility,
+        kind: c.kind,
+        areas: resolved.iter().map(|a| a.label.clone()).collect(),
+        start: b.start.to_rfc3339(),
+        end: b.end.to_rfc3339(),
+        reason: b.reason.trim().to_owned(),
+        issuer: b.issuer.trim().to_owned(),
+        contact_phone: b.contact_phone.trim().to_owned(),
+        temporary_supply: b.temporary_supply.as_deref().map(|t| t.trim().to_owned()),
+        message: String::new(),
+        chars: 0,
+        parts: 0,
+        send_at: plan.at.to_rfc3339(),
+        send_reason: plan.reason.to_owned(),
+        status: if b.preview { OutageStatus::Preview } else { OutageStatus::Published },
+        created_at: now.to_rfc3339(),
+        version: 1,
+        remind_before_hours: b.remind_before_hours,
+    };
+    let first = render(&o, sign, MessageKind::Notice, now)?;
+    o.chars = first.text.chars().count();
+    o.parts = rules::parts(&first.text);
+    o.message = first.text.clone();
+    Ok(Draft { outage: o, first, plan })
+}
+
+/// The writes that publish a draft, for one batch: the outage, its notice
+/// as version 1, the reminder as version 2 when it is still ahead and after
+/// the notice, the areas, and the audit row. Returns the outage with its
+/// latest version.
+fn publication(
+    d: Draft,
+    resolved: &[Resolved],
+    act: &Act<'_>,
+    idem_key: Option<&str>,
+    sign: &str,
+    quiet: QuietHours,
+) -> ApiResult<(Outage, Vec<Stmt>)> {
+    let Draft { outage: mut o, first, plan } = d;
+    let now = act.now;
+    let reminder = reminder_stmt(&o, sign, 1, plan.at, quiet, now)?;
+    if reminder.is_some() {
+        o.version = 2;
+    }
+    let mut stmts = vec![
+        outage_stmt(&o, idem_key, &act.who.token_id),
+        version_stmt(&o.id, 1, MessageKind::Notice, &first, &plan, now),
+    ];
+    stmts.extend(reminder);
+    stmts.extend(area_stmts(&o.id, resolved));
+    let action = if o.kind == OutageKind::Emergency { "outage.publish.emergency" } else { "outage.publish" };
+    let detail = serde_json::json!({ "utility": o.utility, "areas": o.areas.len(), "send_reason": o.send_reason });
+    stmts.push(audit_stmt(act.who, action, &o.id, act.request_id, now, &detail));
+    Ok((o, stmts))
+}
+
+fn outage_stmt(o: &Outage, idem_key: Option<&str>, created_by: &str) -> Stmt {
+    Stmt::new(
+        "INSERT INTO outages (id, utility, kind, areas, start_at, end_at, reason, issuer, contact_phone,
+           temporary_supply, message, chars, parts, send_at, send_reason, status, idem_key, created_by, created_at,
+           version, remind_before_hours)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?21, ?16, ?17, ?18, ?19, ?20)",
+        vec![
+            o.id.as_str().into(),
+            o.utility.as_str().into(),
+            o.kind.as_str().into(),
+            serde_json::to_string(&o.areas).unwrap_or_else(|_| "[]".into()).into(),
+            o.start.as_str().into(),
+            o.end.as_str().into(),
+            o.reason.as_str().into(),
+            o.issuer.as_str().into(),
+            o.contact_phone.as_str().into(),
+            o.temporary_supply.clone().into(),
+            o.message.as_str().into(),
+            (o.chars as i64).into(),
+            (o.parts as i64).into(),
+            o.send_at.as_str().into(),
+            o.send_reason.as_str().into(),
+            idem_key.map(str::to_owned).into(),
+            created_by.into(),
+            o.created_at.as_str().into(),
+            o.version.into(),
+            o.remind_before_hours.into(),
+            OutageStatus::Published.as_str().into(),
+        ],
+    )
 }
 
 /// Publishes (or previews) an outage. With an `Idempotency-Key`, a retry
@@ -213,390 +316,108 @@ pub async fn publish(
         return Ok((first, true));
     }
     let now = act.now;
-    let utility = check(b, now, true).map_err(ApiError::validation)?;
+    let checked = check(b, now, true).map_err(ApiError::validation)?;
     let resolved = resolve_areas(db, &b.areas).await?;
-    let emergency = b.kind == "emergency";
-    let plan = rules::plan_send(utility, emergency, b.start, now, quiet);
-    let mut o = Outage {
-        id: format!("OUT{}{}", now.date().format("%Y%m%d"), ids.hex(4)?.to_uppercase()),
-        utility: b.utility.clone(),
-        kind: b.kind.clone(),
-        areas: resolved.iter().map(|a| a.label.clone()).collect(),
-        start: b.start.to_rfc3339(),
-        end: b.end.to_rfc3339(),
-        reason: b.reason.trim().to_owned(),
-        issuer: b.issuer.trim().to_owned(),
-        contact_phone: b.contact_phone.trim().to_owned(),
-        temporary_supply: b.temporary_supply.as_deref().map(|t| t.trim().to_owned()),
-        message: String::new(),
-        chars: 0,
-        parts: 0,
-        send_at: plan.at.to_rfc3339(),
-        send_reason: plan.reason.to_owned(),
-        status: if b.preview { "preview".into() } else { "published".into() },
-        created_at: now.to_rfc3339(),
-        version: 1,
-        remind_before_hours: b.remind_before_hours,
-    };
-    let r = render(&o, sign, MessageKind::Notice, now)?;
-    o.chars = r.text.chars().count();
-    o.parts = rules::parts(&r.text);
-    o.message = r.text.clone();
+    let id = format!("OUT{}{}", now.date().format("%Y%m%d"), ids.hex(4)?.to_uppercase());
+    let d = draft(b, checked, &resolved, id, now, sign, quiet)?;
     if b.preview {
-        return Ok((o, false));
+        return Ok((d.outage, false));
     }
-    let mut stmts = vec![version_stmt(&o.id, 1, MessageKind::Notice, &r, &plan, now)];
-    if let Some(rem) = reminder_stmt(&o, sign, 1, plan.at, quiet, now)? {
-        stmts.push(rem);
-        o.version = 2;
-    }
-    stmts.insert(
-        0,
-        Stmt::new(
-            "INSERT INTO outages (id, utility, kind, areas, start_at, end_at, reason, issuer, contact_phone,
-               temporary_supply, message, chars, parts, send_at, send_reason, status, idem_key, created_by, created_at,
-               version, remind_before_hours)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'published', ?16, ?17, ?18, ?19, ?20)",
-            vec![
-                o.id.as_str().into(),
-                o.utility.as_str().into(),
-                o.kind.as_str().into(),
-                serde_json::to_string(&o.areas).unwrap_or_else(|_| "[]".into()).into(),
-                o.start.as_str().into(),
-                o.end.as_str().into(),
-                o.reason.as_str().into(),
-                o.issuer.as_str().into(),
-                o.contact_phone.as_str().into(),
-                o.temporary_supply.clone().into(),
-                o.message.as_str().into(),
-                (o.chars as i64).into(),
-                (o.parts as i64).into(),
-                o.send_at.as_str().into(),
-                o.send_reason.as_str().into(),
-                idem_key.map(str::to_owned).into(),
-                act.who.token_id.as_str().into(),
-                o.created_at.as_str().into(),
-                o.version.into(),
-                o.remind_before_hours.into(),
-            ],
-        ),
-    );
-    stmts.extend(area_stmts(&o.id, &resolved));
-    let action = if emergency { "outage.publish.emergency" } else { "outage.publish" };
-    let detail = serde_json::json!({ "utility": o.utility, "areas": o.areas.len(), "send_reason": o.send_reason });
-    stmts.push(audit_stmt(act.who, action, &o.id, act.request_id, now, &detail));
+    let (o, stmts) = publication(d, &resolved, act, idem_key, sign, quiet)?;
     db.batch(&stmts).await?;
     Ok((o, false))
 }
 
-/// `POST /v1/admin/outages/{id}:amend`: any of the time, areas, reason and
-/// temporary supply. Fields left out keep their value.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AmendBody {
-    #[serde(default)]
-    pub start: Option<BeijingTime>,
-    #[serde(default)]
-    pub end: Option<BeijingTime>,
-    #[serde(default)]
-    pub areas: Option<Vec<String>>,
-    #[serde(default)]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub temporary_supply: Option<String>,
-}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use shared::admin::Principal;
+    use shared::store::Value;
 
-/// `POST /v1/admin/outages/{id}:cancel`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CancelBody {
-    /// Said in the message (e.g. 施工计划调整).
-    pub reason: String,
-}
+    use shared::testing::at as t;
 
-async fn live(db: &impl Db, id: &str, now: BeijingTime) -> ApiResult<Outage> {
-    let o = find(db, "id = ?1", vec![id.into()])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该停水停气公告"))?;
-    if o.status != "published" || o.end <= now.to_rfc3339() {
-        return Err(ApiError::with_message(ErrorCode::OutageStateInvalid, "该公告已取消或已结束，不能再更改"));
+    fn body(extra: serde_json::Value) -> OutageBody {
+        let mut b = serde_json::json!({"utility": "water", "kind": "planned", "areas": ["宾王小区"],
+            "start": "2026-11-25T08:00:00+08:00", "end": "2026-11-25T18:00:00+08:00", "reason": " 管网改造 ",
+            "issuer": "义乌市供水有限公司", "contact_phone": "0579-85510011"});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        serde_json::from_value(b).unwrap()
     }
-    Ok(o)
-}
 
-async fn anyone_notified(db: &impl Db, id: &str) -> ApiResult<bool> {
-    let hit: Option<serde_json::Value> = db
-        .first_as(
-            "SELECT 1 AS x FROM outage_outbox WHERE outage_id = ?1 AND status IN ('sending', 'sent', 'delivered') LIMIT 1",
-            &[id.into()],
-        )
-        .await?;
-    Ok(hit.is_some())
-}
-
-fn supersede_planned(id: &str) -> Stmt {
-    Stmt::new(
-        "UPDATE outage_versions SET state = 'superseded' WHERE outage_id = ?1 AND state = 'planned'",
-        vec![id.into()],
-    )
-}
-
-/// Amends an outage: a new version (a correction to those already notified
-/// and the newly affected; a fresh notice when nobody was notified yet).
-/// What was still planned is superseded; the reminder is planned again.
-pub async fn amend(
-    db: &impl Db,
-    act: &Act<'_>,
-    id: &str,
-    b: &AmendBody,
-    sign: &str,
-    quiet: QuietHours,
-) -> ApiResult<Outage> {
-    act.who.require(Role::OutagePublisher)?;
-    let now = act.now;
-    let mut o = live(db, id, now).await?;
-    let old_start = BeijingTime::parse(&o.start).map_err(|_| ApiError::internal("stored start"))?;
-    let merged = OutageBody {
-        utility: o.utility.clone(),
-        kind: o.kind.clone(),
-        areas: b.areas.clone().unwrap_or_else(|| o.areas.clone()),
-        start: b.start.unwrap_or(old_start),
-        end: b.end.unwrap_or(BeijingTime::parse(&o.end).map_err(|_| ApiError::internal("stored end"))?),
-        reason: b.reason.clone().unwrap_or_else(|| o.reason.clone()),
-        issuer: o.issuer.clone(),
-        contact_phone: o.contact_phone.clone(),
-        temporary_supply: b.temporary_supply.clone().or_else(|| o.temporary_supply.clone()),
-        remind_before_hours: o.remind_before_hours,
-        preview: false,
-    };
-    // The notice rules bind a start moved earlier; other changes keep the original notice.
-    let utility = check(&merged, now, merged.start < old_start).map_err(ApiError::validation)?;
-    let resolved = resolve_areas(db, &merged.areas).await?;
-    o.areas = resolved.iter().map(|a| a.label.clone()).collect();
-    o.start = merged.start.to_rfc3339();
-    o.end = merged.end.to_rfc3339();
-    o.reason = merged.reason.trim().to_owned();
-    o.temporary_supply = merged.temporary_supply.map(|t| t.trim().to_owned());
-    let notified = anyone_notified(db, id).await?;
-    let (kind, plan) = if notified {
-        (MessageKind::Correction, rules::plan_followup(o.kind == "emergency", merged.start, now, quiet))
-    } else {
-        (MessageKind::Notice, rules::plan_send(utility, o.kind == "emergency", merged.start, now, quiet))
-    };
-    let r = render(&o, sign, kind, now)?;
-    let version = o.version + 1;
-    let mut stmts = vec![
-        Stmt::precondition("(SELECT version FROM outages WHERE id = ?1) = ?2", vec![id.into(), o.version.into()]),
-        supersede_planned(id),
-        version_stmt(id, version, kind, &r, &plan, now),
-    ];
-    o.version = version;
-    if let Some(rem) = reminder_stmt(&o, sign, version, plan.at, quiet, now)? {
-        stmts.push(rem);
-        o.version += 1;
+    fn resolved() -> Vec<Resolved> {
+        vec![Resolved { code: "bw".into(), label: "宾王小区".into() }]
     }
-    o.message = r.text.clone();
-    o.chars = r.text.chars().count();
-    o.parts = rules::parts(&r.text);
-    stmts.push(Stmt::new(
-        "UPDATE outages SET areas = ?2, start_at = ?3, end_at = ?4, reason = ?5, temporary_supply = ?6, message = ?7,
-                chars = ?8, parts = ?9, version = ?10 WHERE id = ?1",
-        vec![
-            id.into(),
-            serde_json::to_string(&o.areas).unwrap_or_else(|_| "[]".into()).into(),
-            o.start.as_str().into(),
-            o.end.as_str().into(),
-            o.reason.as_str().into(),
-            o.temporary_supply.clone().into(),
-            o.message.as_str().into(),
-            (o.chars as i64).into(),
-            (o.parts as i64).into(),
-            o.version.into(),
-        ],
-    ));
-    stmts.extend(area_stmts(id, &resolved));
-    let detail = serde_json::json!({ "version": version, "kind": kind.as_str(), "send_reason": plan.reason });
-    stmts.push(audit_stmt(act.who, "outage.amend", id, act.request_id, now, &detail));
-    db.batch(&stmts).await?;
-    Ok(o)
-}
 
-/// Cancels an outage: the public notice says so at once, what was planned
-/// is superseded, and those already notified get a cancellation.
-pub async fn cancel(
-    db: &impl Db,
-    act: &Act<'_>,
-    id: &str,
-    b: &CancelBody,
-    sign: &str,
-    quiet: QuietHours,
-) -> ApiResult<Outage> {
-    act.who.require(Role::OutagePublisher)?;
-    let now = act.now;
-    let mut o = live(db, id, now).await?;
-    let mut errs = Vec::new();
-    len_ok("reason", &b.reason, 1, 50, &mut errs);
-    if !errs.is_empty() {
-        return Err(ApiError::validation(errs));
+    fn drafted(b: &OutageBody, now: &str) -> Draft {
+        let c = check(b, t(now), true).unwrap();
+        draft(b, c, &resolved(), "OUT1".into(), t(now), "义乌便民", QuietHours::default()).unwrap()
     }
-    let start = BeijingTime::parse(&o.start).map_err(|_| ApiError::internal("stored start"))?;
-    let plan = rules::plan_followup(o.kind == "emergency", start, now, quiet);
-    let mut shown = o.clone();
-    shown.reason = b.reason.trim().to_owned();
-    let r = render(&shown, sign, MessageKind::Cancellation, now)?;
-    let version = o.version + 1;
-    let stmts = vec![
-        Stmt::precondition("(SELECT version FROM outages WHERE id = ?1) = ?2", vec![id.into(), o.version.into()]),
-        supersede_planned(id),
-        version_stmt(id, version, MessageKind::Cancellation, &r, &plan, now),
-        Stmt::new(
-            "UPDATE outages SET status = 'cancelled', version = ?2 WHERE id = ?1",
-            vec![id.into(), version.into()],
-        ),
-        audit_stmt(
-            act.who,
-            "outage.cancel",
-            id,
-            act.request_id,
-            now,
-            &serde_json::json!({ "reason": b.reason.trim() }),
-        ),
-    ];
-    db.batch(&stmts).await?;
-    o.status = "cancelled".into();
-    o.version = version;
-    Ok(o)
-}
 
-/// Versions of one outage that are due now (the caller fans them out).
-pub async fn due_versions(db: &impl Db, id: &str, now: BeijingTime) -> ApiResult<Vec<i64>> {
-    #[derive(Deserialize)]
-    struct V {
-        version: i64,
+    fn published(b: &OutageBody, now: &str) -> (Outage, Vec<Stmt>) {
+        let who = Principal { token_id: "p".into(), name: "调度".into(), roles: vec![Role::OutagePublisher] };
+        let act = Act { who: &who, now: t(now), request_id: "r" };
+        publication(drafted(b, now), &resolved(), &act, Some("k"), "义乌便民", QuietHours::default()).unwrap()
     }
-    let due: Vec<V> = db
-        .query_as(
-            "SELECT version FROM outage_versions WHERE outage_id = ?1 AND state = 'planned' AND send_at <= ?2
-              ORDER BY version",
-            &[id.into(), now.to_rfc3339().into()],
-        )
-        .await?;
-    Ok(due.into_iter().map(|v| v.version).collect())
-}
 
-/// The current version of an outage that went out, for a republish.
-pub async fn republishable(db: &impl Db, id: &str) -> ApiResult<i64> {
-    #[derive(Deserialize)]
-    struct V {
-        version: i64,
+    #[test]
+    fn the_kind_must_be_planned_or_emergency_and_a_planned_stop_must_start_ahead() {
+        let errs =
+            check(&body(serde_json::json!({"kind": "drill"})), t("2026-11-23T10:00:00+08:00"), true).unwrap_err();
+        assert_eq!(errs.first().map(|f| f.field.as_str()), Some("kind"));
+        let late = check(&body(serde_json::json!({})), t("2026-11-25T09:00:00+08:00"), true).unwrap_err();
+        assert!(late.iter().any(|f| f.field == "start" && f.message == "计划停供的开始时间应在将来"), "{late:?}");
+        let ok = check(&body(serde_json::json!({"kind": "emergency"})), t("2026-11-25T07:00:00+08:00"), true);
+        assert_eq!(ok, Ok(Checked { utility: Utility::Water, kind: OutageKind::Emergency }));
     }
-    let v: Option<V> = db
-        .first_as(
-            "SELECT v.version FROM outage_versions v JOIN outages o ON o.id = v.outage_id
-              WHERE v.outage_id = ?1 AND v.state = 'fanned_out' AND v.kind != 'reminder' AND o.status = 'published'
-              ORDER BY v.version DESC LIMIT 1",
-            &[id.into()],
-        )
-        .await?;
-    v.map(|v| v.version).ok_or_else(|| {
-        ApiError::with_message(ErrorCode::OutageStateInvalid, "该公告尚未到发送时间或已取消，无需重新发送")
-    })
-}
 
-#[derive(Deserialize)]
-struct Row {
-    id: String,
-    utility: String,
-    kind: String,
-    areas: String,
-    start_at: String,
-    end_at: String,
-    reason: String,
-    issuer: String,
-    contact_phone: String,
-    temporary_supply: Option<String>,
-    message: String,
-    chars: i64,
-    parts: i64,
-    send_at: String,
-    send_reason: String,
-    status: String,
-    created_at: String,
-    version: i64,
-    remind_before_hours: Option<i64>,
-}
-
-async fn find(db: &impl Db, cond: &str, args: Vec<Value>) -> ApiResult<Vec<Outage>> {
-    let rows: Vec<Row> = db
-        .query_as(
-            &format!(
-                "SELECT id, utility, kind, areas, start_at, end_at, reason, issuer, contact_phone, temporary_supply,
-                        message, chars, parts, send_at, send_reason, status, created_at, version, remind_before_hours
-                 FROM outages WHERE {cond} ORDER BY start_at LIMIT 200"
-            ),
-            &args,
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Outage {
-            areas: serde_json::from_str(&r.areas).unwrap_or_default(),
-            id: r.id,
-            utility: r.utility,
-            kind: r.kind,
-            start: r.start_at,
-            end: r.end_at,
-            reason: r.reason,
-            issuer: r.issuer,
-            contact_phone: r.contact_phone,
-            temporary_supply: r.temporary_supply,
-            message: r.message,
-            chars: r.chars as usize,
-            parts: r.parts as usize,
-            send_at: r.send_at,
-            send_reason: r.send_reason,
-            status: r.status,
-            created_at: r.created_at,
-            version: r.version,
-            remind_before_hours: r.remind_before_hours,
-        })
-        .collect())
-}
-
-/// Current and coming outages (not yet ended), optionally in one area and of one utility.
-pub async fn public_list(
-    db: &impl Db,
-    area: Option<&str>,
-    utility: Option<&str>,
-    now: BeijingTime,
-) -> ApiResult<Vec<Outage>> {
-    let mut cond = String::from("status = 'published' AND end_at > ?1");
-    let mut args: Vec<Value> = vec![now.to_rfc3339().into()];
-    if let Some(a) = area {
-        args.push(a.into());
-        // The area itself, or any area inside one the outage names (a building in an affected community).
-        let n = args.len();
-        cond.push_str(&format!(
-            " AND id IN (SELECT oa.outage_id FROM outage_areas oa LEFT JOIN supply_areas x ON x.code = oa.code
-                  WHERE oa.area = ?{n} OR oa.code = ?{n}
-                     OR EXISTS (SELECT 1 FROM supply_areas a WHERE (a.code = ?{n} OR a.full_name = ?{n})
-                                   AND a.path >= x.path AND a.path < x.path || '~'))"
-        ));
+    #[test]
+    fn a_preview_shows_the_trimmed_notice_its_length_and_the_planned_send() {
+        let d = drafted(&body(serde_json::json!({"preview": true})), "2026-11-23T23:30:00+08:00");
+        let o = d.outage;
+        assert_eq!((o.status, o.version, o.reason.as_str()), (OutageStatus::Preview, 1, "管网改造"));
+        assert_eq!(
+            (o.send_at.as_str(), o.send_reason.as_str()),
+            ("2026-11-24T07:00:00+08:00", "避开夜间，次日早晨发送")
+        );
+        assert_eq!((o.chars, o.parts), (o.message.chars().count(), rules::parts(&o.message)));
+        assert_eq!(o.message, d.first.text);
     }
-    if let Some(u) = utility {
-        args.push(u.into());
-        cond.push_str(&format!(" AND utility = ?{}", args.len()));
-    }
-    find(db, &cond, args).await
-}
 
-/// One published outage.
-pub async fn get(db: &impl Db, id: &str) -> ApiResult<Outage> {
-    find(db, "id = ?1", vec![id.into()])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该停水停气公告"))
+    #[test]
+    fn a_publication_stores_the_outage_its_notice_a_reminder_still_ahead_its_areas_and_the_audit_row() {
+        let (o, stmts) = published(&body(serde_json::json!({"remind_before_hours": 2})), "2026-11-23T10:00:00+08:00");
+        assert_eq!((o.status, o.version), (OutageStatus::Published, 2));
+        let table = |sql: &str| {
+            let words: Vec<&str> = sql.split_whitespace().collect();
+            words
+                .iter()
+                .position(|w| *w == "INTO" || *w == "FROM")
+                .and_then(|i| words.get(i + 1))
+                .map(|w| w.to_string())
+        };
+        let tables: Vec<String> = stmts.iter().filter_map(|s| table(&s.sql)).collect();
+        assert_eq!(
+            tables,
+            ["outages", "outage_versions", "outage_versions", "outage_areas", "outage_areas", "audit_log"]
+        );
+        let outage = stmts.first().unwrap();
+        assert!(outage.params.contains(&Value::from("published")) && outage.params.contains(&Value::from("k")));
+        let reminder = stmts.get(2).unwrap();
+        assert!(
+            reminder.params.contains(&Value::from("reminder")) && reminder.params.contains(&Value::from("planned"))
+        );
+        assert!(stmts.last().unwrap().params.contains(&Value::from("outage.publish")));
+    }
+
+    #[test]
+    fn a_reminder_due_before_now_is_left_out_and_an_emergency_is_audited_as_one() {
+        let b = body(serde_json::json!({"kind": "emergency", "remind_before_hours": 72}));
+        let (o, stmts) = published(&b, "2026-11-23T10:00:00+08:00");
+        assert_eq!((o.version, stmts.len()), (1, 5));
+        assert_eq!(o.send_at, "2026-11-23T10:00:00+08:00");
+        assert!(stmts.last().unwrap().params.contains(&Value::from("outage.publish.emergency")));
+    }
 }

@@ -78,9 +78,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn t(s: &str) -> BeijingTime {
-        BeijingTime::parse(s).unwrap()
-    }
+    use shared::testing::at as t;
 
     #[test]
     fn transient_failures_back_off_exponentially_up_to_the_cap() {

@@ -6,23 +6,15 @@
 use chrono::{Datelike, Duration, NaiveTime, TimeZone};
 use shared::types::BeijingTime;
 
-/// Water or gas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Utility {
-    Water,
-    Gas,
+shared::text_enum! {
+    /// Water or gas.
+    pub enum Utility {
+        Water => "water",
+        Gas => "gas",
+    }
 }
 
 impl Utility {
-    /// Parses `water` or `gas`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "water" => Some(Self::Water),
-            "gas" => Some(Self::Gas),
-            _ => None,
-        }
-    }
-
     /// The minimum notice of a planned stop: 24 h for water (003), 48 h for
     /// gas (城镇燃气管理条例 art. 20).
     pub fn notice(self) -> Duration {
@@ -179,31 +171,18 @@ pub struct Notice<'a> {
     pub issued: BeijingTime,
 }
 
-/// Which message of an outage: each has its own approved template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageKind {
-    Notice,
-    Correction,
-    Cancellation,
-    Reminder,
+shared::text_enum! {
+    /// Which message of an outage (`outage_versions.kind`): each has its own
+    /// approved template.
+    pub enum MessageKind {
+        Notice => "notice",
+        Correction => "correction",
+        Cancellation => "cancellation",
+        Reminder => "reminder",
+    }
 }
 
 impl MessageKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Notice => "notice",
-            Self::Correction => "correction",
-            Self::Cancellation => "cancellation",
-            Self::Reminder => "reminder",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Notice, Self::Correction, Self::Cancellation, Self::Reminder].into_iter().find(|k| k.as_str() == s)
-    }
-
     /// The approved template text (the provider fills `${name}` from the
     /// parameters; the signature is added in front).
     pub fn template(self) -> &'static str {
@@ -298,9 +277,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn t(s: &str) -> BeijingTime {
-        BeijingTime::parse(s).unwrap()
-    }
+    use shared::testing::at as t;
 
     #[test]
     fn planned_stops_need_24_hours_for_water_and_48_for_gas_and_emergencies_none() {
@@ -416,6 +393,18 @@ mod tests {
         );
         let p = vec![("a".to_owned(), "1".to_owned())];
         assert_eq!(fill("x${a}y${b}z${", &p), "x1y${b}z${");
+    }
+
+    #[test]
+    fn utilities_and_message_kinds_serialize_as_their_stored_names() {
+        for u in [Utility::Water, Utility::Gas] {
+            assert_eq!(Utility::parse(u.as_str()), Some(u));
+            assert_eq!(serde_json::to_value(u).unwrap(), u.as_str());
+        }
+        assert_eq!(Utility::parse("electricity"), None);
+        for kind in [MessageKind::Notice, MessageKind::Correction, MessageKind::Cancellation, MessageKind::Reminder] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Replying the provider's unsubscribe word to any notice removes them all.
 
 use crate::areas;
+use crate::rules::Utility;
 use serde::{Deserialize, Serialize};
 use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use shared::identity::{Pepper, inbox};
@@ -54,16 +55,27 @@ async fn one(db: &impl Db, citizen_id: &str, id: &str) -> ApiResult<Option<Subsc
     db.first_as(&format!("{SELECT} WHERE s.citizen_id = ?1 AND s.id = ?2"), &[citizen_id.into(), id.into()]).await
 }
 
-/// Subscribes; the same subscription again returns the first (`false`).
-pub async fn subscribe(
-    db: &impl Db,
-    ids: &impl IdSource,
-    citizen_id: &str,
-    b: &SubscribeBody,
-    now: BeijingTime,
-) -> ApiResult<(Subscription, bool)> {
+/// What a subscription follows: an account (its area from the billing
+/// data) or an area picked directly (a code or name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target<'a> {
+    Account(&'a str),
+    Area(&'a str),
+}
+
+/// A valid subscribe request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wanted<'a> {
+    utility: Utility,
+    target: Target<'a>,
+}
+
+/// A known utility and exactly one of an account and an area (trimmed,
+/// within their lengths), or every problem.
+fn check(b: &SubscribeBody) -> Result<Wanted<'_>, Vec<FieldError>> {
     let mut errs = Vec::new();
-    if !matches!(b.utility.as_str(), "water" | "gas") {
+    let utility = Utility::parse(&b.utility);
+    if utility.is_none() {
         errs.push(FieldError::new("utility", "utility 应为 water（供水）或 gas（燃气）"));
     }
     let account = b.account_no.as_deref().map(str::trim).filter(|s| !s.is_empty());
@@ -77,36 +89,42 @@ pub async fn subscribe(
     if area.is_some_and(|a| a.chars().count() > 50) {
         errs.push(FieldError::new("area", "区域最长50个字"));
     }
-    if !errs.is_empty() {
-        return Err(ApiError::validation(errs));
+    match (utility, account, area) {
+        (Some(utility), Some(acc), None) if errs.is_empty() => Ok(Wanted { utility, target: Target::Account(acc) }),
+        (Some(utility), None, Some(a)) if errs.is_empty() => Ok(Wanted { utility, target: Target::Area(a) }),
+        _ => Err(errs),
     }
-    #[derive(Deserialize)]
-    struct Me {
-        has_phone: i64,
-        subs: i64,
-    }
-    let me: Option<Me> = db
-        .first_as(
-            "SELECT phone IS NOT NULL AS has_phone,
-                    (SELECT COUNT(*) FROM outage_subscriptions WHERE citizen_id = ?1) AS subs
-               FROM citizens WHERE id = ?1 AND deleted_at IS NULL",
-            &[citizen_id.into()],
-        )
-        .await?;
+}
+
+/// The citizen, as far as subscribing goes.
+#[derive(Debug, Clone, Deserialize)]
+struct Me {
+    has_phone: i64,
+    subs: i64,
+}
+
+/// Only a citizen still signed up, with a confirmed phone and fewer than
+/// [`MAX_PER_CITIZEN`] subscriptions, may add one.
+fn admit(me: Option<&Me>) -> ApiResult<()> {
     match me {
-        None => return Err(ErrorCode::SessionRevoked.into()),
-        Some(m) if m.has_phone == 0 => return Err(ErrorCode::PhoneRequired.into()),
+        None => Err(ErrorCode::SessionRevoked.into()),
+        Some(m) if m.has_phone == 0 => Err(ErrorCode::PhoneRequired.into()),
         Some(m) if m.subs >= MAX_PER_CITIZEN as i64 => {
-            return Err(ApiError::bad_field("utility", format!("每人最多订阅{MAX_PER_CITIZEN}项")));
+            Err(ApiError::bad_field("utility", format!("每人最多订阅{MAX_PER_CITIZEN}项")))
         }
-        Some(_) => {}
+        Some(_) => Ok(()),
     }
-    let area_code = match (account, area) {
-        (Some(acc), _) => {
+}
+
+/// The area code stored with a subscription: none for an account (which
+/// must be in the billing data), the resolved code for an area.
+async fn area_code(db: &impl Db, w: &Wanted<'_>) -> ApiResult<Option<String>> {
+    match w.target {
+        Target::Account(acc) => {
             let known: Option<serde_json::Value> = db
                 .first_as(
                     "SELECT area_code FROM supply_accounts WHERE utility = ?1 AND account_no = ?2",
-                    &[b.utility.as_str().into(), acc.into()],
+                    &[w.utility.as_str().into(), acc.into()],
                 )
                 .await?;
             if known.is_none() {
@@ -115,13 +133,37 @@ pub async fn subscribe(
                     "未找到该户号的供区信息，请核对户号或改按地址订阅",
                 ));
             }
-            None
+            Ok(None)
         }
-        (None, Some(a)) => match areas::resolve(db, "area", &[a.to_owned()]).await? {
-            Ok(found) => found.into_iter().next().map(|r| r.code),
-            Err(errs) => return Err(ApiError::validation(errs)),
+        Target::Area(a) => match areas::resolve(db, "area", &[a.to_owned()]).await? {
+            Ok(found) => Ok(found.into_iter().next().map(|r| r.code)),
+            Err(errs) => Err(ApiError::validation(errs)),
         },
-        (None, None) => None,
+    }
+}
+
+/// Subscribes; the same subscription again returns the first (`false`).
+pub async fn subscribe(
+    db: &impl Db,
+    ids: &impl IdSource,
+    citizen_id: &str,
+    b: &SubscribeBody,
+    now: BeijingTime,
+) -> ApiResult<(Subscription, bool)> {
+    let w = check(b).map_err(ApiError::validation)?;
+    let me: Option<Me> = db
+        .first_as(
+            "SELECT phone IS NOT NULL AS has_phone,
+                    (SELECT COUNT(*) FROM outage_subscriptions WHERE citizen_id = ?1) AS subs
+               FROM citizens WHERE id = ?1 AND deleted_at IS NULL",
+            &[citizen_id.into()],
+        )
+        .await?;
+    admit(me.as_ref())?;
+    let area_code = area_code(db, &w).await?;
+    let account = match w.target {
+        Target::Account(acc) => Some(acc),
+        Target::Area(_) => None,
     };
     let id = format!("SUB{}", ids.hex(8)?.to_uppercase());
     let added = db
@@ -131,7 +173,7 @@ pub async fn subscribe(
             &[
                 id.as_str().into(),
                 citizen_id.into(),
-                b.utility.as_str().into(),
+                w.utility.as_str().into(),
                 account.map(str::to_owned).into(),
                 area_code.clone().into(),
                 now.to_rfc3339().into(),
@@ -146,7 +188,7 @@ pub async fn subscribe(
             ),
             &[
                 citizen_id.into(),
-                b.utility.as_str().into(),
+                w.utility.as_str().into(),
                 account.unwrap_or_default().into(),
                 area_code.unwrap_or_default().into(),
             ],
@@ -229,4 +271,40 @@ pub async fn apply_uplinks(
         done += 1;
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn body(v: serde_json::Value) -> SubscribeBody {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn fields(b: &SubscribeBody) -> Vec<String> {
+        check(b).unwrap_err().into_iter().map(|f| f.field).collect()
+    }
+
+    #[test]
+    fn a_subscription_names_a_utility_and_exactly_one_of_an_account_and_an_area() {
+        let b = body(serde_json::json!({"utility": "gas", "account_no": " G1 "}));
+        assert_eq!(check(&b), Ok(Wanted { utility: Utility::Gas, target: Target::Account("G1") }));
+        let b = body(serde_json::json!({"utility": "water", "area": "宾王小区", "account_no": "  "}));
+        assert_eq!(check(&b), Ok(Wanted { utility: Utility::Water, target: Target::Area("宾王小区") }));
+        assert_eq!(fields(&body(serde_json::json!({"utility": "water"}))), ["account_no"]);
+        let both = body(serde_json::json!({"utility": "power", "account_no": "W".repeat(33), "area": "bw"}));
+        assert_eq!(fields(&both), ["utility", "account_no", "account_no"]);
+        assert_eq!(fields(&body(serde_json::json!({"utility": "gas", "area": "区".repeat(51)}))), ["area"]);
+    }
+
+    #[test]
+    fn only_a_citizen_with_a_phone_and_room_for_more_may_subscribe() {
+        let me = |has_phone, subs| Me { has_phone, subs };
+        assert_eq!(admit(None).unwrap_err().code, ErrorCode::SessionRevoked);
+        assert_eq!(admit(Some(&me(0, 0))).unwrap_err().code, ErrorCode::PhoneRequired);
+        let full = admit(Some(&me(1, MAX_PER_CITIZEN as i64))).unwrap_err();
+        assert_eq!(full.fields.first().map(|f| f.field.as_str()), Some("utility"));
+        assert!(admit(Some(&me(1, MAX_PER_CITIZEN as i64 - 1))).is_ok());
+    }
 }

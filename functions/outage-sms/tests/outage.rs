@@ -4,6 +4,7 @@
 
 use futures_executor::block_on;
 use outage_sms::areas::{self, AreasBody};
+use outage_sms::notices;
 use outage_sms::publish::{self, OutageBody};
 use outage_sms::rules::QuietHours;
 use serde_json::json;
@@ -13,9 +14,7 @@ use shared::runtime::OsRandom;
 use shared::store::{Db, SqliteDb};
 use shared::types::BeijingTime;
 
-fn t(s: &str) -> BeijingTime {
-    BeijingTime::parse(s).unwrap()
-}
+use shared::testing::at as t;
 
 fn body(v: serde_json::Value) -> OutageBody {
     let mut base = json!({"utility": "water", "kind": "planned", "areas": ["稠城街道宾王小区", "稠城街道绣湖小区"],
@@ -110,8 +109,8 @@ fn a_planned_outage_is_published_once_and_shown_publicly_at_once() {
     ))
     .unwrap()
     .0;
-    assert_eq!(preview.status, "preview");
-    assert!(block_on(publish::public_list(&db, None, None, now)).unwrap().is_empty(), "a preview stores nothing");
+    assert_eq!(preview.status, outage_sms::states::OutageStatus::Preview);
+    assert!(block_on(notices::public_list(&db, None, None, now)).unwrap().is_empty(), "a preview stores nothing");
     let (o, replay) = block_on(publish::publish(
         &db,
         &OsRandom,
@@ -137,12 +136,12 @@ fn a_planned_outage_is_published_once_and_shown_publicly_at_once() {
     .unwrap();
     assert!(replay);
     assert_eq!(again.id, o.id);
-    let listed = block_on(publish::public_list(&db, Some("稠城街道绣湖小区"), Some("water"), now)).unwrap();
+    let listed = block_on(notices::public_list(&db, Some("稠城街道绣湖小区"), Some("water"), now)).unwrap();
     assert_eq!(listed.len(), 1);
-    assert!(block_on(publish::public_list(&db, Some("别的小区"), None, now)).unwrap().is_empty());
+    assert!(block_on(notices::public_list(&db, Some("别的小区"), None, now)).unwrap().is_empty());
     assert_eq!(outage_actions(&db).len(), 1);
     // A building inside an affected community finds it; an unknown area is refused at publishing.
-    assert_eq!(block_on(publish::public_list(&db, Some("bw-2"), None, now)).unwrap().len(), 1);
+    assert_eq!(block_on(notices::public_list(&db, Some("bw-2"), None, now)).unwrap().len(), 1);
     let err = block_on(publish::publish(
         &db,
         &OsRandom,
@@ -201,9 +200,12 @@ fn short_notice_is_refused_for_planned_stops_and_allowed_for_emergencies() {
 // ---- subscriptions and the outbox fan-out ----
 
 use outage_sms::areas::AccountsBody;
-use outage_sms::outbox::{self, Chunk, Disposition, Sender, Templates};
-use outage_sms::publish::{AmendBody, CancelBody};
+use outage_sms::changes::{self, AmendBody, CancelBody};
+use outage_sms::delivery_report;
+use outage_sms::outbox::{self, Chunk};
+use outage_sms::receipts;
 use outage_sms::retry::RetryPolicy;
+use outage_sms::send::{self, Disposition, Sender, Templates};
 use outage_sms::subscriptions::{self, SubscribeBody, Uplink};
 use shared::identity::Pepper;
 use shared::sms::{FailureClass, SmsMessage, SmsOutcome, SmsProvider};
@@ -327,7 +329,7 @@ fn emergency(db: &SqliteDb, areas: serde_json::Value) -> String {
 fn send_all(db: &SqliteDb, sms: &FakeSms, chunks: &[Chunk], now: &str) -> Vec<Disposition> {
     let tpl = templates();
     let tx = Sender { sms, templates: &tpl, policy: RetryPolicy::default(), quiet: QuietHours::default() };
-    chunks.iter().map(|c| block_on(outbox::deliver(db, &OsRandom, &tx, c, t(now))).unwrap().0).collect()
+    chunks.iter().map(|c| block_on(send::deliver(db, &OsRandom, &tx, c, t(now))).unwrap().0).collect()
 }
 
 fn statuses(db: &SqliteDb, id: &str) -> Vec<(i64, String, String)> {
@@ -349,7 +351,7 @@ fn one_message_per_subscriber_across_overlapping_areas_and_a_republish_adds_noth
     let db = town();
     // 宾王小区 and its 1幢 overlap: c1 is in both (twice over), c2 in the first.
     let id = emergency(&db, json!(["宾王小区", "bw-1"]));
-    assert_eq!(block_on(publish::due_versions(&db, &id, t(NOW))).unwrap(), [1]);
+    assert_eq!(block_on(notices::due_versions(&db, &id, t(NOW))).unwrap(), [1]);
     let f = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
     assert_eq!((f.recipients, f.added, f.chunks.len()), (2, 2, 1));
     let again = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b2")).unwrap();
@@ -410,7 +412,7 @@ fn failures_are_handled_by_class() {
     let id3 = emergency(&db, json!(["宾王小区"]));
     let f3 = block_on(outbox::fan_out(&db, &id3, 1, t(NOW), "b10")).unwrap();
     assert_eq!(block_on(outbox::dead_letter(&db, &f3.chunks[0])).unwrap(), 2);
-    let d = block_on(outbox::delivery(&db, &id3)).unwrap();
+    let d = block_on(delivery_report::delivery(&db, &id3)).unwrap();
     assert_eq!((d.versions[0].failed, d.versions[0].failed_by_reason["dead_letter"]), (2, 2));
 }
 
@@ -429,10 +431,10 @@ fn amendments_reach_the_notified_and_the_newly_affected_and_cancellations_the_no
     send_all(&db, &sms, &f.chunks, NOW);
     // Moved to 绣湖小区: c1 and c2 (notified) get the correction, and c4 (newly affected).
     let amend: AmendBody = serde_json::from_value(json!({"areas": ["绣湖小区"]})).unwrap();
-    let a = block_on(publish::amend(&db, &act, &o.id, &amend, "义乌便民", QuietHours::default())).unwrap();
+    let a = block_on(changes::amend(&db, &act, &o.id, &amend, "义乌便民", QuietHours::default())).unwrap();
     assert!(a.message.starts_with("【义乌便民】更正：绣湖小区停水调整为"), "{}", a.message);
     assert_eq!(a.version, 4, "the correction (3) and the reminder planned again (4)");
-    assert_eq!(block_on(publish::due_versions(&db, &o.id, t(NOW))).unwrap(), [3]);
+    assert_eq!(block_on(notices::due_versions(&db, &o.id, t(NOW))).unwrap(), [3]);
     let f = block_on(outbox::fan_out(&db, &o.id, 3, t(NOW), "b2")).unwrap();
     assert_eq!(f.recipients, 3);
     send_all(&db, &sms, &f.chunks, NOW);
@@ -445,7 +447,7 @@ fn amendments_reach_the_notified_and_the_newly_affected_and_cancellations_the_no
         states.iter().map(|r| format!("{}{}", r["kind"].as_str().unwrap(), r["state"].as_str().unwrap())).collect();
     assert_eq!(states, ["noticefanned_out", "remindersuperseded", "correctionfanned_out", "reminderplanned"]);
     // Cancelled: the three notified get it; nobody new.
-    let c = block_on(publish::cancel(
+    let c = block_on(changes::cancel(
         &db,
         &act,
         &o.id,
@@ -458,15 +460,15 @@ fn amendments_reach_the_notified_and_the_newly_affected_and_cancellations_the_no
     let f = block_on(outbox::fan_out(&db, &o.id, 5, t(NOW), "b3")).unwrap();
     assert_eq!(f.recipients, 3);
     send_all(&db, &sms, &f.chunks, NOW);
-    let d = block_on(outbox::delivery(&db, &o.id)).unwrap();
+    let d = block_on(delivery_report::delivery(&db, &o.id)).unwrap();
     let sent: Vec<(i64, i64)> = d.versions.iter().map(|v| (v.version, v.sent)).collect();
     assert_eq!(sent, [(1, 2), (2, 0), (3, 3), (4, 0), (5, 3)]);
     assert_eq!(
-        block_on(publish::amend(&db, &act, &o.id, &AmendBody::default(), "s", QuietHours::default())).unwrap_err().code,
+        block_on(changes::amend(&db, &act, &o.id, &AmendBody::default(), "s", QuietHours::default())).unwrap_err().code,
         ErrorCode::OutageStateInvalid
     );
-    assert!(block_on(publish::public_list(&db, None, None, t(NOW))).unwrap().is_empty());
-    assert_eq!(block_on(publish::get(&db, &o.id)).unwrap().status, "cancelled");
+    assert!(block_on(notices::public_list(&db, None, None, t(NOW))).unwrap().is_empty());
+    assert_eq!(block_on(notices::get(&db, &o.id)).unwrap().status, outage_sms::states::OutageStatus::Cancelled);
 }
 
 #[test]
@@ -487,7 +489,7 @@ fn an_amendment_before_anyone_was_told_is_a_fresh_notice() {
     .unwrap();
     assert_eq!(o.send_at, "2026-11-24T07:00:00+08:00");
     let amend: AmendBody = serde_json::from_value(json!({"end": "2026-11-25T20:00:00+08:00"})).unwrap();
-    let a = block_on(publish::amend(&db, &act, &o.id, &amend, "义乌便民", QuietHours::default())).unwrap();
+    let a = block_on(changes::amend(&db, &act, &o.id, &amend, "义乌便民", QuietHours::default())).unwrap();
     assert!(a.message.contains("尊敬的用户") && a.message.contains("08:00 至 20:00"), "{}", a.message);
     let due = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-24T07:00:00+08:00"))).unwrap();
     assert_eq!(due.fanned_out, [format!("{}/2", o.id)], "only the new notice; version 1 was superseded");
@@ -500,7 +502,7 @@ fn receipts_update_each_message_and_flag_blacklisted_numbers() {
     let f = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
     let sms = FakeSms::default();
     send_all(&db, &sms, &f.chunks, NOW);
-    let receipts: Vec<outbox::Receipt> = serde_json::from_value(json!([
+    let receipts: Vec<receipts::Receipt> = serde_json::from_value(json!([
         {"phone_number": "13800000001", "send_time": "2026-11-23 10:00:00", "report_time": "2026-11-23 10:00:05",
          "success": true, "err_code": "DELIVERED", "err_msg": "用户接收成功", "sms_size": "2", "biz_id": "B1", "out_id": ""},
         {"phone_number": "13800000002", "success": false, "err_code": "MOBILE_IN_BLACK", "err_msg": "黑名单", "biz_id": "B1"},
@@ -509,11 +511,11 @@ fn receipts_update_each_message_and_flag_blacklisted_numbers() {
     ]))
     .unwrap();
     assert_eq!(
-        block_on(outbox::apply_receipts(&db, &pepper(), &receipts, t(NOW))).unwrap(),
+        block_on(receipts::apply_receipts(&db, &pepper(), &receipts, t(NOW))).unwrap(),
         2,
         "a row takes its first receipt only"
     );
-    let d = block_on(outbox::delivery(&db, &id)).unwrap();
+    let d = block_on(delivery_report::delivery(&db, &id)).unwrap();
     let v = &d.versions[0];
     assert_eq!((v.recipients, v.delivered, v.failed, v.progress), (2, 1, 1, 1.0));
     assert_eq!(v.failed_by_reason["MOBILE_IN_BLACK"], 1);

@@ -137,9 +137,7 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn now(s: &str) -> BeijingTime {
-        BeijingTime::parse(s).unwrap()
-    }
+    use crate::testing::at as now;
 
     #[test]
     fn a_weekday_has_both_periods_in_whole_slots() {

@@ -1,11 +1,11 @@
 //! 票据管理 (000 §7.3.3): each invoice or payment receipt handed out, and
 //! each one voided, audited.
 
-use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 use shared::admin::{Act, audit_stmt};
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::store::{Db, Stmt};
+use shared::text_enum;
 
 text_enum! {
     /// What was handed out (`invoice_ledger.kind`).

@@ -1,0 +1,159 @@
+//! `GET /v1/admin/outages/{id}/delivery`: counts per version and outbox
+//! status, failures by reason, and progress.
+
+use crate::rules::MessageKind;
+use crate::states::{OutboxStatus, VersionState};
+use serde::{Deserialize, Serialize};
+use shared::error::ApiResult;
+use shared::store::Db;
+use std::collections::BTreeMap;
+
+/// One version's delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VersionDelivery {
+    pub version: i64,
+    pub kind: MessageKind,
+    pub state: VersionState,
+    pub send_at: String,
+    pub send_reason: String,
+    pub recipients: i64,
+    pub queued: i64,
+    pub sending: i64,
+    pub deferred: i64,
+    pub sent: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    pub superseded: i64,
+    pub failed_by_reason: BTreeMap<String, i64>,
+    /// Rows with a final result (sent, delivered, failed, superseded) over recipients.
+    pub progress: f64,
+}
+
+/// `GET /v1/admin/outages/{id}/delivery`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Delivery {
+    pub outage_id: String,
+    pub versions: Vec<VersionDelivery>,
+}
+
+/// A version as stored, before its rows are counted.
+#[derive(Debug, Clone, Deserialize)]
+struct Head {
+    version: i64,
+    kind: MessageKind,
+    state: VersionState,
+    send_at: String,
+    send_reason: String,
+    recipients: i64,
+}
+
+/// Outbox rows of one version in one status with one error code.
+#[derive(Debug, Clone, Deserialize)]
+struct Count {
+    version: i64,
+    status: OutboxStatus,
+    code: String,
+    n: i64,
+}
+
+/// A version's counts from the outbox counts (of any version), and its
+/// progress: rows with a final result over recipients, rounded to a
+/// thousandth (1 when it has no recipients).
+fn tally(h: Head, counts: &[Count]) -> VersionDelivery {
+    let mut v = VersionDelivery {
+        version: h.version,
+        kind: h.kind,
+        state: h.state,
+        send_at: h.send_at,
+        send_reason: h.send_reason,
+        recipients: h.recipients,
+        queued: 0,
+        sending: 0,
+        deferred: 0,
+        sent: 0,
+        delivered: 0,
+        failed: 0,
+        superseded: 0,
+        failed_by_reason: BTreeMap::new(),
+        progress: 0.0,
+    };
+    let mut done = 0;
+    for c in counts.iter().filter(|c| c.version == v.version) {
+        let slot = match c.status {
+            OutboxStatus::Queued => &mut v.queued,
+            OutboxStatus::Sending => &mut v.sending,
+            OutboxStatus::Deferred => &mut v.deferred,
+            OutboxStatus::Sent => &mut v.sent,
+            OutboxStatus::Delivered => &mut v.delivered,
+            OutboxStatus::Failed => {
+                *v.failed_by_reason.entry(c.code.clone()).or_default() += c.n;
+                &mut v.failed
+            }
+            OutboxStatus::Superseded => &mut v.superseded,
+        };
+        *slot += c.n;
+        done += if c.status.is_final() { c.n } else { 0 };
+    }
+    v.progress = if v.recipients > 0 { (done as f64 / v.recipients as f64 * 1000.0).round() / 1000.0 } else { 1.0 };
+    v
+}
+
+/// Counts by version and state, failures by reason, and progress.
+pub async fn delivery(db: &impl Db, outage_id: &str) -> ApiResult<Delivery> {
+    let heads: Vec<Head> = db
+        .query_as(
+            "SELECT version, kind, state, send_at, send_reason, recipients
+               FROM outage_versions WHERE outage_id = ?1 ORDER BY version",
+            &[outage_id.into()],
+        )
+        .await?;
+    let counts: Vec<Count> = db
+        .query_as(
+            "SELECT version, status, COALESCE(error_code, '') AS code, COUNT(*) AS n FROM outage_outbox
+              WHERE outage_id = ?1 GROUP BY version, status, code",
+            &[outage_id.into()],
+        )
+        .await?;
+    let versions = heads.into_iter().map(|h| tally(h, &counts)).collect();
+    Ok(Delivery { outage_id: outage_id.to_owned(), versions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(version: i64, recipients: i64) -> Head {
+        Head {
+            version,
+            kind: MessageKind::Notice,
+            state: VersionState::FannedOut,
+            send_at: String::new(),
+            send_reason: String::new(),
+            recipients,
+        }
+    }
+
+    fn count(version: i64, status: OutboxStatus, code: &str, n: i64) -> Count {
+        Count { version, status, code: code.into(), n }
+    }
+
+    #[test]
+    fn progress_counts_final_rows_over_recipients_and_failures_by_reason() {
+        let counts = [
+            count(1, OutboxStatus::Sent, "", 2),
+            count(1, OutboxStatus::Failed, "MOBILE_IN_BLACK", 1),
+            count(1, OutboxStatus::Failed, "dead_letter", 1),
+            count(1, OutboxStatus::Queued, "", 2),
+            count(2, OutboxStatus::Delivered, "", 5),
+        ];
+        let v = tally(head(1, 6), &counts);
+        assert_eq!((v.sent, v.failed, v.queued, v.delivered), (2, 2, 2, 0));
+        assert_eq!(v.failed_by_reason.get("MOBILE_IN_BLACK"), Some(&1));
+        assert_eq!(v.progress, 0.667);
+    }
+
+    #[test]
+    fn a_version_without_recipients_is_complete() {
+        assert_eq!(tally(head(3, 0), &[]).progress, 1.0);
+    }
+}
