@@ -104,7 +104,28 @@ struct TokenRow {
     id: String,
     name: String,
     roles: String,
+    created_at: String,
     expires_at: Option<String>,
+}
+
+/// A staff token's life when none was chosen (`scripts/admin-token` writes it).
+pub const TOKEN_DEFAULT_DAYS: i64 = 90;
+/// The longest a staff token lives, whatever its row says (tokens made
+/// before expiry was required included).
+pub const TOKEN_MAX_DAYS: i64 = 365;
+
+/// Whether a token created at `created_at` with `expires_at` has expired at
+/// `now`: at its expiry, and in any case `TOKEN_MAX_DAYS` after creation; a
+/// row whose dates do not parse is expired.
+pub fn token_expired(created_at: &str, expires_at: Option<&str>, now: BeijingTime) -> bool {
+    let Ok(created) = BeijingTime::parse(created_at) else { return true };
+    let cap = created.to_utc() + chrono::Duration::days(TOKEN_MAX_DAYS);
+    let until = match expires_at.map(BeijingTime::parse) {
+        None => cap,
+        Some(Ok(e)) => e.to_utc().min(cap),
+        Some(Err(_)) => return true,
+    };
+    until <= now.to_utc()
 }
 
 /// Resolves an `Authorization` header to a principal: 401 when missing,
@@ -119,13 +140,12 @@ pub async fn authenticate(db: &impl Db, authorization: Option<&str>, now: Beijin
         .ok_or_else(unauthorized)?;
     let row: TokenRow = db
         .first_as(
-            "SELECT id, name, roles, expires_at FROM admin_tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
+            "SELECT id, name, roles, created_at, expires_at FROM admin_tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
             &[hash_token(token).into()],
         )
         .await?
         .ok_or_else(unauthorized)?;
-    let expired = row.expires_at.as_deref().and_then(|e| BeijingTime::parse(e).ok()).is_some_and(|e| e <= now);
-    if expired {
+    if token_expired(&row.created_at, row.expires_at.as_deref(), now) {
         return Err(unauthorized());
     }
     let roles = row.roles.split(',').filter_map(Role::parse).collect();
@@ -139,6 +159,16 @@ pub fn insert_token_stmt(id: &str, name: &str, token: &str, roles: &[Role], now:
         "INSERT INTO admin_tokens (id, name, token_hash, roles, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         vec![id.into(), name.into(), hash_token(token).into(), roles.join(",").into(), now.to_rfc3339().into()],
     )
+}
+
+/// Records that a staff member read personal data (等保 level 3 audits
+/// access, not only changes): an `access.<what>` row in the audit log, which
+/// auditors page through `GET /v1/admin/audit-log`. Written before the data
+/// is answered, so no read goes unlogged.
+pub async fn log_access(db: &impl Db, act: &Act<'_>, what: &str, target: &str) -> ApiResult<()> {
+    let action = format!("access.{what}");
+    db.batch(&[audit_stmt(act.who, &action, target, act.request_id, act.now, &serde_json::Value::Null)]).await?;
+    Ok(())
 }
 
 /// An audit entry, to be written in the same batch as the change it records.
@@ -200,4 +230,33 @@ pub async fn audit_page(db: &impl Db, before: Option<i64>, size: Option<u32>) ->
         .await?;
     let next_before = if entries.len() == size as usize { entries.last().map(|e| e.id) } else { None };
     Ok(AuditPage { entries, next_before })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::at;
+
+    const MADE: &str = "2026-01-01T00:00:00+08:00";
+
+    #[test]
+    fn a_token_without_an_expiry_still_dies_a_year_after_it_was_made() {
+        assert!(!token_expired(MADE, None, at("2026-12-31T23:59:00+08:00")));
+        assert!(token_expired(MADE, None, at("2027-01-01T00:00:00+08:00")));
+    }
+
+    #[test]
+    fn an_expiry_beyond_a_year_is_cut_to_a_year_and_a_nearer_one_holds() {
+        let far = Some("2030-01-01T00:00:00+08:00");
+        assert!(token_expired(MADE, far, at("2027-01-02T00:00:00+08:00")));
+        let near = Some("2026-04-01T00:00:00+08:00");
+        assert!(!token_expired(MADE, near, at("2026-03-31T23:00:00+08:00")));
+        assert!(token_expired(MADE, near, at("2026-04-01T00:00:00+08:00")));
+    }
+
+    #[test]
+    fn a_row_whose_dates_do_not_parse_is_expired() {
+        assert!(token_expired("yesterday", None, at("2026-01-02T00:00:00+08:00")));
+        assert!(token_expired(MADE, Some("soon"), at("2026-01-02T00:00:00+08:00")));
+    }
 }

@@ -124,12 +124,25 @@ pub fn claim_stmts(owner: &str, ids: &[String]) -> Vec<Stmt> {
     ]
 }
 
+/// Deletes the bytes of these uploads (account deletion; the rows go in
+/// the caller's batch).
+pub async fn forget_blobs(kv: &impl Kv, ids: &[String]) -> ApiResult<()> {
+    for id in ids {
+        kv.delete(&kv_key(id)).await?;
+    }
+    Ok(())
+}
+
 /// The type and bytes of a stored file (the caller decides who may read it).
 pub async fn read(db: &impl Db, kv: &impl Kv, id: &str) -> ApiResult<(String, Vec<u8>)> {
     let row: Option<Upload> =
         db.first_as("SELECT id, content_type, size, created_at FROM uploads WHERE id = ?1", &[id.into()]).await?;
     let row = row.ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "文件不存在"))?;
-    let text = kv.get(&kv_key(id)).await?.ok_or_else(|| ApiError::internal(format!("upload {id} missing in KV")))?;
+    // No bytes: deleted with the uploader's account (identity::erasure).
+    let text = kv
+        .get(&kv_key(id))
+        .await?
+        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "文件已随申请人账户注销删除"))?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|e| ApiError::internal(format!("upload {id}: {e}")))?;

@@ -143,3 +143,48 @@ fn the_inbox_is_private_to_its_owner() {
     block_on(inbox::mark_read(&db, &ids[0], &id, at(1))).unwrap();
     assert_eq!(block_on(inbox::list(&db, &ids[0], true, None, None)).unwrap().unread, 0);
 }
+
+// ---- issue 15, item 14: a session replacing the bound phone ----
+
+fn other_phone() -> MobileNumber {
+    MobileNumber::parse("13987654321").unwrap()
+}
+
+#[test]
+fn binding_a_phone_does_not_silently_replace_the_bound_one() {
+    let (db, pepper) = (SqliteDb::migrated().unwrap(), Pepper::new("p"));
+    let (id, stmts) = block_on(account::by_phone(&db, &OsRandom, &pepper, &phone(), at(0))).unwrap();
+    block_on(db.batch(&stmts)).unwrap();
+    block_on(account::bind_phone(&db, &pepper, &id, &phone(), at(1))).unwrap();
+    let err = block_on(account::bind_phone(&db, &pepper, &id, &other_phone(), at(1))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert_eq!(block_on(account::phone(&db, &id)).unwrap(), Some(phone()));
+    // With the old phone named (after its proof), the change goes through.
+    let old = block_on(account::phone_hash(&db, &id)).unwrap();
+    let stmts = block_on(account::bind_phone_stmts(&db, &pepper, &id, old.as_deref(), &other_phone(), at(2))).unwrap();
+    block_on(db.batch(&stmts)).unwrap();
+    assert_eq!(block_on(account::phone(&db, &id)).unwrap(), Some(other_phone()));
+}
+
+#[test]
+fn a_login_by_phone_proves_that_phone_for_ten_minutes_only() {
+    let (db, pepper) = (SqliteDb::migrated().unwrap(), Pepper::new("p"));
+    let (id, stmts) = block_on(account::by_phone(&db, &OsRandom, &pepper, &phone(), at(0))).unwrap();
+    block_on(db.batch(&stmts)).unwrap();
+    let hash = pepper.phone_hash(&phone());
+    let (by_phone, s1) = session::issue_by_phone(&OsRandom, &id, &hash, at(0), 3600).unwrap();
+    let (by_wechat, s2) = session::issue(&OsRandom, &id, "wechat", at(0), 3600).unwrap();
+    block_on(db.batch(&[s1, s2])).unwrap();
+    let who = |s: &session::NewSession| shared::identity::Citizen { id: id.clone(), session_id: s.session_id.clone() };
+    assert!(block_on(session::proves_phone(&db, &who(&by_phone), &hash, at(9))).unwrap());
+    assert!(!block_on(session::proves_phone(&db, &who(&by_phone), &hash, at(10))).unwrap());
+    assert!(!block_on(session::proves_phone(&db, &who(&by_phone), &pepper.phone_hash(&other_phone()), at(1))).unwrap());
+    assert!(!block_on(session::proves_phone(&db, &who(&by_wechat), &hash, at(1))).unwrap());
+    // Revoking the others leaves the current session alone.
+    block_on(db.batch(&[session::revoke_others_stmt(&who(&by_wechat), at(1))])).unwrap();
+    let hot = HotCache::new(10, 1);
+    let header = |s: &session::NewSession| format!("Bearer {}", s.token);
+    let revoked = block_on(session::authenticate(&db, &hot, Some(&header(&by_phone)), at(2))).unwrap_err();
+    assert_eq!(revoked.code, ErrorCode::SessionRevoked);
+    block_on(session::authenticate(&db, &hot, Some(&header(&by_wechat)), at(2))).unwrap();
+}

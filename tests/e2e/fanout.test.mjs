@@ -45,8 +45,14 @@ before(async () => {
     { code: "xh-1", name: "1幢", level: "building", parent: "xh" }] });
   assert.equal(areas.status, 200, areas.text);
   const accounts = await put("/v1/admin/supply-accounts", rt.token(["billing_operator"]), { accounts: [
-    { utility: "water", account_no: "W0001", area: "bw-1" }, { utility: "water", account_no: "W0002", area: "xh-1" }] });
+    { utility: "water", account_no: "20150001", area: "bw-1" }, { utility: "water", account_no: "20150002", area: "xh-1" }] });
   assert.equal(accounts.status, 200, accounts.text);
+  // An account subscription needs the account bound to the citizen (issue 15): c1 holds 20150001, c3 20150002.
+  const imported = await postJson(rt.url, "/v1/admin/bills:import", { accounts: [
+    { account_no: "20150001", holder_name: "王小明", holder_phone: phones.c1, address: "义乌市稠城街道宾王路1号", category: "居民" },
+    { account_no: "20150002", holder_name: "李四", holder_phone: phones.c3, address: "义乌市稠城街道绣湖路2号", category: "居民" }] },
+    rt.token(["billing_operator"]));
+  assert.equal(imported.status, 200, imported.text);
   let i = 0;
   for (const [who, phone] of Object.entries(phones)) {
     const ip = { "cf-connecting-ip": `10.9.0.${++i}` };
@@ -54,6 +60,10 @@ before(async () => {
     const login = await postJson(rt.url, "/v1/auth/phone", { phone, code: rt.fakes.lastCode(phone) }, null, ip);
     assert.equal(login.status, 200, login.text);
     citizens[who] = login.body.token;
+  }
+  for (const [who, account] of [["c1", "20150001"], ["c3", "20150002"]]) {
+    const bound = await postJson(rt.url, "/v1/me/water-accounts", { account, phone: phones[who] }, citizens[who]);
+    assert.equal(bound.status, 200, bound.text);
   }
   await call(rt.fakes.base, "/__fake/messages", { method: "DELETE" });
 });
@@ -63,16 +73,16 @@ const subscribe = (who, body) => postJson(rt.url, "/v1/me/outage-subscriptions",
 
 test("subscriptions by account and by address, listed and deleted by their owner", async () => {
   assert.equal((await postJson(rt.url, "/v1/me/outage-subscriptions", { utility: "water", area: "bw" })).status, 401);
-  const a = await subscribe("c1", { utility: "water", account_no: "W0001" });
+  const a = await subscribe("c1", { utility: "water", account_no: "20150001" });
   assert.equal(a.status, 201, a.text);
   checkResponse("/v1/me/outage-subscriptions", "post", a);
   assert.equal(a.body.area_name, "稠城街道宾王小区1幢");
   assert.equal((await subscribe("c1", { utility: "water", area: "宾王小区" })).status, 201);
   assert.equal((await subscribe("c1", { utility: "water", area: "bw" })).status, 200, "the same address again");
   assert.equal((await subscribe("c2", { utility: "water", area: "bw-2" })).status, 201);
-  assert.equal((await subscribe("c3", { utility: "water", account_no: "W0002" })).status, 201);
+  assert.equal((await subscribe("c3", { utility: "water", account_no: "20150002" })).status, 201);
   assert.equal((await subscribe("c4", { utility: "water", area: "xh-1" })).status, 201);
-  const unknown = await subscribe("c2", { utility: "water", account_no: "W9999" });
+  const unknown = await subscribe("c2", { utility: "water", account_no: "20159999" });
   assert.equal(unknown.status, 404);
   const ambiguous = await subscribe("c2", { utility: "water", area: "1幢" });
   assert.equal(ambiguous.status, 422);

@@ -138,7 +138,7 @@ test("without a login: a phone confirmed by SMS code; lookups by number and the 
   assert.equal((await call(rt.url, `/open311/v2/requests/${report.body.number}.json`)).status, 404);
   const all = await call(rt.url, "/open311/v2/requests.json");
   valid("requests", all.body);
-  assert.ok(all.body.some((r) => r.service_request_id === n));
+  assert.ok(!all.body.some((r) => r.service_request_id === n), "filed outside Open311 and not made public: not listed");
   assert.ok(!all.body.some((r) => r.service_request_id === report.body.number));
   noPii("requests.json", all);
   noPii("public view of the report", await call(rt.url, `/v1/complaints/${report.body.number}`));

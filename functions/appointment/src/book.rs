@@ -8,6 +8,7 @@ use crate::jobs::confirmation_stmt;
 use crate::policy::Policy;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
+use shared::admin::{Act, audit_stmt};
 use shared::calendar::{self, Calendar, working_days_before};
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::runtime::IdSource;
@@ -420,7 +421,8 @@ pub async fn reschedule(
 }
 
 /// Staff check-in by the citizen's code, on the day of the booking.
-pub async fn check_in(db: &impl Db, id: &str, code: &str, now: BeijingTime) -> ApiResult<Appointment> {
+pub async fn check_in(db: &impl Db, act: &Act<'_>, id: &str, code: &str) -> ApiResult<Appointment> {
+    let now = act.now;
     let a = one(db, "id = ?1", &[id.into()]).await?.ok_or(ErrorCode::AppointmentNotFound)?;
     if a.checkin_code != code.trim() {
         return Err(ApiError::bad_field("code", "签到码不正确"));
@@ -433,12 +435,14 @@ pub async fn check_in(db: &impl Db, id: &str, code: &str, now: BeijingTime) -> A
     if a.day != now.date().to_string() {
         return Err(ApiError::with_message(ErrorCode::Conflict, format!("只能在预约当天（{}）签到", a.day)));
     }
+    let detail = serde_json::json!({ "hall_id": a.hall_id });
     db.batch(&[
         Stmt::precondition("EXISTS (SELECT 1 FROM appointments WHERE id = ?1 AND status = 'booked')", vec![id.into()]),
         Stmt::new(
             "UPDATE appointments SET status = 'checked_in', checked_in_at = ?2, updated_at = ?2 WHERE id = ?1",
             vec![id.into(), now.to_rfc3339().into()],
         ),
+        audit_stmt(act.who, "appointment.check_in", id, act.request_id, now, &detail),
     ])
     .await?;
     reread(db, id).await

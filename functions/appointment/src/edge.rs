@@ -6,7 +6,7 @@ use crate::jobs::{self, MAX_STATS_DAYS};
 use crate::policy::Policy;
 use crate::resources::{self, ResourceBody};
 use chrono::NaiveDate;
-use shared::admin::{self, Act, Role};
+use shared::admin::{Act, Role};
 use shared::calendar::DayKind;
 use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, path_segment};
@@ -164,13 +164,8 @@ async fn check_in(req: &mut Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResul
     who.require(Role::HallStaff)?;
     let body: CheckInBody = e::json_body(req, MAX_BODY_BYTES).await?;
     let db = e::db(env)?;
-    let a = book::check_in(&db, id, &body.code, ctx.now()).await?;
-    let detail = serde_json::json!({ "hall_id": a.hall_id });
-    shared::store::Db::batch(
-        &db,
-        &[admin::audit_stmt(&who, "appointment.check_in", id, &ctx.request_id, ctx.now(), &detail)],
-    )
-    .await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let a = book::check_in(&db, &act, id, &body.code).await?;
     e::ok_json(&a, "no-store")
 }
 

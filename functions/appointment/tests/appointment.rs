@@ -224,6 +224,16 @@ fn a_reschedule_into_a_full_slot_keeps_the_old_booking() {
     assert_eq!(late.unwrap_err().code, ErrorCode::CancelTooLate);
 }
 
+fn staff_act(at: shared::types::BeijingTime) -> shared::admin::Act<'static> {
+    static STAFF: std::sync::LazyLock<shared::admin::Principal> =
+        std::sync::LazyLock::new(|| shared::admin::Principal {
+            token_id: "hs".into(),
+            name: "窗口".into(),
+            roles: vec![shared::admin::Role::HallStaff],
+        });
+    shared::admin::Act { who: &STAFF, now: at, request_id: "r" }
+}
+
 #[test]
 fn check_in_needs_the_code_on_the_day_and_no_shows_ban_with_a_date() {
     let db = db_with_window(5);
@@ -231,9 +241,15 @@ fn check_in_needs_the_code_on_the_day_and_no_shows_ban_with_a_date() {
     let p = Policy::default();
     let (a, _) = block_on(book::book(&db, &ids, "a", &req("2026-11-24T08:30:00+08:00"), None, &p, now())).unwrap();
     let on_day = t("2026-11-24T08:20:00+08:00");
-    assert_eq!(block_on(book::check_in(&db, &a.id, "000000", on_day)).unwrap_err().code, ErrorCode::BadRequest);
-    assert_eq!(block_on(book::check_in(&db, &a.id, &a.checkin_code, now())).unwrap_err().code, ErrorCode::Conflict);
-    assert_eq!(block_on(book::check_in(&db, &a.id, &a.checkin_code, on_day)).unwrap().status, "checked_in");
+    assert_eq!(
+        block_on(book::check_in(&db, &staff_act(on_day), &a.id, "000000")).unwrap_err().code,
+        ErrorCode::BadRequest
+    );
+    assert_eq!(
+        block_on(book::check_in(&db, &staff_act(now()), &a.id, &a.checkin_code)).unwrap_err().code,
+        ErrorCode::Conflict
+    );
+    assert_eq!(block_on(book::check_in(&db, &staff_act(on_day), &a.id, &a.checkin_code)).unwrap().status, "checked_in");
     // Three missed bookings: each becomes a no-show after its end plus the grace.
     for (i, day) in ["2026-11-25", "2026-11-26", "2026-11-27"].iter().enumerate() {
         let (b, _) =
@@ -309,7 +325,7 @@ fn hall_statistics_count_bookings_check_ins_no_shows_and_utilisation() {
     let p = Policy::default();
     let (a, _) = block_on(book::book(&db, &ids, "a", &req("2026-11-24T08:30:00+08:00"), None, &p, now())).unwrap();
     block_on(book::book(&db, &ids, "b", &req("2026-11-24T08:30:00+08:00"), None, &p, now())).unwrap();
-    block_on(book::check_in(&db, &a.id, &a.checkin_code, t("2026-11-24T08:31:00+08:00"))).unwrap();
+    block_on(book::check_in(&db, &staff_act(t("2026-11-24T08:31:00+08:00")), &a.id, &a.checkin_code)).unwrap();
     block_on(appointment::jobs::mark_missed(&db, &p, t("2026-11-24T09:31:00+08:00"))).unwrap();
     let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let stats = block_on(appointment::jobs::hall_stats(&db, "H1", d("2026-11-24"), d("2026-11-25"))).unwrap();
@@ -350,4 +366,25 @@ fn lowering_the_capacity_never_cancels_a_booking() {
     assert_eq!((slots[0].capacity, slots[0].remaining), (1, 0));
     let third = block_on(book::book(&db, &ids, "c", &req("2026-11-24T08:30:00+08:00"), None, &p, now()));
     assert_eq!(third.unwrap_err().code, ErrorCode::SlotFull);
+}
+
+#[test]
+fn a_check_in_and_its_audit_row_are_one_write() {
+    let db = db_with_window(5);
+    let (a, _) = block_on(book::book(
+        &db,
+        &SeqIds::default(),
+        "a",
+        &req("2026-11-24T08:30:00+08:00"),
+        None,
+        &Policy::default(),
+        now(),
+    ))
+    .unwrap();
+    let on_day = t("2026-11-24T08:20:00+08:00");
+    block_on(book::check_in(&db, &staff_act(on_day), &a.id, &a.checkin_code)).unwrap();
+    let rows = block_on(db.query("SELECT actor_id, target FROM audit_log WHERE action = 'appointment.check_in'", &[]))
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0]["actor_id"].as_str(), rows[0]["target"].as_str()), (Some("hs"), Some(a.id.as_str())));
 }

@@ -55,6 +55,13 @@ pub async fn accounts(db: &impl Db, citizen: &str) -> ApiResult<Vec<Account>> {
 /// Binds an account when the phone is the holder's. A wrong number or a
 /// wrong phone get the same answer (no telling which), and five failures an
 /// hour stop further tries.
+///
+/// Every attempt first claims a failure slot with one statement that counts
+/// the last hour's failures and inserts only below the limit, so parallel
+/// guesses cannot all pass a count read before any of them is written: at
+/// most [`MAX_BIND_FAILURES_PER_HOUR`] are checked, the rest (and then the
+/// right phone too) are refused until the hour passes. A right phone gives
+/// its slot back in the batch that binds.
 pub async fn bind(
     db: &impl Db,
     pepper: &Pepper,
@@ -64,19 +71,16 @@ pub async fn bind(
     now: BeijingTime,
 ) -> ApiResult<Vec<Account>> {
     let acct = account_no(raw_account)?;
-    #[derive(Deserialize)]
-    struct N {
-        n: i64,
-    }
+    let at = now.to_rfc3339();
     let since = BeijingTime::from_utc(now.to_utc() - Duration::hours(1)).to_rfc3339();
-    let fails = db
-        .first_as::<N>(
-            "SELECT count(*) AS n FROM water_bind_failures WHERE citizen_id = ?1 AND at > ?2",
-            &[citizen.into(), since.into()],
+    let claimed = db
+        .execute(
+            "INSERT INTO water_bind_failures (citizen_id, at)
+             SELECT ?1, ?2 WHERE (SELECT count(*) FROM water_bind_failures WHERE citizen_id = ?1 AND at > ?3) < ?4",
+            &[citizen.into(), at.as_str().into(), since.into(), MAX_BIND_FAILURES_PER_HOUR.into()],
         )
-        .await?
-        .map_or(0, |r| r.n);
-    if fails >= MAX_BIND_FAILURES_PER_HOUR {
+        .await?;
+    if claimed == 0 {
         return Err(ApiError::with_message(ErrorCode::RateLimited, "绑定失败次数过多，请1小时后再试"));
     }
     let matches = !db
@@ -87,21 +91,25 @@ pub async fn bind(
         .await?
         .is_empty();
     if !matches {
-        db.execute(
-            "INSERT INTO water_bind_failures (citizen_id, at) VALUES (?1, ?2)",
-            &[citizen.into(), now.to_rfc3339().into()],
-        )
-        .await?;
         return Err(ApiError::with_message(ErrorCode::ValidationFailed, "表卡编号或户主手机号不正确"));
     }
+    let release = Stmt::new(
+        "DELETE FROM water_bind_failures
+         WHERE rowid = (SELECT rowid FROM water_bind_failures WHERE citizen_id = ?1 AND at = ?2 LIMIT 1)",
+        vec![citizen.into(), at.as_str().into()],
+    );
     let bound = accounts(db, citizen).await?;
     if !bound.iter().any(|a| a.account_no == acct) && bound.len() as i64 >= MAX_ACCOUNTS {
+        db.batch(&[release]).await?;
         return Err(ApiError::bad_field("account", format!("最多绑定 {MAX_ACCOUNTS} 个户号")));
     }
-    db.batch(&[Stmt::new(
-        "INSERT OR IGNORE INTO citizen_water_accounts (citizen_id, account_no, bound_at) VALUES (?1, ?2, ?3)",
-        vec![citizen.into(), acct.as_str().into(), now.to_rfc3339().into()],
-    )])
+    db.batch(&[
+        release,
+        Stmt::new(
+            "INSERT OR IGNORE INTO citizen_water_accounts (citizen_id, account_no, bound_at) VALUES (?1, ?2, ?3)",
+            vec![citizen.into(), acct.as_str().into(), at.as_str().into()],
+        ),
+    ])
     .await?;
     accounts(db, citizen).await
 }

@@ -51,15 +51,23 @@ pub async fn mine(req: &Request, env: &Env, ctx: &Ctx, id: Option<&str>) -> ApiR
 /// `GET /v1/admin/invoices?status=` (billing_operator, auditor).
 pub async fn queue(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
-    e::staff(req, &db, ctx).await?.require_any(&[Role::BillingOperator, Role::Auditor])?;
+    let who = e::staff(req, &db, ctx).await?;
+    who.require_any(&[Role::BillingOperator, Role::Auditor])?;
     let q = Query::parse(&ctx.query)?;
-    e::ok_json(&serde_json::json!({ "invoices": invoices::queue(&db, q.get("status")).await? }), "no-store")
+    let list = invoices::queue(&db, q.get("status")).await?;
+    // The applications carry contact phones and bank accounts.
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    shared::admin::log_access(&db, &act, "invoice.queue", q.get("status").unwrap_or("all")).await?;
+    e::ok_json(&serde_json::json!({ "invoices": list }), "no-store")
 }
 
 /// `GET /v1/admin/invoices/{id}/documents/{license|tax-notice}` (billing_operator).
 pub async fn document(req: &Request, env: &Env, ctx: &Ctx, id: &str, which: &str) -> ApiResult<Response> {
     let db = e::db(env)?;
-    e::staff(req, &db, ctx).await?.require(Role::BillingOperator)?;
+    let who = e::staff(req, &db, ctx).await?;
+    who.require(Role::BillingOperator)?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    shared::admin::log_access(&db, &act, "invoice.document", &format!("{id}/{which}")).await?;
     let (ctype, bytes) = invoices::document(&db, &e::kv(env)?, id, which).await?;
     e::private_file(&ctype, bytes)
 }

@@ -27,10 +27,11 @@
 //!
 //! Cron: `*/10 * * * *`: pending orders queried from their provider (lost notifications).
 //!
-//! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`; vars `PUBLIC_BASE_URL`, `WECHAT_APPID`,
+//! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`, rate limit `NOTIFY_LIMITER` (refused
+//! callbacks stored per client IP); vars `PUBLIC_BASE_URL`, `WECHAT_APPID`,
 //! `WECHATPAY_API_BASE`, `WECHATPAY_MCHID`, `WECHATPAY_MERCHANT_SERIAL`, `WECHATPAY_PLATFORM_CERTS`,
 //! `WECHATPAY_PUBLIC_KEY_ID`, `WECHATPAY_PUBLIC_KEY`, `ALIPAY_GATEWAY`, `ALIPAY_APP_ID`,
-//! `ALIPAY_SELLER_ID`, `ALIPAY_PUBLIC_KEY`; secrets `IDENTITY_PEPPER`, `WECHATPAY_MERCHANT_KEY`,
+//! `ALIPAY_SELLER_ID` (required unless `ENVIRONMENT=development`), `ALIPAY_PUBLIC_KEY`; secrets `IDENTITY_PEPPER`, `WECHATPAY_MERCHANT_KEY`,
 //! `WECHATPAY_APIV3_KEY`, `ALIPAY_APP_PRIVATE_KEY`.
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,

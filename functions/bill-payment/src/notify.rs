@@ -34,6 +34,7 @@ impl Refusal {
             "stale" => "通知时间戳超出5分钟有效期",
             "undecryptable" => "通知内容解密失败",
             "bad_key" => "商户配置错误",
+            "duplicate_key" => "通知参数重复",
             _ => "通知格式不正确",
         }
     }
@@ -84,8 +85,19 @@ pub struct AlipayCheck<'a> {
     pub alipay_key: &'a RsaPublicKey,
 }
 
+/// Whether a form names some key twice (`a=&a=1`): such a notification is
+/// refused, never read "first wins" (Alipay signs no empty value, so an
+/// empty duplicate leaves the signature valid while changing what is read).
+pub fn has_duplicate_key(params: &[(String, String)]) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    params.iter().any(|(k, _)| !seen.insert(k.as_str()))
+}
+
 /// Verifies an Alipay notification (RSA2 over the sorted parameters) and reads it.
 pub fn alipay(c: &AlipayCheck<'_>, params: &[(String, String)]) -> Result<Report, Refusal> {
+    if has_duplicate_key(params) {
+        return Err(Refusal("duplicate_key"));
+    }
     alipay::verify(c.alipay_key, params).map_err(|e| Refusal::from_pay(&e))?;
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
     let otn = get("out_trade_no");
@@ -146,4 +158,23 @@ fn alipay_report(
 fn alipay_time(raw: &str) -> String {
     let t = raw.trim().replacen(' ', "T", 1);
     if t.len() == 19 { format!("{t}+08:00") } else { raw.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_form_naming_a_key_twice_is_caught_even_with_an_empty_value() {
+        assert!(has_duplicate_key(&form(&[
+            ("trade_status", ""),
+            ("out_trade_no", "A1"),
+            ("trade_status", "TRADE_SUCCESS")
+        ])));
+        assert!(!has_duplicate_key(&form(&[("trade_status", "TRADE_SUCCESS"), ("out_trade_no", "A1")])));
+    }
 }

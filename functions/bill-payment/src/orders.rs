@@ -1,7 +1,9 @@
 //! Payment orders: `POST /v1/bills/{id}/pay` opens one order for one or
 //! several unpaid bills (统一补缴) with our `out_trade_no` and the exact sum
 //! in fen; a repeat for the same bills and provider while the order is open
-//! returns the same order, so a double tap cannot open two.
+//! returns the same order. The insert itself is guarded by "no open order
+//! for these bills, provider and sum", so concurrent taps cannot open two:
+//! the losers re-read the winner's order.
 
 use crate::states::{BillStatus, OrderStatus};
 use serde::{Deserialize, Serialize};
@@ -71,6 +73,8 @@ struct Quote {
     total: i64,
     /// The bill ids, sorted: joined with commas, the order's `bill_key`.
     keyed: Vec<String>,
+    /// Each bill's amount, in `keyed` order (what the order settles).
+    amounts: Vec<i64>,
     periods: Vec<String>,
     account: String,
 }
@@ -84,14 +88,47 @@ fn quote(bills: &[BillRow]) -> ApiResult<Quote> {
     if total <= 0 {
         return Err(ApiError::with_message(ErrorCode::BillAlreadyPaid, "账单金额为零，无需缴费"));
     }
-    let mut keyed: Vec<String> = bills.iter().map(|b| b.id.clone()).collect();
-    keyed.sort_unstable();
+    let mut lines: Vec<(String, i64)> = bills.iter().map(|b| (b.id.clone(), b.amount_fen)).collect();
+    lines.sort_unstable();
+    let (keyed, amounts) = lines.into_iter().unzip();
     Ok(Quote {
         total,
         keyed,
+        amounts,
         periods: bills.iter().map(|b| b.period.clone()).collect(),
         account: bills.first().map(|b| b.account_no.clone()).unwrap_or_default(),
     })
+}
+
+/// An open order as found for some bills, with its owner.
+#[derive(Deserialize)]
+struct LiveOrder {
+    #[serde(flatten)]
+    order: Order,
+    owner: String,
+}
+
+/// The open order for these bills, provider and sum that is still payable
+/// for a while (anyone's: there is one at most).
+async fn live(db: &impl Db, key: &str, provider: Provider, total: i64, soon: &str) -> ApiResult<Option<LiveOrder>> {
+    db.first_as(
+        &format!(
+            "SELECT {ORDER_COLUMNS}, citizen_id AS owner FROM payment_orders
+             WHERE bill_key = ?1 AND provider = ?2 AND amount_fen = ?3 AND status = 'pending' AND expires_at > ?4
+             ORDER BY created_at DESC LIMIT 1"
+        ),
+        &[key.into(), provider.as_str().into(), total.into(), soon.into()],
+    )
+    .await
+}
+
+/// The citizen's own open order is reused; someone else's (another citizen
+/// bound to the same account) is not handed over: 409 until it expires.
+fn reuse(found: LiveOrder, citizen: &str, q: Quote) -> ApiResult<(Order, Vec<String>)> {
+    if found.owner != citizen {
+        return Err(ApiError::with_message(ErrorCode::Conflict, "该账单已有他人发起的待支付订单，请30分钟后再试"));
+    }
+    Ok((finish(found.order, q.keyed, q.account), q.periods))
 }
 
 /// Opens (or reuses) an order for `bill_ids`, every one of them visible to
@@ -107,19 +144,9 @@ pub async fn open(
 ) -> ApiResult<(Order, Vec<String>)> {
     let q = quote(&visible(db, citizen, bill_ids).await?)?;
     let key = q.keyed.join(",");
-    let soon = now.plus_minutes(5).ok_or_else(|| ApiError::internal("clock overflow"))?;
-    let reuse: Option<Order> = db
-        .first_as(
-            &format!(
-                "SELECT {ORDER_COLUMNS} FROM payment_orders
-                 WHERE citizen_id = ?1 AND bill_key = ?2 AND provider = ?3 AND status = 'pending' AND expires_at > ?4
-                 ORDER BY created_at DESC LIMIT 1"
-            ),
-            &[citizen.into(), key.as_str().into(), provider.as_str().into(), soon.to_rfc3339().into()],
-        )
-        .await?;
-    if let Some(o) = reuse.filter(|o| o.amount_fen == q.total) {
-        return Ok((finish(o, q.keyed, q.account), q.periods));
+    let soon = now.plus_minutes(5).ok_or_else(|| ApiError::internal("clock overflow"))?.to_rfc3339();
+    if let Some(found) = live(db, &key, provider, q.total, &soon).await? {
+        return reuse(found, citizen, q);
     }
     let expires = now.plus_minutes(ORDER_TTL_MINUTES).ok_or_else(|| ApiError::internal("clock overflow"))?;
     let prefix = if provider == Provider::Wechatpay { "W" } else { "A" };
@@ -136,20 +163,32 @@ pub async fn open(
         expires_at: expires.to_rfc3339(),
         paid_at: None,
     };
-    db.batch(&insert_stmts(&order, citizen, &q))
-        .await
-        .map_err(|e| if e.code == ErrorCode::Conflict { ErrorCode::BillAlreadyPaid.into() } else { e })?;
-    Ok((finish(order, q.keyed, q.account), q.periods))
+    match db.batch(&insert_stmts(&order, citizen, &q, &soon)).await {
+        Ok(_) => Ok((finish(order, q.keyed, q.account), q.periods)),
+        // Lost to a concurrent tap (its order is reused) or a payment.
+        Err(e) if e.code == ErrorCode::Conflict => match live(db, &key, provider, q.total, &soon).await? {
+            Some(found) => reuse(found, citizen, q),
+            None => Err(ErrorCode::BillAlreadyPaid.into()),
+        },
+        Err(e) => Err(e),
+    }
 }
 
-/// The new order and its bills, guarded by every bill still unpaid.
-fn insert_stmts(o: &Order, citizen: &str, q: &Quote) -> Vec<Stmt> {
+/// The new order and its bills, guarded by every bill still unpaid and no
+/// open order for the same bills, provider and sum (the one open order is
+/// enforced inside the database's transaction, not by the read before it).
+fn insert_stmts(o: &Order, citizen: &str, q: &Quote, soon: &str) -> Vec<Stmt> {
     let otn = o.out_trade_no.as_str();
     let marks = (1..=q.keyed.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(",");
     let mut stmts = vec![
         Stmt::precondition(
             &format!("NOT EXISTS (SELECT 1 FROM bills WHERE status <> 'unpaid' AND id IN ({marks}))"),
             q.keyed.iter().map(|b| Value::from(b.as_str())).collect(),
+        ),
+        Stmt::precondition(
+            "NOT EXISTS (SELECT 1 FROM payment_orders WHERE bill_key = ?1 AND provider = ?2 AND amount_fen = ?3
+                         AND status = 'pending' AND expires_at > ?4)",
+            vec![q.keyed.join(",").into(), o.provider.as_str().into(), o.amount_fen.into(), soon.into()],
         ),
         Stmt::new(
             "INSERT INTO payment_orders (out_trade_no, citizen_id, provider, amount_fen, bill_key, created_at, expires_at)
@@ -165,10 +204,10 @@ fn insert_stmts(o: &Order, citizen: &str, q: &Quote) -> Vec<Stmt> {
             ],
         ),
     ];
-    for b in &q.keyed {
+    for (b, amount) in q.keyed.iter().zip(&q.amounts) {
         stmts.push(Stmt::new(
-            "INSERT INTO payment_order_bills (out_trade_no, bill_id) VALUES (?1, ?2)",
-            vec![otn.into(), b.as_str().into()],
+            "INSERT INTO payment_order_bills (out_trade_no, bill_id, amount_fen) VALUES (?1, ?2, ?3)",
+            vec![otn.into(), b.as_str().into(), (*amount).into()],
         ));
     }
     stmts

@@ -89,16 +89,15 @@ pub async fn wechat_notify(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult
         Ok(wx) => wx,
         Err(err) => {
             log(ctx, Provider::Wechatpay, "unconfigured", err.internal.as_deref());
-            return wechat_answer(500, "商户配置错误");
+            return wechat_answer(503, "商户配置错误");
         }
     };
     let report = match notify::wechat(&wx.check(), headers, &body, now.to_utc().timestamp()) {
         Ok(r) => r,
         Err(refusal) => {
-            if settlement::log_rejected(&db, Provider::Wechatpay, raw, refusal.0, now).await.is_err() {
+            if record_rejected(req, env, ctx, Provider::Wechatpay, raw, refusal).await.is_err() {
                 return wechat_answer(500, "系统繁忙");
             }
-            log(ctx, Provider::Wechatpay, refusal.0, None);
             let status = if matches!(refusal.0, "malformed" | "missing_headers") { 400 } else { 401 };
             return wechat_answer(status, refusal.message());
         }
@@ -140,15 +139,14 @@ pub async fn alipay_notify(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult
         Ok(a) => a,
         Err(err) => {
             log(ctx, Provider::Alipay, "unconfigured", err.internal.as_deref());
-            return alipay_answer(false);
+            return e::text_response(503, "fail".into(), "text/plain; charset=utf-8").map_err(e::runtime_err);
         }
     };
     let parsed = shared::http::parse_form(&body).ok_or(notify::Refusal("malformed"));
     let report = match parsed.and_then(|params| notify::alipay(&ali.check(), &params)) {
         Ok(r) => r,
         Err(refusal) => {
-            let _ = settlement::log_rejected(&db, Provider::Alipay, raw, refusal.0, now).await;
-            log(ctx, Provider::Alipay, refusal.0, None);
+            let _ = record_rejected(req, env, ctx, Provider::Alipay, raw, refusal).await;
             return alipay_answer(false);
         }
     };
@@ -162,6 +160,38 @@ pub async fn alipay_notify(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult
             alipay_answer(false)
         }
     }
+}
+
+/// Records a refused callback, unless its client (by the HMAC of its IP,
+/// `NOTIFY_LIMITER`: 10 a minute) or the provider's hourly share of rejected
+/// rows ([`settlement::REJECTED_EVENTS_PER_HOUR`]) is used up: then it is
+/// only logged here. The answer to the sender is the same either way. Only
+/// refused callbacks are counted, so genuine notifications are never slowed.
+async fn record_rejected(
+    req: &Request,
+    env: &Env,
+    ctx: &Ctx,
+    provider: Provider,
+    raw: Raw<'_>,
+    refusal: notify::Refusal,
+) -> ApiResult<()> {
+    if !client_may_store(req, env).await {
+        log(ctx, provider, refusal.0, Some("not stored: client over NOTIFY_LIMITER"));
+        return Ok(());
+    }
+    let stored = settlement::log_rejected(&e::db(env)?, provider, raw, refusal.0, ctx.now()).await?;
+    log(ctx, provider, refusal.0, (!stored).then_some("not stored: hourly share of rejected callbacks used up"));
+    Ok(())
+}
+
+/// Whether this client's refused callbacks may still be stored. A missing
+/// limiter or pepper lets it through: the hourly share still bounds storage.
+async fn client_may_store(req: &Request, env: &Env) -> bool {
+    let ip = e::header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+    let (Ok(limiter), Ok(pepper)) = (env.rate_limiter("NOTIFY_LIMITER"), e::pepper(env)) else {
+        return true;
+    };
+    limiter.limit(pepper.ip_hash(&ip)).await.map_or(true, |o| o.success)
 }
 
 fn log(ctx: &Ctx, provider: Provider, outcome: &str, detail: Option<&str>) {

@@ -4,10 +4,12 @@
 //! event log every callback and query lands in.
 //!
 //! The whole decision is one D1 batch guarded by a precondition (the order
-//! still open and every bill still unpaid), so of any number of concurrent
-//! deliveries exactly one applies; the others re-read and are recorded as
-//! duplicates or, when the bills were paid by another order, as a double
-//! payment for a billing operator.
+//! still open, every bill still unpaid and still amounting to what the order
+//! was opened for), so of any number of concurrent deliveries exactly one
+//! applies; the others re-read and are recorded as duplicates or, when the
+//! bills were paid by another order, as a double payment for a billing
+//! operator; when a re-import changed a bill meanwhile, the money goes to
+//! review (`amount_mismatch`) and the bills stay unpaid.
 
 use crate::orders::Provider;
 use crate::states::OrderStatus;
@@ -131,48 +133,124 @@ struct OrderRow {
     provider_trade_no: Option<String>,
 }
 
-/// The event-log statement.
+/// The first KiB of a rejected callback's body is kept (with the whole
+/// body's SHA-256 and length): enough to recognise what was sent, too little
+/// for unauthenticated posts of 64 KiB to fill the database.
+pub const REJECTED_BODY_KEEP_BYTES: usize = 1024;
+/// Each signature header of a rejected callback is clipped to this many
+/// bytes (a genuine RSA-2048 signature is 344 base64 characters, so the
+/// header is kept whole in the verified events that need it).
+pub const REJECTED_HEADER_KEEP_BYTES: usize = 256;
+/// Rejected callbacks stored per provider and hour, counted by the
+/// inserting statement: junk can add at most about 2.3 KiB a row, so
+/// 100 rows an hour per provider bound it to about 460 KiB an hour, while
+/// a genuine misconfiguration (a rotated key) still leaves plenty to see.
+pub const REJECTED_EVENTS_PER_HOUR: i64 = 100;
+
+const EVENT_COLUMNS: &str = "received_at, provider, channel, out_trade_no, provider_trade_no, state, amount_fen,
+     outcome, reason, headers, raw_body, request_id, body_sha256, body_bytes";
+
+/// The event-log statement's values (`?1`..`?14`, in [`EVENT_COLUMNS`] order).
 #[allow(clippy::too_many_arguments)]
-fn event(
+fn event_values(
     r: Option<&Report>,
     provider: Provider,
     channel: Channel,
     raw: Raw<'_>,
+    kept: (String, Option<String>),
     outcome: &str,
     reason: Option<&str>,
     now: BeijingTime,
-) -> Stmt {
+) -> Vec<Value> {
+    let (body, headers) = kept;
+    vec![
+        now.to_rfc3339().into(),
+        provider.as_str().into(),
+        channel.as_str().into(),
+        r.map(|r| r.out_trade_no.clone()).into(),
+        r.map(|r| r.provider_trade_no.clone()).filter(|t| !t.is_empty()).into(),
+        r.map(|r| r.state.clone()).into(),
+        r.and_then(|r| r.amount_fen).map_or(Value::Null, Value::from),
+        outcome.into(),
+        reason.map(str::to_owned).into(),
+        headers.into(),
+        body.into(),
+        raw.request_id.into(),
+        shared::crypto::sha256_hex(raw.body.as_bytes()).into(),
+        i64::try_from(raw.body.len()).unwrap_or(i64::MAX).into(),
+    ]
+}
+
+/// The event-log statement of a verified callback or query: the whole body.
+fn event(r: &Report, raw: Raw<'_>, outcome: &str, reason: Option<&str>, now: BeijingTime) -> Stmt {
+    let kept = (raw.body.to_owned(), raw.headers.map(str::to_owned));
+    let values = event_values(Some(r), r.provider, r.channel, raw, kept, outcome, reason, now);
     Stmt::new(
-        "INSERT INTO payment_events (received_at, provider, channel, out_trade_no, provider_trade_no, state,
-                                     amount_fen, outcome, reason, headers, raw_body, request_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        vec![
-            now.to_rfc3339().into(),
-            provider.as_str().into(),
-            channel.as_str().into(),
-            r.map(|r| r.out_trade_no.clone()).into(),
-            r.map(|r| r.provider_trade_no.clone()).filter(|t| !t.is_empty()).into(),
-            r.map(|r| r.state.clone()).into(),
-            r.and_then(|r| r.amount_fen).map_or(Value::Null, Value::from),
-            outcome.into(),
-            reason.map(str::to_owned).into(),
-            raw.headers.map(str::to_owned).into(),
-            raw.body.into(),
-            raw.request_id.into(),
-        ],
+        format!(
+            "INSERT INTO payment_events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        ),
+        values,
     )
 }
 
+/// At most `max` bytes of `s`, cut at a character boundary.
+pub fn clip(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
+/// The signature headers (a JSON object of strings) with every value
+/// clipped; anything else clipped as text.
+fn clip_headers(headers: &str) -> String {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(headers) {
+        Ok(map) => {
+            let clipped: serde_json::Map<String, serde_json::Value> = map
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(t) => clip(&t, REJECTED_HEADER_KEEP_BYTES).into(),
+                        other => clip(&other.to_string(), REJECTED_HEADER_KEEP_BYTES).into(),
+                    };
+                    (clip(&k, REJECTED_HEADER_KEEP_BYTES).to_owned(), v)
+                })
+                .collect();
+            serde_json::Value::Object(clipped).to_string()
+        }
+        Err(_) => clip(headers, REJECTED_BODY_KEEP_BYTES).to_owned(),
+    }
+}
+
 /// Records a callback refused before it could be read (bad signature,
-/// stale, probe, undecryptable): the log keeps it, nothing else changes.
+/// stale, probe, undecryptable, malformed, missing headers): its reason, the
+/// body's SHA-256 and length, its first KiB and its clipped headers, and
+/// nothing else changes. The insert counts the provider's rejected rows of
+/// the last hour itself, so concurrent junk cannot pass
+/// [`REJECTED_EVENTS_PER_HOUR`]. Returns whether the row was stored.
 pub async fn log_rejected(
     db: &impl Db,
     provider: Provider,
     raw: Raw<'_>,
     reason: &str,
     now: BeijingTime,
-) -> ApiResult<()> {
-    db.batch(&[event(None, provider, Channel::Notify, raw, "rejected", Some(reason), now)]).await.map(|_| ())
+) -> ApiResult<bool> {
+    let since = BeijingTime::from_utc(now.to_utc() - chrono::Duration::hours(1)).to_rfc3339();
+    let kept = (clip(raw.body, REJECTED_BODY_KEEP_BYTES).to_owned(), raw.headers.map(clip_headers));
+    let mut params = event_values(None, provider, Channel::Notify, raw, kept, "rejected", Some(reason), now);
+    params.push(since.into());
+    params.push(REJECTED_EVENTS_PER_HOUR.into());
+    let stmt = Stmt::new(
+        format!(
+            "INSERT INTO payment_events ({EVENT_COLUMNS})
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14
+             WHERE (SELECT COUNT(*) FROM payment_events
+                    WHERE provider = ?2 AND outcome = 'rejected' AND received_at > ?15) < ?16"
+        ),
+        params,
+    );
+    Ok(db.batch(&[stmt]).await?.first().copied().unwrap_or(0) > 0)
 }
 
 /// Applies a verified report. See the module docs for the guarantees.
@@ -207,8 +285,12 @@ pub async fn apply(
     }
     match db.batch(&apply_stmts(ids, r, raw, &order, now)?).await {
         Ok(_) => Ok(Outcome::Applied),
-        // Lost the race: settle against the order as the winner left it.
+        // Lost the race (settle against the order as the winner left it),
+        // or the order's bills no longer amount to what it was opened for.
         Err(e) if e.code == ErrorCode::Conflict => match order_row(db, &r.out_trade_no).await? {
+            Some(o) if !o.status.settled() && !bills_taken(db, &r.out_trade_no).await? => {
+                review(db, ids, r, raw, ReviewReason::AmountMismatch, Some(&o), now).await
+            }
             Some(o) => settled(db, ids, r, raw, &o, now).await,
             None => Err(e),
         },
@@ -224,6 +306,18 @@ async fn order_row(db: &impl Db, out_trade_no: &str) -> ApiResult<Option<OrderRo
     .await
 }
 
+/// Whether any of the order's bills was paid by something else.
+async fn bills_taken(db: &impl Db, out_trade_no: &str) -> ApiResult<bool> {
+    let rows = db
+        .query(
+            "SELECT 1 FROM payment_order_bills x JOIN bills b ON b.id = x.bill_id
+             WHERE x.out_trade_no = ?1 AND b.status <> 'unpaid' LIMIT 1",
+            &[out_trade_no.into()],
+        )
+        .await?;
+    Ok(!rows.is_empty())
+}
+
 /// The order was already settled (or lost the race): the same transaction is
 /// a duplicate; otherwise the bills were paid by another order.
 async fn settled(
@@ -235,7 +329,7 @@ async fn settled(
     now: BeijingTime,
 ) -> ApiResult<Outcome> {
     if o.provider_trade_no.as_deref() == Some(r.provider_trade_no.as_str()) && o.status != OrderStatus::Pending {
-        db.batch(&[event(Some(r), r.provider, r.channel, raw, "duplicate", None, now)]).await?;
+        db.batch(&[event(r, raw, "duplicate", None, now)]).await?;
         return Ok(Outcome::Duplicate);
     }
     review(db, ids, r, raw, ReviewReason::DoublePayment, Some(o), now).await
@@ -248,7 +342,7 @@ async fn ignore(
     order: Option<&OrderRow>,
     now: BeijingTime,
 ) -> ApiResult<Outcome> {
-    let mut stmts = vec![event(Some(r), r.provider, r.channel, raw, "ignored", Some("not_paid"), now)];
+    let mut stmts = vec![event(r, raw, "ignored", Some("not_paid"), now)];
     if r.closed && order.is_some_and(|o| o.status == OrderStatus::Pending) {
         stmts.push(Stmt::new(
             "UPDATE payment_orders SET status = 'closed' WHERE out_trade_no = ?1 AND status = 'pending'",
@@ -277,7 +371,7 @@ async fn review(
         order.map_or_else(String::new, |o| format!("（订单金额 {} 分，订单状态 {}）", o.amount_fen, o.status)),
     );
     let mut stmts = vec![
-        event(Some(r), r.provider, r.channel, raw, "review", Some(reason.as_str()), now),
+        event(r, raw, "review", Some(reason.as_str()), now),
         Stmt::new(
             "INSERT OR IGNORE INTO payment_reviews (id, provider, out_trade_no, provider_trade_no, reason, amount_fen, detail, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -293,7 +387,9 @@ async fn review(
             ],
         ),
     ];
-    if let (ReviewReason::DoublePayment, Some(o)) = (reason, order) {
+    // With the order given (a double payment, or bills changed since it was
+    // opened), the order is settled for review and its citizen told.
+    if let Some(o) = order {
         stmts.push(Stmt::new(
             "UPDATE payment_orders SET status = 'review', provider_trade_no = ?2, paid_at = ?3, paid_via = ?4
              WHERE out_trade_no = ?1 AND status IN ('pending', 'closed')",
@@ -305,11 +401,21 @@ async fn review(
             ],
         ));
         let yuan = Fen::new(o.amount_fen).map(Fen::to_yuan).unwrap_or_default();
-        let body = format!(
-            "订单 {} 的 {yuan} 元付款所缴账单已由其他订单缴清，工作人员将在核实后为您办理退款。",
-            r.out_trade_no
-        );
-        stmts.push(inbox::post_stmt(ids, &o.citizen_id, "bill", "水费重复缴纳待处理", &body, None, now)?);
+        let otn = &r.out_trade_no;
+        let (title, body) = if reason == ReviewReason::DoublePayment {
+            (
+                "水费重复缴纳待处理",
+                format!("订单 {otn} 的 {yuan} 元付款所缴账单已由其他订单缴清，工作人员将在核实后为您办理退款。"),
+            )
+        } else {
+            (
+                "水费账单金额已调整",
+                format!(
+                    "订单 {otn} 的 {yuan} 元付款与调整后的账单金额不符，账单未缴清；工作人员将在核实后为您办理退款，请按新金额缴费。"
+                ),
+            )
+        };
+        stmts.push(inbox::post_stmt(ids, &o.citizen_id, "bill", title, &body, None, now)?);
     }
     db.batch(&stmts).await?;
     Ok(Outcome::Review(reason))
@@ -321,11 +427,16 @@ fn apply_stmts(ids: &impl IdSource, r: &Report, raw: Raw<'_>, o: &OrderRow, now:
     let yuan = Fen::new(o.amount_fen).map(Fen::to_yuan).unwrap_or_default();
     let body = format!("您的水费 {yuan} 元已缴纳成功（订单 {}）。", r.out_trade_no);
     Ok(vec![
+        // Still open, every bill still unpaid and still amounting to what the
+        // order was opened for (a re-import may have changed it meanwhile).
         Stmt::precondition(
             "(SELECT status FROM payment_orders WHERE out_trade_no = ?1) IN ('pending', 'closed')
              AND NOT EXISTS (SELECT 1 FROM payment_order_bills x JOIN bills b ON b.id = x.bill_id
-                             WHERE x.out_trade_no = ?1 AND b.status <> 'unpaid')",
-            vec![otn.clone()],
+                             WHERE x.out_trade_no = ?1
+                               AND (b.status <> 'unpaid' OR b.amount_fen <> coalesce(x.amount_fen, b.amount_fen)))
+             AND (SELECT sum(b.amount_fen) FROM payment_order_bills x JOIN bills b ON b.id = x.bill_id
+                  WHERE x.out_trade_no = ?1) = ?2",
+            vec![otn.clone(), o.amount_fen.into()],
         ),
         Stmt::new(
             "UPDATE payment_orders SET status = 'paid', paid_at = ?2, provider_trade_no = ?3, paid_via = ?4
@@ -350,7 +461,7 @@ fn apply_stmts(ids: &impl IdSource, r: &Report, raw: Raw<'_>, o: &OrderRow, now:
              WHERE id IN (SELECT bill_id FROM payment_order_bills WHERE out_trade_no = ?1)",
             vec![otn, paid_at.as_str().into(), now.to_rfc3339().into()],
         ),
-        event(Some(r), r.provider, r.channel, raw, "applied", None, now),
+        event(r, raw, "applied", None, now),
         inbox::post_stmt(ids, &o.citizen_id, "bill", "水费缴纳成功", &body, Some("/pages/bills/index"), now)?,
     ])
 }

@@ -11,6 +11,7 @@ use bill_payment::payment::gateway::{AlipayApi, PrepayOrder, WechatPayApi};
 use bill_payment::payment::{self, wechatpay};
 use bill_payment::reconcile;
 use bill_payment::settlement::{self, Channel, Outcome, Raw, Report, ReviewReason};
+use bill_payment::states::OrderStatus;
 use futures_executor::block_on;
 use serde_json::json;
 use shared::ErrorCode;
@@ -147,6 +148,88 @@ fn wrong_amount_wrong_merchant_unknown_order_and_a_second_payment_go_to_review()
     assert_eq!(apply(&db, &paid(&o, "t5", 3840)), Outcome::Duplicate, "the review is settled on the order");
     assert_eq!(n(&db, "SELECT COUNT(*) AS n FROM payments"), 1);
     assert_eq!(n(&db, "SELECT COUNT(*) AS n FROM payment_reviews WHERE reason = 'double_payment'"), 1);
+}
+
+#[test]
+fn a_bill_reimported_with_a_new_amount_while_its_order_is_open_is_not_marked_paid_for_the_old_sum() {
+    let db = seeded();
+    let o = open(&db, Provider::Wechatpay, &[SEP, OCT]);
+    let who = Principal { token_id: "op".into(), name: "收费员".into(), roles: vec![Role::BillingOperator] };
+    let act = Act { who: &who, now: now(), request_id: "r2" };
+    let reimport: import::ImportBody = serde_json::from_value(json!({
+        "bills": [{"account_no": "10012345", "period": "2026-09", "usage_m3": 30, "amount_fen": 9600, "due_date": "2026-10-20"}]
+    }))
+    .unwrap();
+    block_on(import::apply(&db, &Pepper::new("p"), &act, &reimport)).unwrap();
+    // The payer pays what the order was opened for: 7040 fen, no longer the bills' sum.
+    assert_eq!(apply(&db, &paid(&o, "4200009", 7040)), Outcome::Review(ReviewReason::AmountMismatch));
+    assert_eq!(
+        n(&db, "SELECT COUNT(*) AS n FROM bills WHERE status = 'paid'"),
+        0,
+        "neither bill is paid for the old sum"
+    );
+    assert_eq!(n(&db, "SELECT COUNT(*) AS n FROM payments"), 0);
+    assert_eq!(n(&db, "SELECT COUNT(*) AS n FROM payment_reviews WHERE reason = 'amount_mismatch'"), 1);
+    assert_eq!(block_on(orders::get(&db, "a", &o.out_trade_no)).unwrap().status, OrderStatus::Review);
+    assert_eq!(apply(&db, &paid(&o, "4200009", 7040)), Outcome::Duplicate, "a retry changes nothing");
+    // A new order for the new sum pays the bills.
+    let again = open(&db, Provider::Wechatpay, &[SEP, OCT]);
+    assert_eq!(again.amount_fen, 12800);
+    assert_eq!(apply(&db, &paid(&again, "4200010", 12800)), Outcome::Applied);
+}
+
+#[test]
+fn a_rejected_callback_keeps_its_reason_hash_length_and_first_kib_only() {
+    let db = seeded();
+    let body = format!("{{\"junk\":\"{}\"}}", "x".repeat(64_000));
+    let headers = json!({ "Wechatpay-Signature": "A".repeat(8_000), "Wechatpay-Nonce": "n" }).to_string();
+    let raw = Raw { body: &body, headers: Some(&headers), request_id: "req" };
+    block_on(settlement::log_rejected(&db, Provider::Wechatpay, raw, "bad_signature", now())).unwrap();
+    #[derive(serde::Deserialize)]
+    struct Row {
+        reason: String,
+        raw_body: String,
+        headers: String,
+        body_sha256: String,
+        body_bytes: i64,
+    }
+    let row: Row = block_on(db.first_as(
+        "SELECT reason, raw_body, headers, body_sha256, body_bytes FROM payment_events WHERE outcome = 'rejected'",
+        &[],
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(row.reason, "bad_signature");
+    assert_eq!(row.body_bytes, body.len() as i64);
+    assert_eq!(row.body_sha256, shared::crypto::sha256_hex(body.as_bytes()));
+    assert!(row.raw_body.len() <= 1024 && body.starts_with(&row.raw_body));
+    let kept: serde_json::Value = serde_json::from_str(&row.headers).unwrap();
+    assert!(kept["Wechatpay-Signature"].as_str().unwrap().len() <= 256, "attacker-sized headers are clipped too");
+    assert_eq!(kept["Wechatpay-Nonce"], "n");
+}
+
+#[test]
+fn junk_callbacks_beyond_the_hourly_cap_are_answered_but_not_stored() {
+    let db = seeded();
+    let raw = Raw { body: "junk", headers: None, request_id: "req" };
+    for _ in 0..150 {
+        let _ = block_on(settlement::log_rejected(&db, Provider::Alipay, raw, "malformed", now()));
+    }
+    let cap = settlement::REJECTED_EVENTS_PER_HOUR;
+    assert_eq!(n(&db, "SELECT COUNT(*) AS n FROM payment_events WHERE provider = 'alipay'"), cap);
+    block_on(settlement::log_rejected(&db, Provider::Wechatpay, raw, "malformed", now())).unwrap();
+    assert_eq!(
+        n(&db, "SELECT COUNT(*) AS n FROM payment_events WHERE provider = 'wechatpay'"),
+        1,
+        "each provider has its own share"
+    );
+    let later = shared::testing::at("2026-11-23T11:01:00+08:00");
+    block_on(settlement::log_rejected(&db, Provider::Alipay, raw, "malformed", later)).unwrap();
+    assert_eq!(
+        n(&db, "SELECT COUNT(*) AS n FROM payment_events WHERE provider = 'alipay'"),
+        cap + 1,
+        "a new hour, a new share"
+    );
 }
 
 #[test]

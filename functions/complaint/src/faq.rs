@@ -102,16 +102,38 @@ pub async fn publish(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, number: &
     Ok(f)
 }
 
+/// The longest search text, in characters: a whole question typed or
+/// pasted in (the longest entry question is 100 characters).
+pub const MAX_QUERY_CHARS: usize = 100;
+
+/// Words of a search that count (more narrow nothing useful).
+pub const MAX_QUERY_WORDS: usize = 5;
+
+/// The words of a search text: split on spaces, control characters
+/// dropped, ASCII lowercased, at most [`MAX_QUERY_WORDS`]; 400 beyond
+/// [`MAX_QUERY_CHARS`].
+pub fn words(q: &str) -> ApiResult<Vec<String>> {
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_field("q", format!("搜索词不超过{MAX_QUERY_CHARS}个字")));
+    }
+    Ok(q.split_whitespace()
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>().to_ascii_lowercase())
+        .filter(|w| !w.is_empty())
+        .take(MAX_QUERY_WORDS)
+        .collect())
+}
+
 /// Entries whose question or answer holds every word of `q` (split on
-/// spaces), optionally in one category; newest first, at most 50.
+/// spaces), optionally in one category; newest first, at most 50. Words
+/// are found with `instr()`, not `LIKE`: D1 refuses LIKE patterns over 50
+/// bytes (17 Chinese characters), and no character is a wildcard.
 pub async fn search(db: &impl Db, q: Option<&str>, category: Option<&str>) -> ApiResult<Vec<Faq>> {
     let mut cond = vec!["1 = 1".to_owned()];
     let mut args: Vec<Value> = Vec::new();
-    for word in q.unwrap_or_default().split_whitespace().take(5) {
-        let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        args.push(format!("%{escaped}%").into());
+    for word in words(q.unwrap_or_default())? {
+        args.push(word.into());
         let n = args.len();
-        cond.push(format!("(question LIKE ?{n} ESCAPE '\\' OR answer LIKE ?{n} ESCAPE '\\')"));
+        cond.push(format!("(instr(lower(question), ?{n}) > 0 OR instr(lower(answer), ?{n}) > 0)"));
     }
     if let Some(c) = category {
         args.push(c.into());
@@ -148,5 +170,14 @@ mod tests {
         assert!(check(&input("水表过户要什么？", "身份证和房产证。")).is_empty());
         let fields: Vec<String> = check(&input(" 过户 ", &"答".repeat(2001))).into_iter().map(|f| f.field).collect();
         assert_eq!(fields, ["question", "answer"]);
+    }
+
+    #[test]
+    fn search_words_drop_control_characters_and_stop_at_five() {
+        assert_eq!(words(" 过户\u{0}  材料\tABC ").unwrap(), ["过户", "材料", "abc"]);
+        assert_eq!(words("一 二 三 四 五 六 七").unwrap().len(), MAX_QUERY_WORDS);
+        assert!(words("\u{1}\u{7}").unwrap().is_empty());
+        assert_eq!(words(&"水".repeat(MAX_QUERY_CHARS)).unwrap().len(), 1);
+        assert_eq!(words(&"水".repeat(MAX_QUERY_CHARS + 1)).unwrap_err().status(), 400);
     }
 }

@@ -11,7 +11,7 @@ use crate::status::Status;
 use crate::step::{self, Change, Checked, Current, Step};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
-use shared::admin::{Act, Role, audit_stmt};
+use shared::admin::{Act, Role, audit_stmt, log_access};
 use shared::calendar;
 use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use shared::identity::inbox;
@@ -115,6 +115,7 @@ pub async fn case(db: &impl Db, act: &Act<'_>, raw: &str) -> ApiResult<Case> {
         .await?
         .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
     let record = crate::record::mine(db, &extra.citizen_id, &num).await?;
+    log_access(db, act, "complaint.case", &num).await?;
     let contact = if record.anonymous {
         "匿名".to_owned()
     } else {
@@ -246,8 +247,9 @@ pub struct Sweep {
     pub warned: u64,
 }
 
-/// Marks overdue cases and warns of those falling due, each once; the
-/// marks show in the staff list and in the statistics.
+/// Marks overdue cases and warns of those falling due, each once (the
+/// marks show in the staff list and in the statistics), and forgets the
+/// wrong-digit lookup counts of past days.
 pub async fn sweep(db: &impl Db, now: BeijingTime) -> ApiResult<Sweep> {
     let today = now.date();
     let soon = today.checked_add_signed(Duration::days(2)).unwrap_or(today).to_string();
@@ -262,6 +264,8 @@ pub async fn sweep(db: &impl Db, now: BeijingTime) -> ApiResult<Sweep> {
                 "UPDATE complaints SET warned_at = ?2 WHERE status <> 'closed' AND deadline <= ?1 AND warned_at IS NULL",
                 vec![soon.into(), at.as_str().into()],
             ),
+            // Wrong-digit counts of past days (see `record::by_last4`).
+            Stmt::new("DELETE FROM complaint_lookup_misses WHERE day < ?1", vec![today.to_string().into()]),
         ])
         .await?;
     Ok(Sweep { overdue: changed.first().copied().unwrap_or(0), warned: changed.get(1).copied().unwrap_or(0) })

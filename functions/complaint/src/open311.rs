@@ -1,8 +1,10 @@
 //! Open311 GeoReport v2 over the same complaints: the service list, request
 //! creation by registered clients (`api_key`), and reads with the standard's
-//! field names. Reads carry no personal data: no description (free text may
-//! name people), no address, the location rounded to about 100 m, and 举报
-//! (whistleblowing reports) are never listed.
+//! field names. Reads list only requests filed through Open311 and complaints
+//! their authors made public, and carry no personal data: no description
+//! (free text may name people), no address, a standard phrase per status as
+//! `status_notes` (never a handler's text), the location rounded to about
+//! 100 m; 举报 (whistleblowing reports) are never listed.
 
 use crate::open311_services::{SERVICES, Service, service};
 use crate::status::Status;
@@ -56,6 +58,7 @@ pub fn submission(form: &[(String, String)]) -> Result<(&'static Service, Submis
         content: description,
         location: Some(Location { lat, lng, address }),
         anonymous: true,
+        public: true,
         phone: None,
         sms_code: None,
         photos: Vec::new(),
@@ -122,7 +125,6 @@ struct Row {
     deadline: String,
     created_at: String,
     updated_at: String,
-    note: Option<String>,
 }
 
 fn round(v: Option<f64>) -> Option<f64> {
@@ -136,7 +138,7 @@ impl From<Row> for RequestJson {
         Self {
             service_request_id: r.number,
             status: RequestStatus::of(r.status),
-            status_notes: r.note,
+            status_notes: Some(r.status.phrase().to_owned()),
             service_code: code.to_owned(),
             service_name: Some(r.category),
             description: None,
@@ -169,10 +171,11 @@ pub struct Filter {
 /// Most requests one GET returns (the standard suggests 1,000; 200 here).
 pub const MAX_RESULTS: usize = 200;
 
-/// Requests matching the filter, newest first. Without ids or dates: the
+/// Requests matching the filter, newest first: those filed through Open311
+/// or made public by their authors, never a 举报. Without ids or dates: the
 /// last 90 days (the standard's default).
 pub async fn list(db: &impl Db, f: &Filter, now: BeijingTime) -> ApiResult<Vec<RequestJson>> {
-    let mut cond = vec!["k.kind != 'report'".to_owned()];
+    let mut cond = vec!["k.public = 1".to_owned(), "k.kind != 'report'".to_owned()];
     let mut args: Vec<Value> = Vec::new();
     if !f.ids.is_empty() {
         let ids: Vec<String> = f.ids.iter().filter_map(|i| crate::number::parse(i)).collect();
@@ -200,8 +203,7 @@ pub async fn list(db: &impl Db, f: &Filter, now: BeijingTime) -> ApiResult<Vec<R
     let rows: Vec<Row> = db
         .query_as(
             &format!(
-                "SELECT k.number, k.category, k.status, k.department, k.location, k.deadline, k.created_at, k.updated_at,
-                        (SELECT note FROM complaint_events e WHERE e.number = k.number ORDER BY e.id DESC LIMIT 1) AS note
+                "SELECT k.number, k.category, k.status, k.department, k.location, k.deadline, k.created_at, k.updated_at
                    FROM complaints k WHERE {} ORDER BY k.created_at DESC LIMIT {MAX_RESULTS}",
                 cond.join(" AND ")
             ),

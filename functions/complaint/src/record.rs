@@ -14,7 +14,7 @@ use shared::calendar::{self, working_days_after};
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::identity::inbox;
 use shared::runtime::IdSource;
-use shared::store::{Db, Stmt};
+use shared::store::{Db, Stmt, Value};
 use shared::types::BeijingTime;
 
 /// The photos of a submission (upload ids), for handlers.
@@ -87,7 +87,27 @@ pub async fn submit(
     days: impl Fn(&str) -> Option<u32>,
     now: BeijingTime,
 ) -> ApiResult<(Record, bool)> {
-    if let Some(first) = replay(db, citizen, idem_key).await? {
+    let how = How { idem_key, code_hash: None };
+    submit_as(db, ids, citizen, s, &how, days, now).await
+}
+
+/// How a submission was proved: its `Idempotency-Key` and, without a login,
+/// the HMAC of the SMS code that proved the phone (kept for a retry).
+struct How<'a> {
+    idem_key: Option<&'a str>,
+    code_hash: Option<String>,
+}
+
+async fn submit_as(
+    db: &impl Db,
+    ids: &impl IdSource,
+    citizen: &str,
+    s: &Submission,
+    how: &How<'_>,
+    days: impl Fn(&str) -> Option<u32>,
+    now: BeijingTime,
+) -> ApiResult<(Record, bool)> {
+    if let Some(first) = replay(db, citizen, how.idem_key).await? {
         return Ok((first, true));
     }
     let checked = submission::check(s);
@@ -101,7 +121,7 @@ pub async fn submit(
         citizen,
         kind,
         deadline: working_days_after(today, kind.handling_days(days), &cal),
-        idem_key,
+        how,
         now,
     };
     db.batch(&filing.stmts(ids, s)?).await?;
@@ -114,7 +134,7 @@ struct Filing<'a> {
     citizen: &'a str,
     kind: Kind,
     deadline: NaiveDate,
-    idem_key: Option<&'a str>,
+    how: &'a How<'a>,
     now: BeijingTime,
 }
 
@@ -128,8 +148,8 @@ impl Filing<'_> {
         let mut stmts = vec![
             Stmt::new(
                 "INSERT INTO complaints (number, citizen_id, kind, category, subject, content, location, anonymous,
-                   status, deadline, idem_key, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                   status, deadline, idem_key, created_at, updated_at, public, idem_code_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
                 vec![
                     number.into(),
                     self.citizen.into(),
@@ -141,8 +161,10 @@ impl Filing<'_> {
                     s.anonymous.into(),
                     received.into(),
                     deadline.as_str().into(),
-                    self.idem_key.map(str::to_owned).into(),
+                    self.how.idem_key.map(str::to_owned).into(),
                     at.as_str().into(),
+                    s.public.into(),
+                    self.how.idem_key.and(self.how.code_hash.clone()).into(),
                 ],
             ),
             Stmt::new(
@@ -185,7 +207,10 @@ async fn replay(db: &impl Db, citizen: &str, idem_key: Option<&str>) -> ApiResul
 /// A submission without a login: the phone is confirmed by its SMS code and
 /// the record belongs to that phone's account (created if new, as a login by
 /// phone would), so a later login by phone shows it. A retry with the same
-/// `Idempotency-Key` returns the first record without spending a new code.
+/// `Idempotency-Key` returns the first record only to a caller who proves
+/// the phone: with the code that created it (its HMAC is kept with the
+/// record and compared in constant time; at most [`MAX_CODE_REPLAYS`]
+/// tries, counted in the statement that reads it), or with a fresh code.
 #[allow(clippy::too_many_arguments)]
 pub async fn submit_by_phone(
     db: &impl Db,
@@ -204,8 +229,10 @@ pub async fn submit_by_phone(
     };
     let phone =
         shared::types::MobileNumber::parse(raw).map_err(|_| ApiError::bad_field("phone", "手机号格式不正确"))?;
-    if idem_key.is_some()
+    let code_hash = pepper.code_hash(&phone, code);
+    if let Some(k) = idem_key
         && let Some(known) = shared::identity::account::find_by_phone(db, pepper, &phone).await?
+        && replay_allowed(db, &known, k, &code_hash).await?
         && let Some(first) = replay(db, &known, idem_key).await?
     {
         return Ok((first, true));
@@ -216,16 +243,66 @@ pub async fn submit_by_phone(
     if !create.is_empty() {
         db.batch(&create).await?;
     }
-    submit(db, ids, &citizen, s, idem_key, days, now).await
+    let how = How { idem_key, code_hash: Some(code_hash) };
+    submit_as(db, ids, &citizen, s, &how, days, now).await
 }
+
+/// Replays of an idempotent record to the code that created it: enough for
+/// a client's retries, too few to guess a six-digit code (5 in 1,000,000).
+pub const MAX_CODE_REPLAYS: i64 = 5;
+
+/// Whether the presented code is the one that created the citizen's record
+/// under this key. Each try takes one of [`MAX_CODE_REPLAYS`] in the same
+/// statement that reads the stored HMAC, so concurrent guesses cannot share
+/// a try.
+async fn replay_allowed(db: &impl Db, citizen: &str, key: &str, code_hash: &str) -> ApiResult<bool> {
+    #[derive(Deserialize)]
+    struct H {
+        idem_code_hash: String,
+    }
+    let stored: Option<H> = db
+        .first_as(
+            "UPDATE complaints SET idem_replays = idem_replays + 1
+              WHERE citizen_id = ?1 AND idem_key = ?2 AND idem_code_hash IS NOT NULL AND idem_replays < ?3
+             RETURNING idem_code_hash",
+            &[citizen.into(), key.into(), MAX_CODE_REPLAYS.into()],
+        )
+        .await?;
+    Ok(stored.is_some_and(|h| shared::crypto::constant_time_eq(&h.idem_code_hash, code_hash)))
+}
+
+/// Wrong `phone_last4` tries per number and Beijing day, whatever the
+/// client address: 5 of the 10,000 possible digits, so whoever knows a
+/// number reads its record with probability at most 1 in 2,000 a day.
+pub const MAX_LAST4_MISSES_PER_DAY: i64 = 5;
 
 /// The full record for a lookup by number and the last four digits of the
 /// phone it was submitted with; a wrong number or wrong digits look the same.
-pub async fn by_last4(db: &impl Db, raw: &str, last4: &str) -> ApiResult<Record> {
+/// Every try takes one of the number's [`MAX_LAST4_MISSES_PER_DAY`] in the
+/// statement that counts it (a right answer gives its try back), so
+/// concurrent tries from many addresses cannot exceed it; beyond it the
+/// number answers 429 for the rest of the day, the right digits too.
+pub async fn by_last4(db: &impl Db, raw: &str, last4: &str, now: BeijingTime) -> ApiResult<Record> {
     let none = || ApiError::with_message(ErrorCode::NotFound, "受理编号或手机号后四位不正确");
     let number = number::parse(raw).ok_or_else(none)?;
     if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::bad_field("phone_last4", "请填写手机号后四位数字"));
+    }
+    let day = now.date().to_string();
+    let key = [Value::from(number.as_str()), day.as_str().into()];
+    let took = db
+        .query(
+            "INSERT INTO complaint_lookup_misses (number, day, misses) VALUES (?1, ?2, 1)
+             ON CONFLICT (number, day) DO UPDATE SET misses = misses + 1 WHERE misses < ?3
+             RETURNING misses",
+            &[key[0].clone(), key[1].clone(), MAX_LAST4_MISSES_PER_DAY.into()],
+        )
+        .await?;
+    if took.is_empty() {
+        return Err(ApiError::with_message(
+            ErrorCode::RateLimited,
+            "该受理编号今日核对手机号后四位的错误次数过多，请明天再试，或用提交时的手机号登录后查看",
+        ));
     }
     #[derive(Deserialize)]
     struct Owner {
@@ -244,6 +321,11 @@ pub async fn by_last4(db: &impl Db, raw: &str, last4: &str) -> ApiResult<Record>
                 shared::crypto::constant_time_eq(p.get(p.len().saturating_sub(4)..).unwrap_or(""), last4)
             }) =>
         {
+            db.execute(
+                "UPDATE complaint_lookup_misses SET misses = misses - 1 WHERE number = ?1 AND day = ?2 AND misses > 0",
+                &key,
+            )
+            .await?;
             mine(db, &o.citizen_id, &number).await
         }
         _ => Err(none()),

@@ -17,6 +17,20 @@ shared::text_enum! {
     }
 }
 
+impl Status {
+    /// The standard phrase for the status, the only note Open311 shows
+    /// (a handler's own text may name people or places).
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Self::Received => "已受理",
+            Self::Assigned => "已转交承办部门",
+            Self::Replied => "已答复",
+            Self::Referred => "已转办",
+            Self::Closed => "已办结",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -32,5 +46,11 @@ mod tests {
         assert_eq!(Status::parse("open"), None);
         assert_eq!(Status::parse(" closed"), None, "the stored text is exact");
         assert!(serde_json::from_str::<Status>("\"done\"").is_err());
+    }
+
+    #[test]
+    fn every_status_has_its_own_standard_phrase() {
+        let phrases: std::collections::HashSet<_> = Status::ALL.iter().map(|s| s.phrase()).collect();
+        assert_eq!(phrases.len(), Status::ALL.len());
     }
 }

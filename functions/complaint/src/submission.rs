@@ -40,6 +40,10 @@ pub struct Submission {
     /// Stay anonymous towards the unit concerned.
     #[serde(default)]
     pub anonymous: bool,
+    /// Listed publicly through Open311 (status, category, rounded location;
+    /// never the content). Off unless the author asks.
+    #[serde(default)]
+    pub public: bool,
     /// Without a login: the phone, confirmed by the code sent through
     /// `POST /v1/auth/sms-code` (the record is then that phone's).
     #[serde(default)]
@@ -137,6 +141,7 @@ mod tests {
             content: "窗口人员态度差。".into(),
             location: None,
             anonymous: true,
+            public: false,
             phone: None,
             sms_code: None,
             photos: Vec::new(),

@@ -40,6 +40,7 @@ fn sub(kind: &str) -> Submission {
         content: "窗口人员态度差，办理水表过户时多次让我补材料。\u{0007}".into(),
         location: None,
         anonymous: true,
+        public: false,
         phone: None,
         sms_code: None,
         photos: Vec::new(),
@@ -87,6 +88,7 @@ fn bad_submissions_list_every_problem() {
         content: "短".into(),
         location: None,
         anonymous: false,
+        public: false,
         phone: None,
         sms_code: None,
         photos: Vec::new(),
@@ -231,12 +233,12 @@ fn the_full_record_needs_the_number_and_the_phone_s_last_four_digits() {
     let db = db();
     block_on(db.execute("UPDATE citizens SET phone = '13600001234' WHERE id = 'a'", &[])).unwrap();
     let (r, _) = block_on(record::submit(&db, &OsRandom, "a", &sub("complaint"), None, |_| None, now())).unwrap();
-    assert_eq!(block_on(record::by_last4(&db, &r.number, "1234")).unwrap().content, r.content);
-    assert_eq!(block_on(record::by_last4(&db, &r.number, "4321")).unwrap_err().code, ErrorCode::NotFound);
-    assert_eq!(block_on(record::by_last4(&db, &r.number, "12a4")).unwrap_err().code, ErrorCode::BadRequest);
+    assert_eq!(block_on(record::by_last4(&db, &r.number, "1234", now())).unwrap().content, r.content);
+    assert_eq!(block_on(record::by_last4(&db, &r.number, "4321", now())).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(block_on(record::by_last4(&db, &r.number, "12a4", now())).unwrap_err().code, ErrorCode::BadRequest);
     // b has no phone: no digits match.
     let (rb, _) = block_on(record::submit(&db, &OsRandom, "b", &sub("complaint"), None, |_| None, now())).unwrap();
-    assert_eq!(block_on(record::by_last4(&db, &rb.number, "0000")).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(block_on(record::by_last4(&db, &rb.number, "0000", now())).unwrap_err().code, ErrorCode::NotFound);
 }
 
 #[test]
@@ -347,4 +349,21 @@ fn photos_must_be_the_author_s_fresh_images_and_only_handlers_see_them() {
     assert_eq!(again.fields[0].field, "photos", "a photo serves one submission");
     let (ctype, bytes) = block_on(uploads::read(&db, &kv, &mine.id)).unwrap();
     assert_eq!((ctype.as_str(), bytes.as_slice()), ("image/png", PNG));
+}
+
+#[test]
+fn a_handler_reading_a_case_leaves_an_access_row_for_the_auditors() {
+    use complaint::handling;
+    let db = db();
+    let (r, _) = block_on(record::submit(&db, &OsRandom, "a", &sub("complaint"), None, |_| None, now())).unwrap();
+    let who = handler();
+    let act = shared::admin::Act { who: &who, now: now(), request_id: "r-read" };
+    block_on(handling::case(&db, &act, &r.number)).unwrap();
+    let rows = block_on(db.query(
+        "SELECT actor_id, target FROM audit_log WHERE action = 'access.complaint.case' AND request_id = 'r-read'",
+        &[],
+    ))
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["target"], r.number.as_str());
 }

@@ -78,7 +78,7 @@ async fn wechat_login(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Resp
     let openid = wx.openid(&body.code).await?;
     let db = e::db(env)?;
     let found = account::by_openid(&db, &OsRandom, &openid, ctx.now()).await?;
-    e::ok_json(&login::finish(&db, &OsRandom, found, "wechat", ctx.now(), ttl(env)).await?, "no-store")
+    e::ok_json(&login::finish(&db, &OsRandom, found, login::Method::WeChat, ctx.now(), ttl(env)).await?, "no-store")
 }
 
 #[derive(Deserialize)]
@@ -87,6 +87,9 @@ struct PhoneBody {
     phone: MobileNumber,
     #[serde(default)]
     code: Option<String>,
+    /// A code sent to the phone already bound, when a session replaces it.
+    #[serde(default)]
+    old_phone_code: Option<String>,
 }
 
 async fn send_code(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -116,7 +119,9 @@ async fn phone(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let (db, pepper) = (e::db(env)?, pepper(env)?);
     if e::header(req, "authorization").is_some() {
         let who = e::citizen(req, &db, ctx).await?;
-        let profile = login::bind_phone(&db, &OsRandom, &pepper, &who.id, &body.phone, &code, ctx.now()).await?;
+        let codes = login::PhoneCodes { code: &code, old_phone_code: body.old_phone_code.as_deref() };
+        let profile =
+            login::bind_phone(&db, &OsRandom, &pepper, e::sessions(), &who, &body.phone, codes, ctx.now()).await?;
         profiles().remove(&who.id);
         return e::ok_json(&profile, "no-store");
     }
@@ -148,7 +153,7 @@ async fn patch_me(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
 async fn delete_me(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = e::citizen(req, &db, ctx).await?;
-    account::delete(&db, &who.id, ctx.now()).await?;
+    shared::identity::erasure::delete(&db, &e::kv(env)?, &who.id, ctx.now()).await?;
     profiles().remove(&who.id);
     if let Some(h) = e::header(req, "authorization") {
         // Forget this isolate's memory of the token now that its session row is gone.

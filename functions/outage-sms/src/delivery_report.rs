@@ -1,5 +1,5 @@
 //! `GET /v1/admin/outages/{id}/delivery`: counts per version and outbox
-//! status, failures by reason, and progress.
+//! status, failures by reason, progress, and how many recipients are flagged.
 
 use crate::rules::MessageKind;
 use crate::states::{OutboxStatus, VersionState};
@@ -34,6 +34,14 @@ pub struct VersionDelivery {
 pub struct Delivery {
     pub outage_id: String,
     pub versions: Vec<VersionDelivery>,
+    /// Recipients of this outage (any version) whose number is flagged now:
+    /// later messages skip them until a message to them is delivered.
+    pub flagged_recipients: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Flagged {
+    n: i64,
 }
 
 /// A version as stored, before its rows are counted.
@@ -114,8 +122,16 @@ pub async fn delivery(db: &impl Db, outage_id: &str) -> ApiResult<Delivery> {
             &[outage_id.into()],
         )
         .await?;
+    let flagged: Option<Flagged> = db
+        .first_as(
+            "SELECT COUNT(DISTINCT b.citizen_id) AS n FROM outage_outbox b
+               JOIN sms_flags f ON f.phone_hash = b.phone_hash
+              WHERE b.outage_id = ?1",
+            &[outage_id.into()],
+        )
+        .await?;
     let versions = heads.into_iter().map(|h| tally(h, &counts)).collect();
-    Ok(Delivery { outage_id: outage_id.to_owned(), versions })
+    Ok(Delivery { outage_id: outage_id.to_owned(), versions, flagged_recipients: flagged.map_or(0, |f| f.n) })
 }
 
 #[cfg(test)]

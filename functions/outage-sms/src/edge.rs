@@ -86,7 +86,7 @@ async fn change(req: &mut Request, env: &Env, ctx: &Ctx, action: &str) -> ApiRes
         _ => {
             who.require(shared::admin::Role::OutagePublisher)?;
             let version = notices::republishable(&db, &id).await?;
-            let added = fanout::republish(env, &db, &id, version, ctx.now()).await?;
+            let added = fanout::republish(env, &db, &act, &id, version).await?;
             return e::ok_json(&added, "no-store");
         }
     };

@@ -9,6 +9,7 @@ use crate::outbox::{self, Chunk, FanOut};
 use crate::retry::RetryPolicy;
 use crate::rules::QuietHours;
 use crate::send::{self, Disposition, Sender, Templates};
+use shared::admin::Act;
 use shared::edge::{self as e, D1Db};
 use shared::runtime::{Clock, IdSource, OsRandom};
 use shared::types::BeijingTime;
@@ -67,9 +68,10 @@ async fn send_logged(env: &Env, id: &str, version: i64, f: &FanOut) {
         "detail": queued.err().and_then(|e| e.internal) }));
 }
 
-/// A republish: the version again, reaching only subscribers added since.
-pub async fn republish(env: &Env, db: &D1Db, id: &str, version: i64, now: BeijingTime) -> ApiResult<FanOut> {
-    let f = outbox::fan_out(db, id, version, now, &OsRandom.hex(8)?).await?;
+/// A republish: the version again, reaching only subscribers added since
+/// (audited in the batch that fills the outbox).
+pub async fn republish(env: &Env, db: &D1Db, act: &Act<'_>, id: &str, version: i64) -> ApiResult<FanOut> {
+    let f = outbox::republish(db, act, id, version, &OsRandom.hex(8)?).await?;
     enqueue(env, &f.chunks).await?;
     Ok(f)
 }

@@ -10,6 +10,7 @@
 use crate::rules::MessageKind;
 use crate::states::{OutboxStatus, VersionState};
 use serde::{Deserialize, Serialize};
+use shared::admin::{Act, audit_stmt};
 use shared::error::{ApiError, ApiResult};
 use shared::runtime::IdSource;
 use shared::store::{Db, Stmt};
@@ -59,13 +60,17 @@ pub struct FanOut {
     pub chunks: Vec<Chunk>,
 }
 
+/// The subscribers of the affected areas: by address, or by a water account
+/// they still hold (bound in `citizen_water_accounts`).
 const AFFECTED: &str = "
   SELECT s.citizen_id FROM outage_subscriptions s
    WHERE s.utility = (SELECT utility FROM outages WHERE id = ?1) AND s.area_code IN (SELECT code FROM hit)
   UNION
   SELECT s.citizen_id FROM supply_accounts acc
     JOIN outage_subscriptions s ON s.utility = acc.utility AND s.account_no = acc.account_no
-   WHERE acc.utility = (SELECT utility FROM outages WHERE id = ?1) AND acc.area_code IN (SELECT code FROM hit)";
+    JOIN citizen_water_accounts held ON held.citizen_id = s.citizen_id AND held.account_no = s.account_no
+   WHERE acc.utility = 'water' AND acc.utility = (SELECT utility FROM outages WHERE id = ?1)
+     AND acc.area_code IN (SELECT code FROM hit)";
 
 const NOTIFIED: &str = "
   SELECT b.citizen_id FROM outage_outbox b
@@ -140,6 +145,26 @@ fn fan_out_stmts(kind: MessageKind, outage_id: &str, version: i64, now: BeijingT
 /// [`recipients_sql`]) and marks it fanned out. Rows already there are kept
 /// (a republish adds only new subscribers). Flagged numbers are left out.
 pub async fn fan_out(db: &impl Db, outage_id: &str, version: i64, now: BeijingTime, batch: &str) -> ApiResult<FanOut> {
+    fan_out_with(db, outage_id, version, now, batch, None).await
+}
+
+/// `POST /v1/admin/outages/{id}:republish` (outage_publisher): the version
+/// again, reaching only subscribers added since, audited in the same batch.
+pub async fn republish(db: &impl Db, act: &Act<'_>, outage_id: &str, version: i64, batch: &str) -> ApiResult<FanOut> {
+    let detail = serde_json::json!({ "version": version });
+    let audit = audit_stmt(act.who, "outage.republish", outage_id, act.request_id, act.now, &detail);
+    fan_out_with(db, outage_id, version, act.now, batch, Some(audit)).await
+}
+
+/// [`fan_out`], with `extra` (an audit row) first in the same batch.
+async fn fan_out_with(
+    db: &impl Db,
+    outage_id: &str,
+    version: i64,
+    now: BeijingTime,
+    batch: &str,
+    extra: Option<Stmt>,
+) -> ApiResult<FanOut> {
     #[derive(Deserialize)]
     struct V {
         kind: String,
@@ -152,7 +177,9 @@ pub async fn fan_out(db: &impl Db, outage_id: &str, version: i64, now: BeijingTi
         .await?
         .ok_or_else(|| ApiError::internal(format!("no live version {outage_id}/{version}")))?;
     let kind = MessageKind::parse(&v.kind).ok_or_else(|| ApiError::internal("unknown version kind"))?;
-    let stmts = fan_out_stmts(kind, outage_id, version, now, batch);
+    // The count of added rows is read from the end, so a leading extra row
+    // does not move it.
+    let stmts: Vec<Stmt> = extra.into_iter().chain(fan_out_stmts(kind, outage_id, version, now, batch)).collect();
     let changed = db.batch(&stmts).await?;
     let added = changed.get(stmts.len().saturating_sub(2)).copied().unwrap_or(0) as i64;
     #[derive(Deserialize)]

@@ -68,9 +68,12 @@ pub fn about_the_number(code: &str) -> bool {
     code == "isv.MOBILE_NUMBER_ILLEGAL"
 }
 
-/// Delivery receipts that mean the number should get no more notices.
+/// Delivery receipts that mean the number should get no more notices: only
+/// permanent faults of the number (blacklisted, not a valid number). A number
+/// out of service, switched off or unreachable may work tomorrow, and a flag
+/// would silence its citizen for good.
 pub fn receipt_flags(err_code: &str) -> bool {
-    matches!(err_code, "MOBILE_IN_BLACK" | "MOBILE_NOT_ON_SERVICE" | "MOBILE_NUMBER_ILLEGAL" | "USER_UNSUBSCRIBED")
+    matches!(err_code, "MOBILE_IN_BLACK" | "MOBILE_NUMBER_ILLEGAL")
 }
 
 #[cfg(test)]
@@ -123,7 +126,16 @@ mod tests {
         assert!(!about_the_number("isv.MOBILE_COUNT_OVER_LIMIT"));
         assert!(!about_the_number("isv.AMOUNT_NOT_ENOUGH"));
         assert!(!about_the_number("isv.SMS_TEMPLATE_ILLEGAL"));
-        assert!(receipt_flags("MOBILE_IN_BLACK"));
+        assert!(receipt_flags("MOBILE_IN_BLACK") && receipt_flags("MOBILE_NUMBER_ILLEGAL"));
         assert!(!receipt_flags("DELIVERED"));
+    }
+
+    #[test]
+    fn an_out_of_service_or_unreachable_receipt_does_not_flag_the_number_forever() {
+        for temporary in
+            ["MOBILE_NOT_ON_SERVICE", "MOBILE_TERMINAL_ERROR", "MOBILE_ACCOUNT_ABNORMAL", "IS_CLOSE", "SYSTEM_ERROR"]
+        {
+            assert!(!receipt_flags(temporary), "{temporary}");
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! A citizen's outage subscriptions (`/v1/me/outage-subscriptions`): a water
-//! or gas account (its area follows the billing data) or an address (an area
-//! picked directly). Notices go by SMS, so a confirmed phone is required.
-//! Replying the provider's unsubscribe word to any notice removes them all.
+//! account bound to the citizen (its area follows the billing data) or an
+//! address (an area picked directly, water or gas; gas accounts cannot be
+//! bound, so gas goes by address). Notices go by SMS, so a confirmed phone is
+//! required. An account's area is shown, and its notices sent, only while the
+//! citizen holds the account.
+//! Replying a carrier's unsubscribe word (TD, 退订) to any notice removes them all.
 
 use crate::areas;
 use crate::rules::Utility;
@@ -39,11 +42,26 @@ pub struct Subscription {
     pub created_at: String,
 }
 
+/// An account's area only through the citizen's binding of it (water; gas
+/// accounts cannot be bound): a subscription to an account not (or no
+/// longer) held shows none.
 const SELECT: &str = "SELECT s.id, s.utility, s.account_no, COALESCE(s.area_code, acc.area_code) AS area_code,
         a.full_name AS area_name, s.created_at
    FROM outage_subscriptions s
-   LEFT JOIN supply_accounts acc ON s.account_no IS NOT NULL AND acc.utility = s.utility AND acc.account_no = s.account_no
+   LEFT JOIN citizen_water_accounts held ON s.account_no IS NOT NULL AND s.utility = 'water'
+        AND held.citizen_id = s.citizen_id AND held.account_no = s.account_no
+   LEFT JOIN supply_accounts acc ON held.account_no IS NOT NULL AND acc.utility = s.utility AND acc.account_no = s.account_no
    LEFT JOIN supply_areas a ON a.code = COALESCE(s.area_code, acc.area_code)";
+
+/// The one refusal of an account subscription, whether the account is
+/// unknown, bound to nobody, bound to someone else, or a gas account: the
+/// answer says nothing about an account the citizen does not hold.
+pub fn account_refused() -> ApiError {
+    ApiError::with_message(
+        ErrorCode::NotFound,
+        "只能按已绑定到您名下的水费户号订阅，请先绑定户号，或改按地址订阅（燃气请按地址订阅）",
+    )
+}
 
 /// The citizen's subscriptions, newest first.
 pub async fn list(db: &impl Db, citizen_id: &str) -> ApiResult<Vec<Subscription>> {
@@ -117,23 +135,24 @@ fn admit(me: Option<&Me>) -> ApiResult<()> {
 }
 
 /// The area code stored with a subscription: none for an account (which
-/// must be in the billing data), the resolved code for an area.
-async fn area_code(db: &impl Db, w: &Wanted<'_>) -> ApiResult<Option<String>> {
+/// must be a water account bound to the citizen and in the billing data;
+/// anything else gets [`account_refused`]), the resolved code for an area.
+async fn area_code(db: &impl Db, citizen_id: &str, w: &Wanted<'_>) -> ApiResult<Option<String>> {
     match w.target {
+        Target::Account(_) if w.utility != Utility::Water => Err(account_refused()),
         Target::Account(acc) => {
-            let known: Option<serde_json::Value> = db
+            let held: Option<serde_json::Value> = db
                 .first_as(
-                    "SELECT area_code FROM supply_accounts WHERE utility = ?1 AND account_no = ?2",
-                    &[w.utility.as_str().into(), acc.into()],
+                    "SELECT acc.area_code FROM citizen_water_accounts held
+                       JOIN supply_accounts acc ON acc.utility = ?3 AND acc.account_no = held.account_no
+                      WHERE held.citizen_id = ?1 AND held.account_no = ?2",
+                    &[citizen_id.into(), acc.into(), Utility::Water.as_str().into()],
                 )
                 .await?;
-            if known.is_none() {
-                return Err(ApiError::with_message(
-                    ErrorCode::NotFound,
-                    "未找到该户号的供区信息，请核对户号或改按地址订阅",
-                ));
+            match held {
+                Some(_) => Ok(None),
+                None => Err(account_refused()),
             }
-            Ok(None)
         }
         Target::Area(a) => match areas::resolve(db, "area", &[a.to_owned()]).await? {
             Ok(found) => Ok(found.into_iter().next().map(|r| r.code)),
@@ -160,7 +179,7 @@ pub async fn subscribe(
         )
         .await?;
     admit(me.as_ref())?;
-    let area_code = area_code(db, &w).await?;
+    let area_code = area_code(db, citizen_id, &w).await?;
     let account = match w.target {
         Target::Account(acc) => Some(acc),
         Target::Area(_) => None,
@@ -223,10 +242,23 @@ pub struct Uplink {
     pub sequence_id: Option<serde_json::Value>,
 }
 
-/// The unsubscribe words: Aliyun's standard TD (also T, N, 退订, 取消).
+/// The carriers' unsubscribe words only: `TD` and `退订`, in any case and
+/// width (ＴＤ), trimmed of spaces and punctuation around them. Other
+/// replies (T, N, 取消 meant for a booking) are not.
 pub fn is_unsubscribe(content: &str) -> bool {
-    let c = content.trim().trim_matches(|ch: char| ch.is_ascii_punctuation() || ch == '。').to_ascii_uppercase();
-    matches!(c.as_str(), "TD" | "T" | "N" | "退订" | "取消订阅" | "取消")
+    let narrow: String = content.chars().map(narrow_char).collect();
+    let c = narrow.trim().trim_matches(|ch: char| ch.is_ascii_punctuation() || ch == '。').to_ascii_uppercase();
+    matches!(c.as_str(), "TD" | "退订")
+}
+
+/// A full-width form (U+FF01-U+FF5E) as its ASCII letter, the ideographic
+/// space as a space; other characters unchanged.
+fn narrow_char(ch: char) -> char {
+    match u32::from(ch) {
+        0x3000 => ' ',
+        code @ 0xFF01..=0xFF5E => char::from_u32(code - 0xFEE0).unwrap_or(ch),
+        _ => ch,
+    }
 }
 
 /// Applies the unsubscribe replies: the sender's outage subscriptions are
@@ -296,6 +328,16 @@ mod tests {
         let both = body(serde_json::json!({"utility": "power", "account_no": "W".repeat(33), "area": "bw"}));
         assert_eq!(fields(&both), ["utility", "account_no", "account_no"]);
         assert_eq!(fields(&body(serde_json::json!({"utility": "gas", "area": "区".repeat(51)}))), ["area"]);
+    }
+
+    #[test]
+    fn only_the_carriers_words_unsubscribe_in_any_case_or_width() {
+        for yes in ["TD", "td", " Td ", "ＴＤ", "ｔｄ", "\u{3000}TD。", "退订", " 退订。", "TD!"] {
+            assert!(is_unsubscribe(yes), "{yes:?}");
+        }
+        for no in ["T", "N", "n", "取消", "取消订阅", "TDX", "退订吗", "", "好的"] {
+            assert!(!is_unsubscribe(no), "{no:?}");
+        }
     }
 
     #[test]

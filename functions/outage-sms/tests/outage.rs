@@ -84,12 +84,17 @@ fn area_loads_refuse_duplicates_moves_and_orphans_and_list_every_problem() {
     );
 }
 
-fn outage_actions(db: &SqliteDb) -> Vec<String> {
-    block_on(db.query("SELECT action FROM audit_log WHERE action LIKE 'outage.publish%' ORDER BY id", &[]))
+/// The first column of a query's rows, as text.
+fn texts(db: &SqliteDb, sql: &str) -> Vec<String> {
+    block_on(db.query(sql, &[]))
         .unwrap()
-        .into_iter()
-        .map(|r| r["action"].as_str().unwrap().to_owned())
+        .iter()
+        .map(|r| r.values().next().and_then(|v| v.as_str()).unwrap().to_owned())
         .collect()
+}
+
+fn outage_actions(db: &SqliteDb) -> Vec<String> {
+    texts(db, "SELECT action FROM audit_log WHERE action LIKE 'outage.publish%' ORDER BY id")
 }
 
 #[test]
@@ -266,8 +271,10 @@ fn pepper() -> Pepper {
 }
 
 /// Citizens c1..c5 (c5 without a phone), accounts, and subscriptions:
-/// c1 water account W1 (in 宾王1幢) and the address 宾王小区 (overlapping);
-/// c2 宾王2幢; c3 gas account G1 (宾王1幢); c4 绣湖1幢; c6 the street (not inside an outage on a community).
+/// c1 water account W1 (bound to c1, in 宾王1幢) and the address 宾王小区 (overlapping);
+/// c2 宾王2幢; c3 gas by address 宾王1幢 (gas account G1 is there; nobody can bind a gas
+/// account); c4 water account W4 (bound to c4, 绣湖1幢); c6 the street (not inside an
+/// outage on a community). W9 (宾王2幢) is in the billing data, bound to nobody.
 fn town() -> SqliteDb {
     let db = migrated();
     let p = pepper();
@@ -291,10 +298,25 @@ fn town() -> SqliteDb {
     let accounts: AccountsBody = serde_json::from_value(json!({"accounts": [
         {"utility": "water", "account_no": "W1", "area": "bw-1"},
         {"utility": "gas", "account_no": "G1", "area": "bw-1"},
-        {"utility": "water", "account_no": "W4", "area": "xh-1"}
+        {"utility": "water", "account_no": "W4", "area": "xh-1"},
+        {"utility": "water", "account_no": "W9", "area": "bw-2"}
     ]}))
     .unwrap();
     block_on(areas::load_accounts(&db, &act, &accounts)).unwrap();
+    for (citizen, account) in [("c1", "W1"), ("c4", "W4")] {
+        block_on(db.batch(&[
+            shared::store::Stmt::new(
+                "INSERT OR IGNORE INTO water_accounts (account_no, holder_masked, holder_phone_hash, address, category, updated_at)
+                 VALUES (?1, '王*', 'h', '义乌市稠城街道', '居民', 'x')",
+                vec![account.into()],
+            ),
+            shared::store::Stmt::new(
+                "INSERT INTO citizen_water_accounts (citizen_id, account_no, bound_at) VALUES (?1, ?2, 'x')",
+                vec![citizen.into(), account.into()],
+            ),
+        ]))
+        .unwrap();
+    }
     let sub = |c: &str, v: serde_json::Value| {
         let b: SubscribeBody = serde_json::from_value(v).unwrap();
         block_on(subscriptions::subscribe(&db, &OsRandom, c, &b, t("2026-11-20T10:00:00+08:00")))
@@ -303,7 +325,7 @@ fn town() -> SqliteDb {
     assert!(sub("c1", json!({"utility": "water", "area": "宾王小区"})).unwrap().1);
     assert!(!sub("c1", json!({"utility": "water", "area": "bw"})).unwrap().1, "the same area again adds nothing");
     sub("c2", json!({"utility": "water", "area": "bw-2"})).unwrap();
-    sub("c3", json!({"utility": "gas", "account_no": "G1"})).unwrap();
+    sub("c3", json!({"utility": "gas", "area": "bw-1"})).unwrap();
     sub("c4", json!({"utility": "water", "account_no": "W4"})).unwrap();
     sub("c6", json!({"utility": "water", "area": "稠城街道"})).unwrap();
     assert_eq!(sub("c5", json!({"utility": "water", "area": "bw"})).unwrap_err().code, ErrorCode::PhoneRequired);
@@ -537,4 +559,165 @@ fn replying_td_unsubscribes_and_other_replies_do_nothing() {
     let inbox = block_on(db.query("SELECT title FROM messages WHERE citizen_id = 'c1'", &[])).unwrap();
     assert_eq!(inbox.len(), 1);
     assert!(subscriptions::is_unsubscribe(" 退订。") && !subscriptions::is_unsubscribe("TDX"));
+}
+
+// ---- attacks (issue 15) ----
+
+/// The refusal as the client sees it: status, code and message.
+fn refusal(e: &shared::ApiError) -> (u16, ErrorCode, String, usize) {
+    (e.code.status(), e.code, e.message.clone().unwrap_or_else(|| e.code.message().into()), e.fields.len())
+}
+
+#[test]
+fn subscribing_an_account_one_does_not_hold_is_refused_like_an_unknown_one_and_reveals_no_area() {
+    let db = town();
+    let sub = |c: &str, v: serde_json::Value| {
+        let b: SubscribeBody = serde_json::from_value(v).unwrap();
+        block_on(subscriptions::subscribe(&db, &OsRandom, c, &b, t(NOW)))
+    };
+    // c2 holds no account: c1's W1, W9 (bound to nobody), an unknown number, a gas account.
+    let tries = [
+        json!({"utility": "water", "account_no": "W1"}),
+        json!({"utility": "water", "account_no": "W9"}),
+        json!({"utility": "water", "account_no": "NOPE"}),
+        json!({"utility": "gas", "account_no": "G1"}),
+    ];
+    let answers: Vec<_> = tries.iter().map(|b| sub("c2", b.clone()).map(|(s, _)| s)).collect();
+    let refusals: Vec<_> = answers.iter().map(|a| a.as_ref().map_err(refusal)).collect();
+    assert!(answers.iter().all(Result::is_err), "c2 subscribed an account it does not hold: {refusals:?}");
+    let first = refusal(answers[0].as_ref().unwrap_err());
+    assert!(answers.iter().all(|a| refusal(a.as_ref().unwrap_err()) == first), "refusals differ: {refusals:?}");
+    assert!(!first.2.contains("1幢") && !first.2.contains("宾王"), "{first:?}");
+    // The holder subscribes their own account and sees where it is.
+    let own = sub("c1", json!({"utility": "water", "account_no": "W1"})).unwrap().0;
+    assert_eq!(own.area_name.as_deref(), Some("稠城街道宾王小区1幢"));
+    // A subscription left from before (or an account unbound since) shows no area and gets no notice.
+    block_on(db.execute(
+        "INSERT INTO outage_subscriptions (id, citizen_id, utility, account_no, created_at) VALUES ('SUBOLD', 'c2', 'water', 'W9', 'x')",
+        &[],
+    ))
+    .unwrap();
+    let listed = block_on(subscriptions::list(&db, "c2")).unwrap();
+    let old = listed.iter().find(|s| s.id == "SUBOLD").unwrap();
+    assert_eq!((old.area_code.as_deref(), old.area_name.as_deref()), (None, None), "{old:?}");
+    block_on(db.execute("DELETE FROM outage_subscriptions WHERE citizen_id = 'c2' AND id != 'SUBOLD'", &[])).unwrap();
+    let id = emergency(&db, json!(["bw-2"]));
+    assert_eq!(block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap().recipients, 0);
+}
+
+fn receipt(phone: &str, success: bool, code: &str, biz_id: &str, send_time: &str) -> receipts::Receipt {
+    serde_json::from_value(json!({"phone_number": phone, "success": success, "err_code": code, "biz_id": biz_id,
+        "send_time": send_time}))
+    .unwrap()
+}
+
+fn flags(db: &SqliteDb) -> Vec<String> {
+    texts(db, "SELECT code FROM sms_flags ORDER BY code")
+}
+
+#[test]
+fn an_out_of_service_receipt_does_not_silence_a_number_and_a_later_delivery_lifts_a_flag() {
+    let db = town();
+    let sms = FakeSms::default();
+    let id = emergency(&db, json!(["宾王小区"]));
+    let f = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
+    send_all(&db, &sms, &f.chunks, NOW);
+    // c1 is out of service for a day, c2 unreachable (switched off): neither is a reason to stop for good.
+    let temporary = [
+        receipt("13800000001", false, "MOBILE_NOT_ON_SERVICE", "B1", "2026-11-23 10:00:00"),
+        receipt("13800000002", false, "MOBILE_TERMINAL_ERROR", "B1", "2026-11-23 10:00:00"),
+    ];
+    block_on(receipts::apply_receipts(&db, &pepper(), &temporary, t(NOW))).unwrap();
+    assert_eq!(flags(&db), Vec::<String>::new(), "a temporary failure flagged the number");
+    let next = emergency(&db, json!(["宾王小区"]));
+    assert_eq!(block_on(outbox::fan_out(&db, &next, 1, t(NOW), "b2")).unwrap().recipients, 2);
+    // Blacklisted: flagged, and the report says how many of the outage's recipients are.
+    let black = [receipt("13800000002", false, "MOBILE_IN_BLACK", "B1", "2026-11-23 10:00:00")];
+    block_on(db.execute("UPDATE outage_outbox SET status = 'sent' WHERE outage_id = ?1", &[id.as_str().into()]))
+        .unwrap();
+    block_on(receipts::apply_receipts(&db, &pepper(), &black, t(NOW))).unwrap();
+    assert_eq!(flags(&db), ["MOBILE_IN_BLACK"]);
+    let flagged = |id: &str| serde_json::to_value(block_on(delivery_report::delivery(&db, id)).unwrap()).unwrap();
+    assert_eq!(flagged(&id)["flagged_recipients"], 1);
+    // A stale success (a message sent before the flag) lifts nothing; a later delivery does, whatever sent it.
+    let stale = [receipt("13800000002", true, "DELIVERED", "LOGIN1", "2026-11-23 09:59:00")];
+    block_on(receipts::apply_receipts(&db, &pepper(), &stale, t("2026-11-23T10:05:00+08:00"))).unwrap();
+    assert_eq!(flags(&db), ["MOBILE_IN_BLACK"]);
+    let later = [receipt("13800000002", true, "DELIVERED", "LOGIN2", "2026-11-23 10:30:00")];
+    block_on(receipts::apply_receipts(&db, &pepper(), &later, t("2026-11-23T10:30:05+08:00"))).unwrap();
+    assert_eq!(flags(&db), Vec::<String>::new(), "a delivered message did not lift the flag");
+    assert_eq!(flagged(&id)["flagged_recipients"], 0);
+    let third = emergency(&db, json!(["宾王小区"]));
+    assert_eq!(block_on(outbox::fan_out(&db, &third, 1, t(NOW), "b3")).unwrap().recipients, 2);
+}
+
+#[test]
+fn a_reply_of_t_n_or_quxiao_meant_for_a_booking_does_not_drop_outage_notices() {
+    let db = town();
+    let reply = |phone: &str, content: &str| {
+        let ups: Vec<Uplink> = serde_json::from_value(json!([{"phone_number": phone, "content": content}])).unwrap();
+        block_on(subscriptions::apply_uplinks(&db, &pepper(), &OsRandom, &ups, t(NOW))).unwrap()
+    };
+    for content in ["T", "n", "取消", "取消订阅", " 取消。"] {
+        assert_eq!(reply("13800000001", content), 0, "{content:?} unsubscribed");
+    }
+    assert_eq!(block_on(subscriptions::list(&db, "c1")).unwrap().len(), 2);
+    assert!(block_on(db.query("SELECT 1 FROM messages WHERE citizen_id = 'c1'", &[])).unwrap().is_empty());
+    // The carriers' words, in any case or width, do; and the inbox says so.
+    assert_eq!(reply("13800000001", " ｔｄ "), 1);
+    assert_eq!(reply("13800000002", "退订"), 1);
+    assert!(block_on(subscriptions::list(&db, "c1")).unwrap().is_empty());
+    let inbox = block_on(db.query("SELECT title FROM messages WHERE citizen_id = 'c1'", &[])).unwrap();
+    assert_eq!(inbox[0]["title"], "已退订停水停气短信提醒");
+}
+
+#[test]
+fn the_hardening_migration_drops_subscriptions_to_accounts_not_held_and_temporary_flags() {
+    let db = town();
+    block_on(db.batch(&[
+        shared::store::Stmt::new(
+            "INSERT INTO outage_subscriptions (id, citizen_id, utility, account_no, created_at)
+             VALUES ('S1', 'c2', 'water', 'W9', 'x'), ('S2', 'c2', 'gas', 'G1', 'x'), ('S3', 'c6', 'water', 'W1', 'x')",
+            vec![],
+        ),
+        shared::store::Stmt::new(
+            "INSERT INTO sms_flags (phone_hash, code, at) VALUES ('h1', 'MOBILE_NOT_ON_SERVICE', 'x'),
+             ('h2', 'MOBILE_IN_BLACK', 'x'), ('h3', 'USER_UNSUBSCRIBED', 'x')",
+            vec![],
+        ),
+    ]))
+    .unwrap();
+    let sql = include_str!("../../../schemas/migrations/0019_outage_hardening.sql");
+    let stmts: Vec<shared::store::Stmt> = sql
+        .split(";\n")
+        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| shared::store::Stmt::new(s, vec![]))
+        .collect();
+    block_on(db.batch(&stmts)).unwrap();
+    let left = block_on(db.query("SELECT id FROM outage_subscriptions WHERE id IN ('S1', 'S2', 'S3')", &[])).unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(block_on(subscriptions::list(&db, "c1")).unwrap().len(), 2, "c1's own account stays");
+    let told = block_on(db.query("SELECT citizen_id FROM messages ORDER BY seq", &[])).unwrap();
+    let told: Vec<&str> = told.iter().map(|r| r["citizen_id"].as_str().unwrap()).collect();
+    assert_eq!(told, ["c2", "c6"]);
+    assert_eq!(flags(&db), ["MOBILE_IN_BLACK"]);
+}
+
+#[test]
+fn a_republish_is_audited_in_the_batch_that_fills_the_outbox() {
+    let db = town();
+    let id = emergency(&db, json!(["宾王小区"]));
+    block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
+    let who = publisher();
+    let act = Act { who: &who, now: t(NOW), request_id: "r-re" };
+    let again = block_on(outbox::republish(&db, &act, &id, 1, "b2")).unwrap();
+    assert_eq!(again.added, 0, "nobody new: the count still comes from the outbox insert");
+    let rows = block_on(db.query(
+        "SELECT actor_id, target, detail FROM audit_log WHERE action = 'outage.republish' AND request_id = 'r-re'",
+        &[],
+    ))
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["target"], id.as_str());
 }

@@ -160,18 +160,29 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request, cap: usize) -> Ap
     })
 }
 
-/// The body's bytes: 413 over `cap` (checked on Content-Length before
-/// reading and on the bytes after).
+/// The body's bytes: 413 over `cap`, checked on Content-Length before
+/// reading and on every chunk while reading, so a chunked body without a
+/// length is refused once it passes the cap and memory stays bounded
+/// whatever a client sends.
 pub async fn capped_bytes(req: &mut Request, cap: usize) -> ApiResult<Vec<u8>> {
+    use futures_util::StreamExt;
     let declared = header(req, "content-length").and_then(|l| l.parse::<usize>().ok());
     let too_large =
         || ApiError::with_message(ErrorCode::PayloadTooLarge, format!("提交的内容超过 {} KiB 上限", cap / 1024));
     if declared.is_some_and(|l| l > cap) {
         return Err(too_large());
     }
-    let bytes = req.bytes().await.map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
-    if bytes.len() > cap {
-        return Err(too_large());
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream().map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
+        if bytes.len().saturating_add(chunk.len()) > cap {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
 }

@@ -78,7 +78,9 @@ pub async fn by_phone(
     Ok((id, vec![stmt]))
 }
 
-/// Binds a confirmed phone to a citizen; 409 if another account holds it.
+/// Binds a confirmed phone to a citizen that has none (or has this one); 409
+/// if another account holds it. Replacing a bound phone needs proof of the
+/// old one: [`bind_phone_stmts`] with the old phone's HMAC, after that proof.
 pub async fn bind_phone(
     db: &impl Db,
     pepper: &Pepper,
@@ -86,17 +88,49 @@ pub async fn bind_phone(
     phone: &MobileNumber,
     now: BeijingTime,
 ) -> ApiResult<()> {
+    let stmts = bind_phone_stmts(db, pepper, citizen_id, None, phone, now).await?;
+    db.batch(&stmts).await?;
+    Ok(())
+}
+
+/// The HMAC of the citizen's bound phone, if any.
+pub async fn phone_hash(db: &impl Db, citizen_id: &str) -> ApiResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Hash {
+        phone_hash: Option<String>,
+    }
+    let row: Option<Hash> = db.first_as("SELECT phone_hash FROM citizens WHERE id = ?1", &[citizen_id.into()]).await?;
+    Ok(row.and_then(|r| r.phone_hash))
+}
+
+/// The write that binds `phone` to a citizen whose bound phone is `replaced`
+/// (its HMAC; `None` for a first phone); 409 `phone_already_bound` if another
+/// account holds the new phone. The batch fails (409 `conflict`) unless the
+/// citizen's phone is still `replaced` or already `phone` when it runs, so a
+/// concurrent change cannot slip in between the proof and the write.
+pub async fn bind_phone_stmts(
+    db: &impl Db,
+    pepper: &Pepper,
+    citizen_id: &str,
+    replaced: Option<&str>,
+    phone: &MobileNumber,
+    now: BeijingTime,
+) -> ApiResult<Vec<Stmt>> {
     let hash = pepper.phone_hash(phone);
     if find(db, "phone_hash", &hash).await?.is_some_and(|owner| owner != citizen_id) {
         return Err(ErrorCode::PhoneAlreadyBound.into());
     }
-    db.execute(
-        "UPDATE citizens SET phone = ?1, phone_hash = ?2, real_name_level = MAX(real_name_level, 1), updated_at = ?3
-         WHERE id = ?4 AND deleted_at IS NULL",
-        &[phone.expose().into(), hash.into(), now.to_rfc3339().into(), citizen_id.into()],
-    )
-    .await?;
-    Ok(())
+    Ok(vec![
+        Stmt::precondition(
+            "(SELECT phone_hash IS ?2 OR phone_hash = ?3 FROM citizens WHERE id = ?1 AND deleted_at IS NULL)",
+            vec![citizen_id.into(), replaced.into(), hash.as_str().into()],
+        ),
+        Stmt::new(
+            "UPDATE citizens SET phone = ?1, phone_hash = ?2, real_name_level = MAX(real_name_level, 1), updated_at = ?3
+             WHERE id = ?4 AND deleted_at IS NULL",
+            vec![phone.expose().into(), hash.into(), now.to_rfc3339().into(), citizen_id.into()],
+        ),
+    ])
 }
 
 /// The personal center as the citizen sees it (phone masked).
@@ -209,33 +243,4 @@ pub async fn update(db: &impl Db, citizen_id: &str, patch: ProfilePatch, now: Be
         db.batch(&stmts).await?;
     }
     profile(db, citizen_id).await
-}
-
-/// Deletes an account: personal fields erased, sessions, codes and inbox
-/// removed, the SMS log keeps only masked numbers. One atomic batch.
-pub async fn delete(db: &impl Db, citizen_id: &str, now: BeijingTime) -> ApiResult<()> {
-    #[derive(Deserialize)]
-    struct Hash {
-        phone_hash: Option<String>,
-    }
-    let hash = db
-        .first_as::<Hash>("SELECT phone_hash FROM citizens WHERE id = ?1", &[citizen_id.into()])
-        .await?
-        .and_then(|h| h.phone_hash);
-    let mut stmts = vec![
-        Stmt::new("DELETE FROM sessions WHERE citizen_id = ?1", vec![citizen_id.into()]),
-        Stmt::new("DELETE FROM messages WHERE citizen_id = ?1", vec![citizen_id.into()]),
-        Stmt::new("DELETE FROM search_history WHERE citizen_id = ?1", vec![citizen_id.into()]),
-        Stmt::new(
-            "UPDATE citizens SET openid = NULL, phone = NULL, phone_hash = NULL, email = NULL, mailing_address = NULL,
-               real_name_level = 0, deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
-            vec![now.to_rfc3339().into(), citizen_id.into()],
-        ),
-    ];
-    if let Some(h) = hash {
-        stmts.push(Stmt::new("DELETE FROM sms_codes WHERE phone_hash = ?1", vec![h.as_str().into()]));
-        stmts.push(Stmt::new("UPDATE sms_log SET phone_hash = NULL WHERE phone_hash = ?1", vec![h.into()]));
-    }
-    db.batch(&stmts).await?;
-    Ok(())
 }

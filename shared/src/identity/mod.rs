@@ -7,6 +7,7 @@
 //! under the server's pepper or masked.
 
 pub mod account;
+pub mod erasure;
 pub mod inbox;
 pub mod session;
 pub mod sms_code;

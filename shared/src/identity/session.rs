@@ -51,11 +51,35 @@ pub fn issue(
     now: BeijingTime,
     ttl_secs: i64,
 ) -> ApiResult<(NewSession, Stmt)> {
+    insert(ids, citizen_id, method, None, now, ttl_secs)
+}
+
+/// Issues a session for a login by SMS code to the phone behind `phone_hash`,
+/// remembering that phone: for [`PHONE_PROOF_SECS`] the session proves it.
+pub fn issue_by_phone(
+    ids: &impl IdSource,
+    citizen_id: &str,
+    phone_hash: &str,
+    now: BeijingTime,
+    ttl_secs: i64,
+) -> ApiResult<(NewSession, Stmt)> {
+    insert(ids, citizen_id, "phone", Some(phone_hash), now, ttl_secs)
+}
+
+fn insert(
+    ids: &impl IdSource,
+    citizen_id: &str,
+    method: &str,
+    phone_hash: Option<&str>,
+    now: BeijingTime,
+    ttl_secs: i64,
+) -> ApiResult<(NewSession, Stmt)> {
     let token = format!("{TOKEN_PREFIX}{}", ids.hex(32)?);
     let session_id = format!("ses_{}", ids.hex(8)?);
     let expires_at = BeijingTime::from_utc(now.to_utc() + Duration::seconds(ttl_secs));
     let stmt = Stmt::new(
-        "INSERT INTO sessions (id, citizen_id, token_hash, method, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO sessions (id, citizen_id, token_hash, method, created_at, expires_at, phone_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         vec![
             session_id.as_str().into(),
             citizen_id.into(),
@@ -63,9 +87,56 @@ pub fn issue(
             method.into(),
             now.to_rfc3339().into(),
             expires_at.to_rfc3339().into(),
+            phone_hash.into(),
         ],
     );
     Ok((NewSession { token, session_id, expires_at }, stmt))
+}
+
+/// How recent a login by SMS code to the bound phone must be to prove that
+/// phone when the citizen replaces it (a login is a fresh code to it).
+pub const PHONE_PROOF_SECS: i64 = 600;
+
+/// Whether `who`'s session is a login by the phone behind `phone_hash` made
+/// in the last [`PHONE_PROOF_SECS`].
+pub async fn proves_phone(db: &impl Db, who: &Citizen, phone_hash: &str, now: BeijingTime) -> ApiResult<bool> {
+    let since = BeijingTime::from_utc(now.to_utc() - Duration::seconds(PHONE_PROOF_SECS));
+    let found = db
+        .query(
+            "SELECT 1 AS n FROM sessions WHERE id = ?1 AND citizen_id = ?2 AND method = 'phone' AND phone_hash = ?3
+               AND created_at > ?4 AND revoked_at IS NULL",
+            &[who.session_id.as_str().into(), who.id.as_str().into(), phone_hash.into(), since.to_rfc3339().into()],
+        )
+        .await?;
+    Ok(!found.is_empty())
+}
+
+/// Revokes every session of `who`'s citizen but the one making the request.
+pub fn revoke_others_stmt(who: &Citizen, now: BeijingTime) -> Stmt {
+    Stmt::new(
+        "UPDATE sessions SET revoked_at = ?1 WHERE citizen_id = ?2 AND id != ?3 AND revoked_at IS NULL",
+        vec![now.to_rfc3339().into(), who.id.as_str().into(), who.session_id.as_str().into()],
+    )
+}
+
+/// Forgets, in this isolate, every session of `who`'s citizen but the current
+/// one (after [`revoke_others_stmt`]; other isolates notice within
+/// [`SESSION_CACHE_MS`]).
+pub async fn forget_others(db: &impl Db, hot: &HotCache<SessionEntry>, who: &Citizen) -> ApiResult<()> {
+    #[derive(Deserialize)]
+    struct Hash {
+        token_hash: String,
+    }
+    let hashes: Vec<Hash> = db
+        .query_as(
+            "SELECT token_hash FROM sessions WHERE citizen_id = ?1 AND id != ?2",
+            &[who.id.as_str().into(), who.session_id.as_str().into()],
+        )
+        .await?;
+    for h in hashes {
+        hot.remove(&h.token_hash);
+    }
+    Ok(())
 }
 
 /// The token in an `Authorization: Bearer` header, if well formed.

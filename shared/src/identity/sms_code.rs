@@ -7,7 +7,7 @@ use crate::crypto::Pepper;
 use crate::crypto::constant_time_eq;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::runtime::IdSource;
-use crate::sms::{FailureClass, SendContext, SmsMessage, SmsOutcome, SmsProvider, log_stmts};
+use crate::sms::{FailureClass, SmsMessage, SmsOutcome, SmsProvider};
 use crate::store::{Db, Stmt, Value};
 use crate::types::{BeijingTime, MobileNumber};
 use chrono::Duration;
@@ -66,8 +66,79 @@ fn limited(what: &str, oldest: Option<&str>, window: i64, now: BeijingTime) -> A
     ApiError::with_message(ErrorCode::SmsSendLimited, format!("{what}内发送次数已达上限，请{wait}秒后再试"))
 }
 
-/// Checks the limits, sends a fresh code, and records both the send and the
-/// code's HMAC. Nothing is stored if the provider refuses.
+/// Takes a send from every limit at once: one statement that counts this
+/// number's and this client's recent sends and writes the log row only if all
+/// are under their limits, so concurrent requests (in any isolate) cannot all
+/// pass a check made before any of them wrote. The row counts as sent while
+/// the provider is asked; a refusal marks it failed, which frees the slot.
+fn reserve_stmt(
+    provider: &str,
+    template_code: &str,
+    phone: &MobileNumber,
+    phone_hash: &str,
+    ip_hash: Option<&str>,
+    now: BeijingTime,
+    request_id: &str,
+) -> Stmt {
+    let recent = |key: &str, n: usize| {
+        format!("(SELECT COUNT(*) FROM sms_log WHERE {key} = ?3 AND purpose = ?6 AND status = 'sent' AND at > ?{n})")
+    };
+    let [(w0, m0, _), (w1, m1, _), (w2, m2, _)] = PHONE_LIMITS;
+    let sql = format!(
+        "INSERT INTO sms_log (at, provider, phone_hash, phone_masked, template_code, purpose, status, request_id, client_ip_hash)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'sent', ?7, ?8
+         WHERE {} < {m0} AND {} < {m1} AND {} < {m2}
+           AND (?8 IS NULL OR (SELECT COUNT(*) FROM sms_log WHERE client_ip_hash = ?8 AND purpose = ?6 AND status = 'sent' AND at > ?12) < {IP_LIMIT_PER_HOUR})
+         RETURNING id",
+        recent("phone_hash", 9),
+        recent("phone_hash", 10),
+        recent("phone_hash", 11),
+    );
+    Stmt::new(
+        sql,
+        vec![
+            now.to_rfc3339().into(),
+            provider.into(),
+            phone_hash.into(),
+            phone.masked().into(),
+            template_code.into(),
+            PURPOSE.into(),
+            request_id.into(),
+            ip_hash.into(),
+            since(now, w0).into(),
+            since(now, w1).into(),
+            since(now, w2).into(),
+            since(now, 3600).into(),
+        ],
+    )
+}
+
+/// Which limit refused a send, for the message (read after the refusal).
+async fn refusal(db: &impl Db, phone_hash: &str, ip_hash: Option<&str>, now: BeijingTime) -> ApiResult<ApiError> {
+    for (window, max, label) in PHONE_LIMITS {
+        let c = count(db, "phone_hash", phone_hash, window, now).await?;
+        if c.n >= max {
+            return Ok(limited(&format!("该号码{label}"), c.oldest.as_deref(), window, now));
+        }
+    }
+    if let Some(h) = ip_hash {
+        let c = count(db, "client_ip_hash", h, 3600, now).await?;
+        if c.n >= IP_LIMIT_PER_HOUR {
+            return Ok(limited("当前网络1小时", c.oldest.as_deref(), 3600, now));
+        }
+    }
+    // A concurrent send took the last slot and has since been refused by the provider.
+    Ok(limited("该号码1分钟", None, 60, now))
+}
+
+#[derive(Deserialize)]
+struct LogId {
+    id: i64,
+}
+
+/// Takes a slot under every sending limit (atomically), sends a fresh code,
+/// and records the outcome and the code's HMAC. Nothing is stored for the
+/// code if the provider refuses, and the refused send does not count.
 #[allow(clippy::too_many_arguments)]
 pub async fn send(
     db: &impl Db,
@@ -81,19 +152,11 @@ pub async fn send(
     request_id: &str,
 ) -> ApiResult<CodeSent> {
     let phone_hash = pepper.phone_hash(phone);
-    for (window, max, label) in PHONE_LIMITS {
-        let c = count(db, "phone_hash", &phone_hash, window, now).await?;
-        if c.n >= max {
-            return Err(limited(&format!("该号码{label}"), c.oldest.as_deref(), window, now));
-        }
-    }
     let ip_hash = ip.map(|ip| pepper.ip_hash(ip));
-    if let Some(h) = &ip_hash {
-        let c = count(db, "client_ip_hash", h, 3600, now).await?;
-        if c.n >= IP_LIMIT_PER_HOUR {
-            return Err(limited("当前网络1小时", c.oldest.as_deref(), 3600, now));
-        }
-    }
+    let reserve = reserve_stmt(sms.name(), template_code, phone, &phone_hash, ip_hash.as_deref(), now, request_id);
+    let Some(LogId { id: log_id }) = db.first_as(&reserve.sql, &reserve.params).await? else {
+        return Err(refusal(db, &phone_hash, ip_hash.as_deref(), now).await?);
+    };
     let code = six_digits(ids)?;
     let msg = SmsMessage {
         phones: vec![phone.clone()],
@@ -101,20 +164,25 @@ pub async fn send(
         params: vec![("code".into(), code.clone())],
     };
     let outcome = sms.send(&msg, now, &ids.hex(16)?).await;
-    let cx = SendContext { pepper, purpose: PURPOSE, request_id, ip_hash, now };
-    let mut stmts = log_stmts(sms.name(), &msg, &outcome, &cx);
-    if let SmsOutcome::Sent { .. } = outcome {
-        stmts.push(Stmt::new(
-            "INSERT INTO sms_codes (id, phone_hash, code_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            vec![
-                format!("smc_{}", ids.hex(8)?).into(),
-                phone_hash.into(),
-                pepper.code_hash(phone, &code).into(),
-                now.to_rfc3339().into(),
-                BeijingTime::from_utc(now.to_utc() + Duration::seconds(CODE_TTL_SECS)).to_rfc3339().into(),
-            ],
-        ));
-    }
+    let stmts = match &outcome {
+        SmsOutcome::Sent { biz_id } => vec![
+            Stmt::new("UPDATE sms_log SET biz_id = ?1 WHERE id = ?2", vec![biz_id.as_str().into(), log_id.into()]),
+            Stmt::new(
+                "INSERT INTO sms_codes (id, phone_hash, code_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                vec![
+                    format!("smc_{}", ids.hex(8)?).into(),
+                    phone_hash.into(),
+                    pepper.code_hash(phone, &code).into(),
+                    now.to_rfc3339().into(),
+                    BeijingTime::from_utc(now.to_utc() + Duration::seconds(CODE_TTL_SECS)).to_rfc3339().into(),
+                ],
+            ),
+        ],
+        SmsOutcome::Failed { code, class, .. } => vec![Stmt::new(
+            "UPDATE sms_log SET status = 'failed', error_code = ?1, failure_class = ?2 WHERE id = ?3",
+            vec![code.as_str().into(), class.as_str().into(), log_id.into()],
+        )],
+    };
     db.batch(&stmts).await?;
     match outcome {
         SmsOutcome::Sent { .. } => Ok(CodeSent { phone: phone.masked(), expires_in: CODE_TTL_SECS, resend_after: 60 }),
@@ -149,8 +217,15 @@ struct CodeRow {
     attempts: i64,
 }
 
+#[derive(Deserialize)]
+struct Attempts {
+    attempts: i64,
+}
+
 /// Checks `code` against the latest unused code sent to `phone` and uses it
-/// up. Wrong entries count; the fifth voids the code.
+/// up. Every entry takes one of the code's [`MAX_ATTEMPTS`] tries before it
+/// is compared, in one statement that counts only while tries are left, so
+/// concurrent guesses (in any isolate) get at most that many comparisons.
 pub async fn verify(
     db: &impl Db,
     pepper: &Pepper,
@@ -176,9 +251,19 @@ pub async fn verify(
     if expired {
         return Err(ErrorCode::SmsCodeExpired.into());
     }
+    let taken: Option<Attempts> = db
+        .first_as(
+            "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = ?1 AND consumed_at IS NULL AND attempts < ?2
+             RETURNING attempts",
+            &[row.id.as_str().into(), MAX_ATTEMPTS.into()],
+        )
+        .await?;
+    let Some(Attempts { attempts }) = taken else {
+        // The tries ran out, or a concurrent entry of the right code used it, since the read.
+        return Err(ErrorCode::SmsCodeAttemptsExceeded.into());
+    };
     if !constant_time_eq(&row.code_hash, &pepper.code_hash(phone, code)) {
-        db.execute("UPDATE sms_codes SET attempts = attempts + 1 WHERE id = ?1", &[row.id.as_str().into()]).await?;
-        let left = MAX_ATTEMPTS - row.attempts - 1;
+        let left = MAX_ATTEMPTS - attempts;
         return Err(if left <= 0 {
             ErrorCode::SmsCodeAttemptsExceeded.into()
         } else {
