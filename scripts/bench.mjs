@@ -265,11 +265,18 @@ if (!only.length || only.some((o) => "fanout".includes(o))) {
   const pepper = rt.fakes.vars.IDENTITY_PEPPER;
   const phone = (i) => `135${String(i).padStart(8, "0")}`;
   const people = Array.from({ length: N }, (_, i) => i);
-  const rowsOf = (head, f) => Array.from({ length: Math.ceil(N / 200) }, (_, k) => `${head} VALUES ${people.slice(k * 200, k * 200 + 200).map(f).join(",\n")};`);
+  const rowsOf = (head, f, of = people) => Array.from({ length: Math.ceil(of.length / 200) }, (_, k) => `${head} VALUES ${of.slice(k * 200, k * 200 + 200).map(f).join(",\n")};`);
+  const accountsOf = people.slice(0, N / 2);
   const sqlFile = join(state, "fanout-subscribers.sql");
   writeFileSync(sqlFile, [
     ...rowsOf("INSERT INTO citizens (id, phone, phone_hash, real_name_level, created_at, updated_at)",
       (i) => `('cit_bench${i}', '${phone(i)}', '${createHmac("sha256", pepper).update(`phone:${phone(i)}`).digest("hex")}', 1, 'x', 'x')`),
+    // An account subscription reaches its subscriber only while they hold the
+    // account (issue 15): the even citizens hold theirs.
+    ...rowsOf("INSERT INTO water_accounts (account_no, holder_masked, holder_phone_hash, address, category, updated_at)",
+      (i) => `('BA${String(i).padStart(7, "0")}', '压*', 'x', '义乌市', '居民', 'x')`, accountsOf),
+    ...rowsOf("INSERT INTO citizen_water_accounts (citizen_id, account_no, bound_at)",
+      (i) => `('cit_bench${i * 2}', 'BA${String(i).padStart(7, "0")}', 'x')`, accountsOf),
     ...rowsOf("INSERT INTO outage_subscriptions (id, citizen_id, utility, account_no, area_code, created_at)",
       (i) => i % 2 ? `('SUBB${i}', 'cit_bench${i}', 'water', NULL, '${building(i)}', 'x')` : `('SUBB${i}', 'cit_bench${i}', 'water', 'BA${String(i / 2).padStart(7, "0")}', NULL, 'x')`),
   ].join("\n"));
