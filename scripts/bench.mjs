@@ -28,7 +28,7 @@ const login = await (await fetch(`${url}/v1/auth/wechat`, { method: "POST", head
 const session = login.token;
 
 // Appointments: a window open every day, all day, 10 places per half hour.
-const staffToken = rt.token(["hall_staff"], "bench");
+const staffToken = rt.token(["hall_staff"], "bench", ["H001"]);
 const allDay = Array(7).fill([{ start: "00:00:00", end: "23:30:00" }]);
 const bookItem = demo.items[0].code;
 const bookDay = new Date(Date.now() + 8 * 3600e3 + 2 * 86400e3).toISOString().slice(0, 10);

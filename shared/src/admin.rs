@@ -24,11 +24,14 @@ pub enum Role {
     ComplaintHandler,
     BillingOperator,
     Auditor,
+    /// 法定节假日与调休: the city calendar moves every booking window and
+    /// every complaint deadline, so it is not any hall's to change.
+    CalendarAdmin,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Self::CatalogueEditor,
         Self::CatalogueReviewer,
         Self::HallStaff,
@@ -36,6 +39,7 @@ impl Role {
         Self::ComplaintHandler,
         Self::BillingOperator,
         Self::Auditor,
+        Self::CalendarAdmin,
     ];
 
     /// The stored name.
@@ -48,6 +52,7 @@ impl Role {
             Self::ComplaintHandler => "complaint_handler",
             Self::BillingOperator => "billing_operator",
             Self::Auditor => "auditor",
+            Self::CalendarAdmin => "calendar_admin",
         }
     }
 
@@ -92,6 +97,36 @@ impl Principal {
             ApiError::with_message(ErrorCode::Forbidden, format!("此操作需要以下角色之一：{}", names.join("、")))
         })
     }
+}
+
+/// 403 unless the token serves `hall` (`admin_token_halls`, granted by
+/// `scripts/admin-token create --hall`): a hall's staff act on their own
+/// hall only.
+pub async fn require_hall(db: &impl Db, who: &Principal, hall: &str) -> ApiResult<()> {
+    let rows = db
+        .query(
+            "SELECT 1 AS ok FROM admin_token_halls WHERE token_id = ?1 AND hall_id = ?2",
+            &[who.token_id.as_str().into(), hall.into()],
+        )
+        .await?;
+    if rows.is_empty() {
+        Err(ApiError::with_message(ErrorCode::Forbidden, format!("此令牌不负责大厅 {hall}，不能办理该大厅的业务")))
+    } else {
+        Ok(())
+    }
+}
+
+/// A token's halls, as `scripts/admin-token create --hall` grants them.
+pub fn grant_halls_stmts(token_id: &str, halls: &[&str]) -> Vec<Stmt> {
+    halls
+        .iter()
+        .map(|h| {
+            Stmt::new(
+                "INSERT OR IGNORE INTO admin_token_halls (token_id, hall_id) VALUES (?1, ?2)",
+                vec![token_id.into(), (*h).into()],
+            )
+        })
+        .collect()
 }
 
 /// SHA-256 of a token, lowercase hex: the only form stored.

@@ -26,7 +26,7 @@ before(async () => {
   // Reminders at 00:00 Beijing: the cron test can run at any hour.
   rt = await boot({ APPT_REMINDER_TIME: "00:00" });
   assert.equal((await postJson(rt.url, "/v1/admin/items:import", demo, rt.token(["catalogue_reviewer"]))).status, 200);
-  staff = rt.token(["hall_staff"], "窗口人员");
+  staff = rt.token(["hall_staff"], "窗口人员", ["H001", "H002"]);
   const period = [{ start: "08:30:00", end: "12:00:00" }];
   const rules = { weekly: [period, period, period, period, period, [], []], slot_minutes: 30, capacity: 10, first_day: 1, last_day: 14, min_notice_minutes: 0 };
   const w1 = await put("/v1/admin/appointments/resources/W1", staff, { hall_id: "H001", kind: "window", name: "综合窗口", items: [ITEM], rules });
@@ -232,7 +232,7 @@ test("hall statistics count bookings per day", async () => {
   assert.equal(race.bookings, 10);
   assert.equal(r.body.days.find((d) => d.day === day(-1)).no_shows, 1);
   assert.equal((await call(rt.url, `/v1/admin/appointments/stats?hall=H001&from=${day(5)}&to=${day(0)}`, authed(staff))).status, 400);
-  const cal = await put(`/v1/admin/appointments/calendar/${weekday(6)}`, staff, { kind: "holiday", name: "测试假日" });
+  const cal = await put(`/v1/admin/appointments/calendar/${weekday(6)}`, rt.token(["calendar_admin"], "日历管理员"), { kind: "holiday", name: "测试假日" });
   assert.equal(cal.status, 204);
   const closed = await call(rt.url, `/v1/halls/H001/slots?date=${weekday(6)}`);
   assert.equal(closed.body.resources[0].closed, "该日期为法定节假日，大厅不办公");

@@ -87,3 +87,18 @@ test("a staff read of personal data cannot go unseen: it is in the auditors' log
   assert.ok(read, "the read is logged");
   assert.equal(read.actor_name, "e2e-reader");
 });
+
+test("a hall's staff act on their own hall only, and the city calendar needs its own role", async () => {
+  const h1 = rt.token(["hall_staff"], "e2e-h1", ["H001"]);
+  const headers = (t) => ({ headers: { authorization: `Bearer ${t}` } });
+  const days = "from=2026-11-01&to=2026-11-07";
+  assert.equal((await call(rt.url, `/v1/admin/appointments/stats?hall=H002&${days}`, headers(h1))).status, 403);
+  assert.equal((await call(rt.url, "/v1/admin/appointments/resources?hall=H002", headers(h1))).status, 403);
+  assert.equal((await call(rt.url, `/v1/admin/appointments/stats?hall=H001&${days}`, headers(h1))).status, 200);
+  const holiday = { kind: "holiday", name: "攻击假日" };
+  assert.equal((await call(rt.url, "/v1/admin/appointments/calendar/2026-12-01", { method: "PUT",
+    headers: { authorization: `Bearer ${h1}`, "content-type": "application/json" }, body: JSON.stringify(holiday) })).status, 403);
+  const cal = rt.token(["calendar_admin"], "e2e-calendar");
+  assert.equal((await call(rt.url, "/v1/admin/appointments/calendar/2026-12-01", { method: "PUT",
+    headers: { authorization: `Bearer ${cal}`, "content-type": "application/json" }, body: JSON.stringify(holiday) })).status, 204);
+});

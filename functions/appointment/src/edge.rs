@@ -6,7 +6,7 @@ use crate::jobs::{self, MAX_STATS_DAYS};
 use crate::policy::Policy;
 use crate::resources::{self, ResourceBody};
 use chrono::NaiveDate;
-use shared::admin::{Act, Role};
+use shared::admin::{self, Act, Role};
 use shared::calendar::DayKind;
 use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, path_segment};
@@ -181,19 +181,34 @@ fn range(q: &Query) -> ApiResult<(NaiveDate, NaiveDate)> {
     Ok((from, to))
 }
 
+/// Auditors read every hall; a hall's staff only their own.
+async fn hall_reader(req: &Request, db: &e::D1Db, ctx: &Ctx) -> ApiResult<admin::Principal> {
+    let who = e::staff(req, db, ctx).await?;
+    who.require_any(&[Role::HallStaff, Role::Auditor])?;
+    Ok(who)
+}
+
+async fn hall_scope(db: &e::D1Db, who: &admin::Principal, hall: &str) -> ApiResult<()> {
+    if who.roles.contains(&Role::Auditor) { Ok(()) } else { admin::require_hall(db, who, hall).await }
+}
+
 async fn stats(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
+    let db = e::db(env)?;
+    let who = hall_reader(req, &db, ctx).await?;
     let q = Query::parse(&ctx.query)?;
     let hall = q.get("hall").ok_or_else(|| ApiError::bad_field("hall", "请提供大厅编号 hall"))?;
+    hall_scope(&db, &who, hall).await?;
     let (from, to) = range(&q)?;
     let days = jobs::hall_stats(&e::db(env)?, hall, from, to).await?;
     e::ok_json(&serde_json::json!({ "hall_id": hall, "days": days }), "no-store")
 }
 
 async fn list_resources(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
+    let db = e::db(env)?;
+    let who = hall_reader(req, &db, ctx).await?;
     let q = Query::parse(&ctx.query)?;
     let hall = q.get("hall").ok_or_else(|| ApiError::bad_field("hall", "请提供大厅编号 hall"))?;
+    hall_scope(&db, &who, hall).await?;
     let list = shared::slots::hall::hall_resources(&e::db(env)?, hall).await?;
     e::ok_json(&serde_json::json!({ "resources": list }), "no-store")
 }
@@ -206,7 +221,7 @@ async fn put_resource(req: &mut Request, env: &Env, ctx: &Ctx, id: &str) -> ApiR
 }
 
 async fn calendar(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::HallStaff, Role::Auditor])?;
+    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::CalendarAdmin, Role::HallStaff, Role::Auditor])?;
     let (from, to) = range(&Query::parse(&ctx.query)?)?;
     let list = resources::calendar_entries(&e::db(env)?, from, to).await?;
     e::ok_json(&serde_json::json!({ "days": list }), "no-store")

@@ -9,11 +9,12 @@
 //! - `POST   /v1/appointments/{id}/reschedule` atomic: a full new slot keeps the old booking
 //! - `GET|POST /v1/me/plates`, `DELETE /v1/me/plates/{plate}`  the citizen's vehicles (停车有道)
 //!
-//! Staff (admin token):
+//! Staff (admin token; hall_staff act only on the halls their token serves):
 //! - `POST /v1/admin/appointments/{id}/check-in`               hall_staff, by the citizen's code
 //! - `GET  /v1/admin/appointments/stats?hall=&from=&to=`       hall_staff or auditor (统计分析)
 //! - `GET  /v1/admin/appointments/resources?hall=`, `PUT .../resources/{id}`  windows and parking lots
 //! - `GET  /v1/admin/appointments/calendar?from=&to=`, `PUT|DELETE .../calendar/{day}`  法定节假日与调休
+//!   (changes: calendar_admin)
 //!
 //! `GET /v1/halls/{id}/slots` is served by guide-detail (its route owns `/v1/halls*`) with
 //! `shared::slots::hall::hall_slots`: slot generation and the remaining count are kernel pieces

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use shared::admin::{Act, Role, audit_stmt};
+use shared::admin::{Act, Role, audit_stmt, require_hall};
 use shared::calendar::DayKind;
 use shared::error::{ApiError, ApiResult, FieldError};
 use shared::slots::Rules;
@@ -54,6 +54,11 @@ fn check_rules(r: &Rules, errs: &mut Vec<FieldError>) {
 /// their own, and a slot that now has fewer places simply shows none left.
 pub async fn put_resource(db: &impl Db, act: &Act<'_>, id: &str, body: &ResourceBody) -> ApiResult<Resource> {
     act.who.require(Role::HallStaff)?;
+    // The hall it is for, and the hall it was at (a resource cannot be taken from another hall).
+    require_hall(db, act.who, &body.hall_id).await?;
+    if let Ok(existing) = resource(db, id).await {
+        require_hall(db, act.who, &existing.hall_id).await?;
+    }
     let mut errs = Vec::new();
     if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         errs.push(FieldError::new("id", "资源编号应为1-32位字母、数字、- 或 _"));
@@ -114,9 +119,10 @@ pub async fn calendar_entries(db: &impl Db, from: NaiveDate, to: NaiveDate) -> A
     .await
 }
 
-/// Sets a day as 法定节假日 or 调休上班 (role hall_staff); `None` removes it.
+/// Sets a day as 法定节假日 or 调休上班 (role calendar_admin: the calendar moves
+/// every hall's slots and every complaint deadline); `None` removes it.
 pub async fn set_day(db: &impl Db, act: &Act<'_>, day: NaiveDate, entry: Option<(DayKind, &str)>) -> ApiResult<()> {
-    act.who.require(Role::HallStaff)?;
+    act.who.require(Role::CalendarAdmin)?;
     let d = day.to_string();
     let stmt = match entry {
         Some((kind, name)) => {

@@ -23,6 +23,9 @@ fn db_with_window(capacity: u32) -> SqliteDb {
         &[],
     ))
     .unwrap();
+    // The staff tokens of these tests serve H1 (scripts/admin-token create --hall H1).
+    block_on(db.batch(&shared::admin::grant_halls_stmts("hs", &["H1"]))).unwrap();
+    block_on(db.batch(&shared::admin::grant_halls_stmts("s", &["H1"]))).unwrap();
     for who in ["a", "b", "c", "d"] {
         block_on(db.execute(
             "INSERT INTO citizens (id, phone, created_at, updated_at) VALUES (?1, ?2, 'x', 'x')",
@@ -387,4 +390,54 @@ fn a_check_in_and_its_audit_row_are_one_write() {
         .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0]["actor_id"].as_str(), rows[0]["target"].as_str()), (Some("hs"), Some(a.id.as_str())));
+}
+
+#[test]
+fn staff_of_another_hall_cannot_check_in_or_change_this_hall_s_windows() {
+    let db = db_with_window(5);
+    let (a, _) = block_on(book::book(
+        &db,
+        &SeqIds::default(),
+        "a",
+        &req("2026-11-24T08:30:00+08:00"),
+        None,
+        &Policy::default(),
+        now(),
+    ))
+    .unwrap();
+    let elsewhere = shared::admin::Principal {
+        token_id: "other".into(),
+        name: "别的大厅".into(),
+        roles: vec![shared::admin::Role::HallStaff],
+    };
+    block_on(db.batch(&shared::admin::grant_halls_stmts("other", &["H2"]))).unwrap();
+    let act = shared::admin::Act { who: &elsewhere, now: t("2026-11-24T08:20:00+08:00"), request_id: "r" };
+    let err = block_on(book::check_in(&db, &act, &a.id, &a.checkin_code)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden, "the right code does not help another hall's staff");
+    let r = block_on(hall::resource(&db, "W1")).unwrap();
+    let body = resources::ResourceBody {
+        hall_id: "H1".into(),
+        kind: "window".into(),
+        name: "改名".into(),
+        items: r.items.clone(),
+        rules: r.rules.clone(),
+    };
+    let err = block_on(resources::put_resource(&db, &act, "W1", &body)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+}
+
+#[test]
+fn only_a_calendar_admin_changes_the_city_calendar() {
+    let db = db_with_window(5);
+    let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let clerk = staff_act(now());
+    let err = block_on(resources::set_day(&db, &clerk, day, Some((DayKind::Holiday, "假日")))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden, "a hall's staff move every complaint deadline no more");
+    let admin = shared::admin::Principal {
+        token_id: "cal".into(),
+        name: "日历".into(),
+        roles: vec![shared::admin::Role::CalendarAdmin],
+    };
+    let act = shared::admin::Act { who: &admin, now: now(), request_id: "r" };
+    block_on(resources::set_day(&db, &act, day, Some((DayKind::Holiday, "假日")))).unwrap();
 }
