@@ -54,11 +54,6 @@ fn check_rules(r: &Rules, errs: &mut Vec<FieldError>) {
 /// their own, and a slot that now has fewer places simply shows none left.
 pub async fn put_resource(db: &impl Db, act: &Act<'_>, id: &str, body: &ResourceBody) -> ApiResult<Resource> {
     act.who.require(Role::HallStaff)?;
-    // The hall it is for, and the hall it was at (a resource cannot be taken from another hall).
-    require_hall(db, act.who, &body.hall_id).await?;
-    if let Ok(existing) = resource(db, id).await {
-        require_hall(db, act.who, &existing.hall_id).await?;
-    }
     let mut errs = Vec::new();
     if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         errs.push(FieldError::new("id", "资源编号应为1-32位字母、数字、- 或 _"));
@@ -78,6 +73,11 @@ pub async fn put_resource(db: &impl Db, act: &Act<'_>, id: &str, body: &Resource
     }
     if !errs.is_empty() {
         return Err(ApiError::validation(errs));
+    }
+    // The hall it is for, and the hall it was at (a resource cannot be taken from another hall).
+    require_hall(db, act.who, &body.hall_id).await?;
+    if let Ok(existing) = resource(db, id).await {
+        require_hall(db, act.who, &existing.hall_id).await?;
     }
     let detail = serde_json::json!({ "hall_id": body.hall_id, "capacity": body.rules.capacity });
     db.batch(&[
