@@ -22,7 +22,9 @@ function loadSchemas() {
   return out;
 }
 
-const codeParam = { name: "item_code", in: "path", required: true, description: "实施编码（31位）", schema: { type: "string", pattern: "^[0-9A-HJ-NPQRTUWXY]{18}[1-6][0-9]{12}$" } };
+// An item of the demo catalogue (scripts/schemathesis loads it), so the fuzzer reaches real guides.
+const codeParam = { name: "item_code", in: "path", required: true, description: "实施编码（31位）", example: "91330782MA2D4W8J3L4000172009001",
+  schema: { type: "string", pattern: "^[0-9A-HJ-NPQRTUWXY]{18}[1-6][0-9]{12}$" } };
 const q = (name, description, schema, required = false) => ({ name, in: "query", required, description, schema });
 const common = { 400: ERR("请求参数有误"), 503: ERR("存储暂不可用，可重试") };
 const admin = { 401: ERR("令牌缺失或无效"), 403: ERR("角色不符") };
@@ -359,9 +361,28 @@ const O311 = {
     responses: { 200: json("open311-requests", "request"), 400: O311_ERR("参数有误"), 404: O311_ERR("未找到"), 503: O311_ERR("存储不可用") } } },
 };
 
+// OpenAPI links from what creates a resource to what reads or changes it,
+// so a stateful fuzzer (scripts/schemathesis) reaches the success paths.
+const LINKS = [
+  ["/v1/admin/outages", "post", "201", { getOutage: { id: "$response.body#/id" }, outageDelivery: { id: "$response.body#/id" },
+    amendOutage: { id: "$response.body#/id" }, cancelOutage: { id: "$response.body#/id" } }],
+  ["/v1/complaints", "post", "201", { complaintStatus: { number: "$response.body#/number" } }],
+  ["/v1/invoices", "post", "201", { myInvoice: { id: "$response.body#/id" } }],
+];
+
+function addLinks(paths) {
+  for (const [path, method, status, targets] of LINKS) {
+    const response = paths[path]?.[method]?.responses?.[status];
+    if (!response) throw new Error(`no ${method} ${path} ${status} to link from`);
+    response.links = Object.fromEntries(Object.entries(targets).map(([operationId, parameters]) => [operationId, { operationId, parameters }]));
+  }
+  return paths;
+}
+
 export function buildOpenApi() {
   const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(MANAGE), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
   Object.assign(paths, structuredClone(APPOINTMENT), structuredClone(BILLING), structuredClone(COMPLAINT), structuredClone(OUTAGES), structuredClone(O311), structuredClone(FAQ));
+  addLinks(paths);
   return {
     openapi: "3.1.0",
     info: { title: "bianmin 便民 API", version: "0.1.0", description: "城市便民服务边缘函数。所有错误均为统一的 JSON 信封，见 components.schemas.error 与 schemas/error-codes.json。" },
