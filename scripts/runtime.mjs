@@ -76,7 +76,15 @@ export async function startRuntime({ port = 8787, host = "127.0.0.1", persist, v
     // quiet: drop the workers' per-request log lines (tests, benchmarks); errors still show.
     ...(quiet ? { handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.pipe(process.stderr); } } : {}),
   });
-  const url = await mf.ready;
+  let url;
+  try {
+    url = await mf.ready;
+  } catch (e) {
+    // workerd did not start (a taken port, for one): stop what Miniflare did
+    // start, or its servers keep the caller's process alive.
+    await mf.dispose().catch(() => {});
+    throw e;
+  }
   return { mf, url: url.toString().replace(/\/$/, "") };
 }
 

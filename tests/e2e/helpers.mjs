@@ -9,20 +9,51 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { Agent, fetch } from "undici";
+import { createServer as createNetServer } from "node:net";
 
 // Idle connections are dropped after 500 ms, well before workerd closes them:
 // a test that pauses (wrangler d1 execute takes a second or two) must not
 // send its next request on a socket the server is closing at that moment.
 const agent = new Agent({ keepAliveTimeout: 500, keepAliveMaxTimeout: 500 });
 
-/** Starts a runtime on a free port with a new, migrated database. */
+/** A port the system just said is free (bound and released at once). Taking it
+ * from the system, not at random, keeps it clear of the ports clients are
+ * using at that moment (a random pick once hit one: workerd died on bind). */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createNetServer();
+    s.once("error", fail);
+    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); });
+  });
+}
+
+/** Starts a runtime on a free port with a new, migrated database. If workerd
+ * cannot start (the port was taken in between), everything started is stopped
+ * and it tries again on another port: a failed start leaves nothing running
+ * that would keep the test process alive. */
 export async function boot(extraVars = {}) {
   const state = mkdtempSync(join(tmpdir(), "bianmin-e2e-"));
   const persist = join(state, "v3");
-  wrangler(["d1", "migrations", "apply", "bianmin", "--local", "--persist-to", state]);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const fakes = await startFakes();
-  const { mf, url } = await startRuntime({ port, persist, quiet: !process.env.E2E_VERBOSE, vars: { ...fakes.vars, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...extraVars } });
+  let fakes;
+  let started;
+  try {
+    wrangler(["d1", "migrations", "apply", "bianmin", "--local", "--persist-to", state]);
+    fakes = await startFakes();
+    for (let attempt = 1; !started; attempt++) {
+      const port = await freePort();
+      try {
+        started = await startRuntime({ port, persist, quiet: !process.env.E2E_VERBOSE, vars: { ...fakes.vars, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...extraVars } });
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        console.error(`workerd did not start on port ${port} (${e.message}); trying another port`);
+      }
+    }
+  } catch (e) {
+    await fakes?.close();
+    rmSync(state, { recursive: true, force: true });
+    throw e;
+  }
+  const { mf, url } = started;
   return {
     url,
     mf,
