@@ -11,7 +11,7 @@ const examples = process.argv[2] ?? "40";
 const rt = await boot();
 let code = 1;
 try {
-  const token = rt.token(["catalogue_editor", "catalogue_reviewer", "auditor", "hall_staff", "calendar_admin", "billing_operator", "complaint_handler", "outage_publisher"], "schemathesis", ["H001", "H002"]);
+  const token = rt.token(["catalogue_editor", "catalogue_reviewer", "auditor", "hall_staff", "calendar_admin", "billing_operator", "complaint_dispatcher", "outage_publisher"], "schemathesis", ["H001", "H002"]);
   await loadCatalog(rt.url, token, demoCatalog());
   const run = (bearer, extra) => new Promise((resolve) => {
     const args = [

@@ -21,6 +21,9 @@ pub enum Role {
     CatalogueReviewer,
     HallStaff,
     OutagePublisher,
+    /// 派单: the 12345 centre sees every complaint and hands it to a
+    /// department, whose `ComplaintHandler`s act on it.
+    ComplaintDispatcher,
     ComplaintHandler,
     BillingOperator,
     Auditor,
@@ -31,11 +34,12 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Self::CatalogueEditor,
         Self::CatalogueReviewer,
         Self::HallStaff,
         Self::OutagePublisher,
+        Self::ComplaintDispatcher,
         Self::ComplaintHandler,
         Self::BillingOperator,
         Self::Auditor,
@@ -49,6 +53,7 @@ impl Role {
             Self::CatalogueReviewer => "catalogue_reviewer",
             Self::HallStaff => "hall_staff",
             Self::OutagePublisher => "outage_publisher",
+            Self::ComplaintDispatcher => "complaint_dispatcher",
             Self::ComplaintHandler => "complaint_handler",
             Self::BillingOperator => "billing_operator",
             Self::Auditor => "auditor",

@@ -1,4 +1,4 @@
-// Attacks on complaint records over HTTP (issue 15, items 1, 2 and 10),
+// Attacks on complaint records over HTTP (issue 15, items 1, 2, 10 and 11),
 // against workerd: each test is the attack, named after it, and asserts it
 // fails.
 import { test, before, after } from "node:test";
@@ -23,7 +23,7 @@ async function codeFor(phone) {
 
 before(async () => {
   rt = await boot({ OPEN311_API_KEYS: `attack_app:${KEY}` });
-  handler = rt.token(["complaint_handler"], "12345热线");
+  handler = rt.token(["complaint_dispatcher"], "12345热线");
   citizen = (await postJson(rt.url, "/v1/auth/wechat", { code: "ok-attack-citizen-1" })).body.token;
   // An FAQ entry: D1 only evaluates a LIKE pattern when there is a row to match.
   const asked = await postJson(rt.url, "/v1/complaints", { kind: "consultation", category: "供水", content: "水表过户需要带什么材料？" }, citizen);
@@ -124,6 +124,39 @@ test("a long Chinese sentence in the FAQ search answers 200, not 500", async () 
   const long = await call(rt.url, `/v1/faq?q=${encodeURIComponent("水".repeat(101))}`);
   assert.equal(long.status, 400);
   assert.match(long.body.error.fields[0].message, /搜索词/);
+});
+
+// ---- item 11 ----
+
+test("a department's handler cannot list, read, photograph, answer or reassign another department's cases", async () => {
+  const water = rt.token(["complaint_handler"], "供水公司客服", [], ["供水公司"]);
+  const cases = [];
+  for (const department of ["供水公司", "城管局", null]) {
+    const made = await postJson(rt.url, "/v1/complaints", { ...body, subject: `范围测试-${department}` }, citizen);
+    assert.equal(made.status, 201, made.text);
+    if (department) {
+      const r = await postJson(rt.url, `/v1/admin/complaints/${made.body.number}/steps`, { action: "assign", department }, handler);
+      assert.equal(r.status, 200, r.text);
+    }
+    cases.push(made.body.number);
+  }
+  const [ours, theirs, unassigned] = cases;
+  const listed = await call(rt.url, "/v1/admin/complaints", auth(water));
+  assert.equal(listed.status, 200, listed.text);
+  assert.deepEqual(listed.body.complaints.map((c) => c.number), [ours], "its own department's case only");
+  for (const n of [theirs, unassigned]) {
+    const read = await call(rt.url, `/v1/admin/complaints/${n}`, auth(water));
+    assert.equal(read.status, 403, read.text);
+    assert.match(read.body.error.message, /部门/);
+    assert.equal((await call(rt.url, `/v1/admin/complaints/${n}/photos/up_0000000000000000`, auth(water))).status, 403);
+    assert.equal((await postJson(rt.url, `/v1/admin/complaints/${n}/steps`, { action: "reply", text: "已处理" }, water)).status, 403);
+    assert.equal((await postJson(rt.url, `/v1/admin/complaints/${n}/steps`, { action: "assign", department: "供水公司" }, water)).status, 403, "pulling a case in");
+  }
+  assert.equal((await postJson(rt.url, `/v1/admin/complaints/${ours}/steps`, { action: "assign", department: "城管局" }, water)).status, 403, "pushing one out");
+  const replied = await postJson(rt.url, `/v1/admin/complaints/${ours}/steps`, { action: "reply", text: "已安排人员上门核实" }, water);
+  assert.equal(replied.status, 200, replied.text);
+  const none = rt.token(["complaint_handler"], "未分配部门");
+  assert.deepEqual((await call(rt.url, "/v1/admin/complaints", auth(none))).body.complaints, [], "no department, no cases");
 });
 
 test("hostile text in any parameter of the complaint routes answers 2xx or a clear 4xx, never 5xx", async () => {

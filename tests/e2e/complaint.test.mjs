@@ -60,7 +60,7 @@ test("the public view carries no content or identity; the author sees everything
 });
 
 test("handlers assign, reply and close; the author is told at each step and rates once", async () => {
-  const handler = rt.token(["complaint_handler"], "热线");
+  const handler = rt.token(["complaint_dispatcher"], "热线");
   const made = await postJson(rt.url, "/v1/complaints", { ...base, kind: "complaint", anonymous: false }, bob);
   const n = made.body.number;
   const list = await call(rt.url, "/v1/admin/complaints?status=received", auth(handler));

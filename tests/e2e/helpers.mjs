@@ -59,11 +59,12 @@ export async function boot(extraVars = {}) {
     mf,
     state,
     fakes,
-    /** Creates an admin token with the given roles (and halls served) through scripts/admin-token. */
-    token(roles, name = "e2e", halls = []) {
+    /** Creates an admin token with the given roles (and halls, departments served) through scripts/admin-token. */
+    token(roles, name = "e2e", halls = [], departments = []) {
       const args = ["create", "--name", name, "--persist-to", state];
       for (const r of roles) args.push("--role", r);
       for (const h of halls) args.push("--hall", h);
+      for (const d of departments) args.push("--department", d);
       const out = execFileSync(join(ROOT, "scripts", "admin-token"), args, { cwd: ROOT, encoding: "utf8" });
       const m = out.match(/bma_[0-9a-f]{64}/);
       if (!m) throw new Error(`no token in output: ${out}`);

@@ -33,7 +33,7 @@ function noPii(label, res) {
 
 before(async () => {
   rt = await boot({ OPEN311_API_KEYS: `e2e_app:${KEY},other:another-key` });
-  handler = rt.token(["complaint_handler"], "12345热线");
+  handler = rt.token(["complaint_dispatcher"], "12345热线");
 });
 after(async () => { await rt?.stop(); });
 

@@ -132,7 +132,9 @@ async fn rate(req: &mut Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResul
 }
 
 async fn staff_list(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::ComplaintHandler, Role::Auditor])?;
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let scope = crate::scope::of(&db, &who, crate::scope::Need::List).await?;
     let q = shared::http::Query::parse(&ctx.query)?;
     let status = match q.get("status") {
         None => None,
@@ -141,7 +143,7 @@ async fn staff_list(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
         })?),
     };
     let overdue = matches!(q.get("overdue"), Some("true" | "1"));
-    let rows = handling::list(&e::db(env)?, status, overdue, ctx.now()).await?;
+    let rows = handling::list(&db, &scope, status, overdue, ctx.now()).await?;
     e::ok_json(&serde_json::json!({ "complaints": rows }), "no-store")
 }
 
@@ -173,13 +175,8 @@ async fn upload(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
 async fn photo(req: &Request, env: &Env, ctx: &Ctx, number: &str, id: &str) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = e::staff(req, &db, ctx).await?;
-    who.require(Role::ComplaintHandler)?;
-    let number = crate::number::parse(number).ok_or(ErrorCode::NotFound)?;
-    if !record::photos(&db, &number).await?.iter().any(|p| p == id) {
-        return Err(ApiError::with_message(ErrorCode::NotFound, "该件没有这张照片"));
-    }
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
-    shared::admin::log_access(&db, &act, "complaint.photo", &format!("{number}/{id}")).await?;
+    handling::open_photo(&db, &act, number, id).await?;
     let (ctype, bytes) = uploads::read(&db, &e::kv(env)?, id).await?;
     e::private_file(&ctype, bytes)
 }
@@ -205,7 +202,11 @@ fn date(q: &shared::http::Query, key: &str) -> ApiResult<chrono::NaiveDate> {
 }
 
 async fn stats(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[Role::ComplaintHandler, Role::Auditor])?;
+    e::staff(req, &e::db(env)?, ctx).await?.require_any(&[
+        Role::ComplaintDispatcher,
+        Role::ComplaintHandler,
+        Role::Auditor,
+    ])?;
     let q = shared::http::Query::parse(&ctx.query)?;
     let (from, to) = (date(&q, "from")?, date(&q, "to")?);
     if from > to || (to - from).num_days() > 366 {

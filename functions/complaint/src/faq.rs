@@ -5,7 +5,7 @@
 use crate::kind::Kind;
 use crate::status::Status;
 use serde::{Deserialize, Serialize};
-use shared::admin::{Act, Role, audit_stmt};
+use shared::admin::{Act, audit_stmt};
 use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use shared::pii::redact_text;
 use shared::runtime::IdSource;
@@ -49,7 +49,7 @@ pub fn answered_consultation(kind: Kind, status: Status) -> bool {
 
 /// Publishes an answered consultation (replied or closed) as an FAQ entry, once.
 pub async fn publish(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, number: &str, b: &FaqInput) -> ApiResult<Faq> {
-    act.who.require(Role::ComplaintHandler)?;
+    let scope = crate::scope::of(db, act.who, crate::scope::Need::Work).await?;
     let number = crate::number::parse(number).ok_or(ErrorCode::NotFound)?;
     let errs = check(b);
     if !errs.is_empty() {
@@ -60,11 +60,16 @@ pub async fn publish(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, number: &
         kind: Kind,
         status: Status,
         category: String,
+        department: Option<String>,
     }
     let c: C = db
-        .first_as("SELECT kind, status, category FROM complaints WHERE number = ?1", &[number.as_str().into()])
+        .first_as(
+            "SELECT kind, status, category, department FROM complaints WHERE number = ?1",
+            &[number.as_str().into()],
+        )
         .await?
         .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
+    scope.check(c.department.as_deref())?;
     if !answered_consultation(c.kind, c.status) {
         return Err(ApiError::with_message(ErrorCode::Conflict, "只有已答复的咨询可以转为常见问题"));
     }

@@ -1,12 +1,14 @@
-//! Handling (complaint_handler): the staff list with deadlines, assign to a
-//! department, reply, refer to another unit, extend the deadline once,
-//! close; the citizen's rating once closed. Every step is one batch: the
+//! Handling: the staff list with deadlines; the 12345 centre's dispatchers
+//! assign a case to a department, whose handlers (and the dispatchers)
+//! reply, refer to another unit, extend the deadline once and close
+//! ([`crate::scope`]); the citizen's rating once closed. Every step is one batch: the
 //! change guarded by the current status, its public timeline note, the
 //! citizen's inbox message and the audit entry. Staff never see who
 //! complained when anonymity was asked; a citizen's contact is shown masked.
 
 use crate::kind::Kind;
 use crate::number;
+use crate::scope::{self, Need, Scope};
 use crate::status::Status;
 use crate::step::{self, Change, Checked, Current, Step};
 use chrono::{Duration, NaiveDate};
@@ -34,15 +36,24 @@ pub struct Row {
     pub created_at: String,
 }
 
-/// The staff list: open cases first by deadline; `status` and `overdue` filter.
-pub async fn list(db: &impl Db, status: Option<Status>, overdue_only: bool, now: BeijingTime) -> ApiResult<Vec<Row>> {
+/// The staff list of the cases in `scope`: open cases first by deadline;
+/// `status` and `overdue` filter.
+pub async fn list(
+    db: &impl Db,
+    scope: &Scope,
+    status: Option<Status>,
+    overdue_only: bool,
+    now: BeijingTime,
+) -> ApiResult<Vec<Row>> {
     let today = now.date().to_string();
-    let mut sql = String::from(
+    let (within, scoped) = scope.filter(2);
+    let mut sql = format!(
         "SELECT number, kind, category, subject, status, department, deadline,
                 (status <> 'closed' AND deadline < ?1) AS overdue, created_at
-         FROM complaints WHERE 1 = 1",
+         FROM complaints WHERE {within}"
     );
     let mut args: Vec<Value> = vec![today.into()];
+    args.extend(scoped);
     if let Some(s) = status {
         args.push(s.as_str().into());
         sql.push_str(&format!(" AND status = ?{}", args.len()));
@@ -94,9 +105,9 @@ pub struct Case {
     pub photos: Vec<String>,
 }
 
-/// One case for staff (role complaint_handler).
+/// One case for staff: a dispatcher, or a handler of its department.
 pub async fn case(db: &impl Db, act: &Act<'_>, raw: &str) -> ApiResult<Case> {
-    act.who.require(Role::ComplaintHandler)?;
+    let scope = scope::of(db, act.who, Need::Work).await?;
     let num = number::parse(raw).ok_or_else(|| ApiError::bad_field("number", "受理编号格式不正确"))?;
     #[derive(Deserialize)]
     struct Extra {
@@ -114,6 +125,7 @@ pub async fn case(db: &impl Db, act: &Act<'_>, raw: &str) -> ApiResult<Case> {
         )
         .await?
         .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
+    scope.check(extra.department.as_deref())?;
     let record = crate::record::mine(db, &extra.citizen_id, &num).await?;
     log_access(db, act, "complaint.case", &num).await?;
     let contact = if record.anonymous {
@@ -134,13 +146,39 @@ pub async fn case(db: &impl Db, act: &Act<'_>, raw: &str) -> ApiResult<Case> {
     })
 }
 
-/// Applies one step (role complaint_handler): reads the case, lets
-/// [`step::check`] decide (with the calendar for an extension), then writes
-/// the change in one batch.
+/// Lets a staff member read one photo of a case (a dispatcher, or a handler
+/// of its department), logged for auditors first.
+pub async fn open_photo(db: &impl Db, act: &Act<'_>, raw: &str, id: &str) -> ApiResult<()> {
+    let scope = scope::of(db, act.who, Need::Work).await?;
+    let num = number::parse(raw).ok_or(ErrorCode::NotFound)?;
+    #[derive(Deserialize)]
+    struct D {
+        department: Option<String>,
+    }
+    let d: D = db
+        .first_as("SELECT department FROM complaints WHERE number = ?1", &[num.as_str().into()])
+        .await?
+        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
+    scope.check(d.department.as_deref())?;
+    if !crate::record::photos(db, &num).await?.iter().any(|p| p == id) {
+        return Err(ApiError::with_message(ErrorCode::NotFound, "该件没有这张照片"));
+    }
+    log_access(db, act, "complaint.photo", &format!("{num}/{id}")).await
+}
+
+/// Applies one step: reads the case, lets [`step::check`] decide (with the
+/// calendar for an extension), then writes the change in one batch, guarded
+/// by the status and the department it was decided on. Assigning is the
+/// dispatchers'; the other steps a dispatcher's or a handler's of the case's
+/// department.
 pub async fn act_on(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, raw: &str, step: &Step) -> ApiResult<Case> {
-    act.who.require(Role::ComplaintHandler)?;
+    if matches!(step, Step::Assign { .. }) {
+        act.who.require(Role::ComplaintDispatcher)?;
+    }
+    let scope = scope::of(db, act.who, Need::Work).await?;
     let num = number::parse(raw).ok_or_else(|| ApiError::bad_field("number", "受理编号格式不正确"))?;
-    let (citizen, cur) = current(db, &num, act.now).await?;
+    let (citizen, department, cur) = current(db, &num, act.now).await?;
+    scope.check(department.as_deref())?;
     let change = match step::check(step, &cur)? {
         Checked::Change(change) => change,
         Checked::Extension(e) => {
@@ -148,36 +186,49 @@ pub async fn act_on(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, raw: &str,
             e.over(&cal)
         }
     };
-    db.batch(&step_stmts(ids, act, &num, &citizen, cur.status, &change)?).await?;
+    let was = Was { status: cur.status, department: department.as_deref() };
+    db.batch(&step_stmts(ids, act, &num, &citizen, was, &change)?).await?;
     case(db, act, &num).await
 }
 
-/// The complainant and the case as a step finds it (an unreadable deadline
-/// counts as today).
-async fn current(db: &impl Db, num: &str, now: BeijingTime) -> ApiResult<(String, Current)> {
+/// The complainant, the department and the case as a step finds it (an
+/// unreadable deadline counts as today).
+async fn current(db: &impl Db, num: &str, now: BeijingTime) -> ApiResult<(String, Option<String>, Current)> {
     #[derive(Deserialize)]
     struct Cur {
         citizen_id: String,
+        department: Option<String>,
         status: Status,
         deadline: String,
         extended: i64,
     }
     let cur: Cur = db
-        .first_as("SELECT citizen_id, status, deadline, extended FROM complaints WHERE number = ?1", &[num.into()])
+        .first_as(
+            "SELECT citizen_id, department, status, deadline, extended FROM complaints WHERE number = ?1",
+            &[num.into()],
+        )
         .await?
         .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
     let deadline = NaiveDate::parse_from_str(&cur.deadline, "%Y-%m-%d").unwrap_or(now.date());
-    Ok((cur.citizen_id, Current { status: cur.status, deadline, extended: cur.extended != 0 }))
+    Ok((cur.citizen_id, cur.department, Current { status: cur.status, deadline, extended: cur.extended != 0 }))
 }
 
-/// One step's batch: the change guarded by the status it was decided on,
-/// its timeline note, the citizen's notice and the audit entry.
+/// The case as the step was decided on: the batch writes only if it is
+/// still so (a dispatcher may hand it elsewhere meanwhile).
+#[derive(Debug, Clone, Copy)]
+struct Was<'a> {
+    status: Status,
+    department: Option<&'a str>,
+}
+
+/// One step's batch: the change guarded by the status and department it was
+/// decided on, its timeline note, the citizen's notice and the audit entry.
 fn step_stmts(
     ids: &impl IdSource,
     act: &Act<'_>,
     num: &str,
     citizen: &str,
-    was: Status,
+    was: Was<'_>,
     change: &Change,
 ) -> ApiResult<Vec<Stmt>> {
     let at = act.now.to_rfc3339();
@@ -187,8 +238,8 @@ fn step_stmts(
     params.extend(args);
     Ok(vec![
         Stmt::precondition(
-            "EXISTS (SELECT 1 FROM complaints WHERE number = ?1 AND status = ?2)",
-            vec![num.into(), was.as_str().into()],
+            "EXISTS (SELECT 1 FROM complaints WHERE number = ?1 AND status = ?2 AND department IS ?3)",
+            vec![num.into(), was.status.as_str().into(), was.department.into()],
         ),
         Stmt::new(format!("UPDATE complaints SET status = ?2, updated_at = ?3, {set} WHERE number = ?1"), params),
         Stmt::new(

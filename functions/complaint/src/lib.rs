@@ -8,11 +8,15 @@
 //! - `POST   /v1/complaints/uploads`           a photo (JPEG/PNG ≤ 5 MB, raw body) for `photos`
 //! - `POST   /v1/complaints/{number}/rating`   满意度评价 once closed (the author)
 //!
-//! Staff (complaint_handler; the list also auditor):
+//! Staff: the 12345 centre's complaint_dispatcher sees every case and assigns
+//! it to a department; a complaint_handler sees and acts on the cases of the
+//! departments its token serves (`scripts/admin-token create --department`);
+//! auditors read the list (see `scope.rs`):
 //! - `GET    /v1/admin/complaints?status=&overdue=`  open cases first by deadline
 //! - `GET    /v1/admin/complaints/{number}`    the case; the complainant masked, or 匿名
 //! - `GET    /v1/admin/complaints/{number}/photos/{id}`  a photo of the case
 //! - `POST   /v1/admin/complaints/{number}/steps`    `{"action": "assign"|"reply"|"refer"|"extend"|"close", ...}`
+//!   (assign: dispatchers only)
 //! - `GET    /v1/admin/complaints/stats?from=&to=`   on-time rate (target 97 %), volume by kind,
 //!   category and department, average handling days, satisfaction
 //!
@@ -41,6 +45,7 @@ pub mod number;
 pub mod open311;
 pub mod open311_services;
 pub mod record;
+pub mod scope;
 pub mod status;
 pub mod step;
 pub mod submission;

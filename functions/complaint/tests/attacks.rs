@@ -29,7 +29,7 @@ fn sub(kind: &str) -> Submission {
 }
 
 fn handler() -> Principal {
-    Principal { token_id: "h".into(), name: "热线".into(), roles: vec![Role::ComplaintHandler] }
+    Principal { token_id: "h".into(), name: "热线".into(), roles: vec![Role::ComplaintDispatcher] }
 }
 
 // ---- item 2: an Idempotency-Key must not replay a record without the code ----

@@ -124,7 +124,7 @@ fn handler() -> shared::admin::Principal {
     shared::admin::Principal {
         token_id: "h".into(),
         name: "热线".into(),
-        roles: vec![shared::admin::Role::ComplaintHandler],
+        roles: vec![shared::admin::Role::ComplaintDispatcher],
     }
 }
 
@@ -182,10 +182,16 @@ fn anonymous_complainants_stay_anonymous_to_staff_and_only_handlers_act() {
     let act = shared::admin::Act { who: &clerk, now: now(), request_id: "r" };
     let denied = block_on(handling::act_on(&db, &OsRandom, &act, &r.number, &Step::Close { result: "x".into() }));
     assert_eq!(denied.unwrap_err().code, ErrorCode::Forbidden);
-    let rows = block_on(handling::list(&db, None, false, now())).unwrap();
+    let rows = block_on(handling::list(&db, &complaint::scope::Scope::City, None, false, now())).unwrap();
     assert_eq!(rows.len(), 1);
-    let late =
-        block_on(handling::list(&db, None, true, BeijingTime::parse("2026-11-01T10:00:00+08:00").unwrap())).unwrap();
+    let late = block_on(handling::list(
+        &db,
+        &complaint::scope::Scope::City,
+        None,
+        true,
+        shared::testing::at("2026-11-01T10:00:00+08:00"),
+    ))
+    .unwrap();
     assert!(late[0].overdue);
 }
 
@@ -288,7 +294,7 @@ fn stored_deadline(db: &SqliteDb) -> String {
 #[test]
 fn only_answered_consultations_become_faq_entries_once_and_search_finds_them() {
     let db = db();
-    let who = Principal { token_id: "h".into(), name: "热线".into(), roles: vec![Role::ComplaintHandler] };
+    let who = Principal { token_id: "h".into(), name: "热线".into(), roles: vec![Role::ComplaintDispatcher] };
     let act = Act { who: &who, now: now(), request_id: "r" };
     let (c, _) = block_on(record::submit(&db, &OsRandom, "a", &sub("consultation"), None, |_| None, now())).unwrap();
     let input = FaqInput {
