@@ -35,6 +35,8 @@ const adminCode = { name: "code", in: "path", required: true, description: "实�
 const review = (op, summary, outcome, extra = {}) => ({ post: { operationId: op, summary, security: staff, parameters: [adminCode], ...extra,
   responses: { 200: outcome, 404: ERR("事项或草稿不存在"), 409: ERR("审核状态不允许（review_state_invalid）或已被他人处理（conflict）"), 422: ERR("内容校验未通过"),
     ...(extra.requestBody ? { 413: ERR("内容过大"), 415: ERR("不是 JSON") } : {}), ...admin, ...common } } });
+// A tag as shared/src/catalogue/taxonomy.rs label() takes it: 1-20 characters, no control characters.
+const LABEL = { type: "string", minLength: 1, maxLength: 20, pattern: "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$" };
 const nameParam = (name, description) => ({ name, in: "path", required: true, description, schema: { type: "string", minLength: 1, maxLength: 60 } });
 const MANAGE = {
   "/v1/admin/items": {
@@ -71,7 +73,7 @@ const MANAGE = {
   },
   "/v1/admin/tags:rename": { post: { operationId: "renameTag", summary: "标签改名或合并（catalogue_reviewer）", security: staff, requestBody: body("tag-rename"),
     responses: { 200: json("tag-outcome", "已调整"), 404: ERR("没有事项使用该标签"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), ...admin, ...common } } },
-  "/v1/admin/tags/{tag}": { delete: { operationId: "deleteTag", summary: "从所有事项删除标签（catalogue_reviewer）", security: staff, parameters: [nameParam("tag", "标签")],
+  "/v1/admin/tags/{tag}": { delete: { operationId: "deleteTag", summary: "从所有事项删除标签（catalogue_reviewer）", security: staff, parameters: [{ name: "tag", in: "path", required: true, description: "标签（1-20字，无控制字符）", schema: LABEL }],
     responses: { 200: json("tag-outcome", "已删除"), 404: ERR("没有事项使用该标签"), ...admin, ...common } } },
   "/v1/admin/search-words/{kind}": {
     get: { operationId: "listSearchWords", summary: "检索词表：主题词、停用词、违禁词、错别字", security: staff, parameters: [{ name: "kind", in: "path", required: true, schema: { enum: ["thesaurus", "stop", "banned", "corrections"] } }],
@@ -135,12 +137,12 @@ const IDENTITY = {
 
 const SEARCH = {
   "/v1/items/search": { get: { operationId: "searchItems", summary: "事项查询：中文、拼音（全拼/首字母/混拼）、错别字、主题词、过滤、分面、高亮",
-    parameters: [q("q", "搜索内容（空则浏览全部）", { type: "string", maxLength: 200 }), q("category", "分类", { type: "string" }), q("tag", "标签", { type: "string" }),
+    parameters: [q("q", "搜索内容（空则浏览全部，最多50字）", { type: "string", maxLength: 50 }), q("category", "分类", { type: "string" }), q("tag", "标签", { type: "string" }),
       q("department", "部门", { type: "string" }), q("online", "可网上办理", { type: "boolean" }), q("appointment", "可预约", { type: "boolean" }),
       q("lat", "纬度", { type: "number" }), q("lng", "经度", { type: "number" }), q("page", "页码", { type: "integer", minimum: 1, maximum: 1000 }),
       q("size", "每页条数", { type: "integer", minimum: 1, maximum: 50 })],
     responses: { 200: json("search-answer", "结果"), ...common } } },
-  "/v1/items/suggest": { get: { operationId: "suggestItems", summary: "搜索联想（最多10条）", parameters: [q("q", "已输入内容", { type: "string", maxLength: 200 })],
+  "/v1/items/suggest": { get: { operationId: "suggestItems", summary: "搜索联想（最多10条）", parameters: [q("q", "已输入内容（最多50字）", { type: "string", maxLength: 50 })],
     responses: { 200: json("suggestions", "联想"), ...common } } },
   "/v1/items/hot": { get: { operationId: "hotItems", summary: "热门排行（指南浏览）与热门搜索，近7天", responses: { 200: json("hot-list", "热门"), ...common } } },
   "/v1/categories": { get: { operationId: "listCategories", summary: "事项分类及数量", responses: { 200: json("name-counts", "分类"), ...common } } },
@@ -169,7 +171,7 @@ const APPOINTMENT = {
     get: { operationId: "myPlates", summary: "我的车辆", security: citizen, responses: { 200: json("plates", "车牌"), ...session, 503: ERR("存储不可用") } },
     post: { operationId: "addPlate", summary: "绑定车牌（最多5个）", security: citizen, requestBody: body("plate-request"), responses: { 200: json("plates", "车牌"), 422: ERR("车牌格式不正确"), ...session, ...bodyErrors, ...common } },
   },
-  "/v1/me/plates/{plate}": { delete: { operationId: "removePlate", summary: "解绑车牌", security: citizen, parameters: [{ name: "plate", in: "path", required: true, schema: { type: "string", maxLength: 16 } }],
+  "/v1/me/plates/{plate}": { delete: { operationId: "removePlate", summary: "解绑车牌", security: citizen, parameters: [{ name: "plate", in: "path", required: true, schema: { type: "string", maxLength: 16, pattern: JSON.parse(readFileSync(join(dir, "plate-request.json"), "utf8")).properties.plate.pattern } }],
     responses: { 204: { description: "已解绑" }, 404: ERR("未绑定该车牌"), ...session, ...common } } },
   "/v1/admin/appointments/{id}/check-in": { post: { operationId: "checkIn", summary: "按签到码签到（hall_staff，仅预约当天）", security: staff, parameters: [idParam], requestBody: body("check-in-request"),
     responses: { 200: json("appointment", "已签到"), 404: ERR("appointment_not_found"), 409: ERR("不在预约当天或已签到、已取消"), ...admin, ...bodyErrors, ...common } } },
@@ -199,6 +201,7 @@ const APPOINTMENT = {
 
 const acctParam = q("account", "表卡编号", { type: "string", maxLength: 20 }, true);
 const months = [q("from", "开始账期 YYYY-MM", { type: "string" }), q("to", "结束账期 YYYY-MM", { type: "string" })];
+const ledgerId = { name: "id", in: "path", required: true, description: "票据记录编号", schema: { type: "string", pattern: "^[0-9]{1,18}$" } };
 const BILLING = {
   "/v1/me/water-accounts": {
     get: { operationId: "waterAccounts", summary: "已绑定的户号（户名、地址脱敏）及欠费", security: citizen, responses: { 200: json("water-accounts", "户号"), ...session, 503: ERR("存储不可用") } },
@@ -206,7 +209,7 @@ const BILLING = {
       responses: { 200: json("water-accounts", "户号"), 422: ERR("表卡编号或户主手机号不正确"), 429: ERR("失败次数过多"), ...session, ...bodyErrors, ...common } },
   },
   "/v1/me/water-accounts/{account}": { delete: { operationId: "unbindWaterAccount", summary: "解绑户号", security: citizen,
-    parameters: [{ name: "account", in: "path", required: true, schema: { type: "string", maxLength: 20 } }], responses: { 204: { description: "已解绑" }, 404: ERR("未绑定"), ...session, ...common } } },
+    parameters: [{ name: "account", in: "path", required: true, schema: { type: "string", maxLength: 20, pattern: "^[0-9]{6,20}$" } }], responses: { 204: { description: "已解绑" }, 404: ERR("未绑定"), ...session, ...common } } },
   "/v1/bills": { get: { operationId: "listBills", summary: "账单：未缴在前，欠费标记，可按账期范围查历史", security: citizen, parameters: [acctParam, ...months],
     responses: { 200: json("bill-list", "账单"), 404: ERR("未绑定该户号"), ...session, ...common } } },
   "/v1/bills/statement": { get: { operationId: "billStatement", summary: "水费清单（打印用）", security: citizen, parameters: [acctParam, ...months],
@@ -263,13 +266,15 @@ const BILLING = {
     post: { operationId: "recordLedgerEntry", summary: "登记柜台发放的发票或收费凭证（billing_operator，留痕）", security: staff, requestBody: body("ledger-input"),
       responses: { 201: json("ledger-entry", "已登记"), 409: ERR("编号已登记"), ...admin, ...bodyErrors, ...common } },
   },
-  "/v1/admin/invoice-ledger/{id}/void": { post: { operationId: "voidLedgerEntry", summary: "作废（一次，须说明原因；billing_operator，留痕）", security: staff, parameters: [idParam],
+  "/v1/admin/invoice-ledger/{id}/void": { post: { operationId: "voidLedgerEntry", summary: "作废（一次，须说明原因；billing_operator，留痕）", security: staff, parameters: [ledgerId],
     requestBody: body("void-request"), responses: { 200: json("ledger-entry", "已作废"), 404: ERR("未找到"), 409: ERR("已作废"), ...admin, ...bodyErrors, ...common } } },
   "/v1/admin/bills:import": { post: { operationId: "importBills", summary: "批量导入户号与账单（billing_operator；全部成功或全部不导入；已缴账单不被覆盖）", security: staff,
     requestBody: body("bills-import"), responses: { 200: json("bills-import-outcome", "已导入"), 422: ERR("校验未通过，列出每一处错误"), ...admin, ...bodyErrors, ...common } } },
 };
 
-const numParam = { name: "number", in: "path", required: true, schema: { type: "string", maxLength: 32 } };
+// TS + YYYYMMDD + 10 characters and a check character of functions/complaint/src/number.rs's alphabet.
+const numSchema = { type: "string", pattern: "^TS[0-9]{8}[0-9A-HJKMNP-TV-Z]{11}$" };
+const numParam = { name: "number", in: "path", required: true, description: "受理编号", schema: numSchema };
 const OUTAGES = {
   "/v1/admin/outages": { post: { operationId: "publishOutage", summary: "发布停水停气（outage_publisher；计划停水提前24小时、停气48小时，紧急立即；preview 只预览短信）", security: staff,
     parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 64 } }], requestBody: body("outage-request"),
@@ -321,7 +326,7 @@ const COMPLAINT = {
     parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 64 } }], requestBody: body("complaint-submission"),
     responses: { 201: json("complaint-record", "已受理：受理编号与答复期限"), 200: json("complaint-record", "重试：首次的受理记录"), 422: ERR("校验未通过"), ...session, ...bodyErrors, ...common } } },
   "/v1/complaints/{number}": { get: { operationId: "complaintStatus", summary: "按受理编号查询进度（公开视图无内容、无个人信息；本人登录或提供手机号后四位可见全文）", security: [{}, { citizenSession: [] }],
-    parameters: [{ name: "number", in: "path", required: true, schema: { type: "string", maxLength: 32 } }, q("phone_last4", "提交时手机号的后四位", { type: "string", pattern: "^[0-9]{4}$" })],
+    parameters: [{ name: "number", in: "path", required: true, description: "受理编号", schema: numSchema }, q("phone_last4", "提交时手机号的后四位", { type: "string", pattern: "^[0-9]{4}$" })],
     responses: { 200: { description: "公开视图或本人视图", content: { "application/json": { schema: { oneOf: [ref("complaint-public"), ref("complaint-mine")] } } } },
       400: ERR("受理编号格式或校验位不正确"), 404: ERR("未找到"), 429: ERR("同一来源每分钟最多查询30次"), 503: ERR("存储不可用") } } },
 };
@@ -366,8 +371,28 @@ const O311 = {
 const LINKS = [
   ["/v1/admin/outages", "post", "201", { getOutage: { id: "$response.body#/id" }, outageDelivery: { id: "$response.body#/id" },
     amendOutage: { id: "$response.body#/id" }, cancelOutage: { id: "$response.body#/id" } }],
-  ["/v1/complaints", "post", "201", { complaintStatus: { number: "$response.body#/number" } }],
+  ["/v1/outages", "get", "200", { getOutage: { id: "$response.body#/outages/0/id" } }],
+  ["/v1/complaints", "post", "201", { complaintStatus: { number: "$response.body#/number" }, rateComplaint: { number: "$response.body#/number" } }],
+  ["/v1/admin/complaints", "get", "200", { complaintCase: { number: "$response.body#/complaints/0/number" }, complaintStep: { number: "$response.body#/complaints/0/number" },
+    complaintToFaq: { number: "$response.body#/complaints/0/number" } }],
   ["/v1/invoices", "post", "201", { myInvoice: { id: "$response.body#/id" } }],
+  ["/v1/invoices", "get", "200", { myInvoice: { id: "$response.body#/invoices/0/id" } }],
+  ["/v1/admin/invoices", "get", "200", { invoiceStep: { id: "$response.body#/invoices/0/id" }, invoiceDocument: { id: "$response.body#/invoices/0/id", which: "license" } }],
+  ["/v1/admin/invoices/{id}/steps", "post", "200", { invoiceDocument: { id: "$response.body#/id", which: "tax-notice" } }],
+  ["/v1/admin/invoice-ledger", "post", "201", { voidLedgerEntry: { id: "$response.body#/id" } }],
+  ["/v1/admin/invoice-ledger", "get", "200", { voidLedgerEntry: { id: "$response.body#/entries/0/id" } }],
+  ["/v1/admin/payments/reviews", "get", "200", { resolvePaymentReview: { id: "$response.body#/reviews/0/id" } }],
+  ["/v1/admin/items", "post", "201", { adminItemDetail: { code: "$response.body#/code" }, updateItemDraft: { code: "$response.body#/code" },
+    submitItem: { code: "$response.body#/code" }, publishItem: { code: "$response.body#/code" }, rejectItem: { code: "$response.body#/code" } }],
+  ["/v1/admin/items/{code}", "put", "200", { submitItem: { code: "$response.body#/code" } }],
+  ["/v1/admin/items/{code}:submit", "post", "200", { publishItem: { code: "$response.body#/code" }, rejectItem: { code: "$response.body#/code" } }],
+  ["/v1/admin/items", "get", "200", { adminItemDetail: { code: "$response.body#/items/0/code" }, updateItemDraft: { code: "$response.body#/items/0/code" } }],
+  ["/v1/bills", "get", "200", { getBill: { id: "$response.body#/bills/0/id" }, payBills: { id: "$response.body#/bills/0/id" } }],
+  ["/v1/bills/{id}/pay", "post", "200", { getPaymentOrder: { out_trade_no: "$response.body#/order/out_trade_no" } }],
+  ["/v1/appointments", "post", "201", { getAppointment: { id: "$response.body#/id" }, cancelAppointment: { id: "$response.body#/id" },
+    rescheduleAppointment: { id: "$response.body#/id" } }],
+  ["/v1/me/appointments", "get", "200", { getAppointment: { id: "$response.body#/appointments/0/id" } }],
+  ["/v1/me/outage-subscriptions", "post", "201", { unsubscribeOutages: { id: "$response.body#/id" } }],
 ];
 
 function addLinks(paths) {
