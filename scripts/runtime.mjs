@@ -1,4 +1,4 @@
-// The local edge runtime: all six workers, built to Wasm, served by workerd
+// The local edge runtime: all eight workers, built to Wasm, served by workerd
 // through Miniflare on one address with the route patterns of their
 // wrangler.toml files (the same path routing as production).
 //
@@ -15,7 +15,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 // guide-detail comes first: Miniflare sends requests that match no route to
 // the first worker, and guide-detail answers those with a JSON 404.
-export const FUNCTIONS = ["guide-detail", "item-search", "appointment", "bill-payment", "outage-sms", "complaint", "identity"];
+export const FUNCTIONS = ["guide-detail", "item-search", "appointment", "bill-payment", "outage-sms", "complaint", "identity", "console"];
 
 /** Reads functions/<name>/wrangler.toml. */
 export function wranglerConfig(name) {

@@ -27,6 +27,9 @@ pub enum Role {
     ComplaintHandler,
     BillingOperator,
     Auditor,
+    /// 系统管理员 (三员分立): creates and disables staff, resets their
+    /// second factor, assigns roles and scope; cannot read the audit log.
+    StaffAdmin,
     /// 法定节假日与调休: the city calendar moves every booking window and
     /// every complaint deadline, so it is not any hall's to change.
     CalendarAdmin,
@@ -34,7 +37,7 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Self::CatalogueEditor,
         Self::CatalogueReviewer,
         Self::HallStaff,
@@ -43,6 +46,7 @@ impl Role {
         Self::ComplaintHandler,
         Self::BillingOperator,
         Self::Auditor,
+        Self::StaffAdmin,
         Self::CalendarAdmin,
     ];
 
@@ -57,6 +61,7 @@ impl Role {
             Self::ComplaintHandler => "complaint_handler",
             Self::BillingOperator => "billing_operator",
             Self::Auditor => "auditor",
+            Self::StaffAdmin => "staff_admin",
             Self::CalendarAdmin => "calendar_admin",
         }
     }

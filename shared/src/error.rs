@@ -63,11 +63,15 @@ pub enum ErrorCode {
     PhoneRequired,
     OutageStateInvalid,
     CallbackTokenInvalid,
+    LoginFailed,
+    AccountLocked,
+    CsrfInvalid,
+    EnrolmentInvalid,
 }
 
 impl ErrorCode {
     /// Every code, in table order.
-    pub const ALL: [ErrorCode; 51] = [
+    pub const ALL: [ErrorCode; 55] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::ValidationFailed,
@@ -119,6 +123,10 @@ impl ErrorCode {
         Self::PhoneRequired,
         Self::OutageStateInvalid,
         Self::CallbackTokenInvalid,
+        Self::LoginFailed,
+        Self::AccountLocked,
+        Self::CsrfInvalid,
+        Self::EnrolmentInvalid,
     ];
 
     /// The machine code clients switch on. Never change one once published.
@@ -189,6 +197,12 @@ impl ErrorCode {
             Self::PhoneRequired => ("phone_required", 422, "请先绑定手机号：停水停气提醒通过短信发送"),
             Self::OutageStateInvalid => ("outage_state_invalid", 409, "该停水停气公告当前状态不允许此操作"),
             Self::CallbackTokenInvalid => ("callback_token_invalid", 401, "回调令牌无效"),
+            Self::LoginFailed => ("login_failed", 401, "用户名、密码或动态口令不正确"),
+            Self::AccountLocked => ("account_locked", 429, "连续登录失败次数过多，账户已锁定15分钟，请稍后再试"),
+            Self::CsrfInvalid => ("csrf_invalid", 403, "页面已过期或请求来源不可信，请刷新页面后重试"),
+            Self::EnrolmentInvalid => {
+                ("enrolment_invalid", 404, "开通链接无效、已使用或已过期，请联系系统管理员重新发送")
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod pii;
 pub mod runtime;
 pub mod slots;
 pub mod sms;
+pub mod staff_session;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -1,5 +1,5 @@
 // Shared harness of the end-to-end suite: a fresh database with the real
-// migrations (applied by wrangler, as in production), all six workers built
+// migrations (applied by wrangler, as in production), all eight workers built
 // to Wasm and running in workerd, and helpers to create admin tokens with the
 // real scripts/admin-token.
 import { startRuntime, ROOT } from "../../scripts/runtime.mjs";

@@ -224,9 +224,22 @@ pub async fn citizen(req: &Request, db: &D1Db, ctx: &Ctx) -> ApiResult<Citizen> 
     session::authenticate(db, sessions(), header(req, "authorization").as_deref(), ctx.now()).await
 }
 
-/// The staff member behind the request's admin token (401 otherwise).
+/// The staff member behind the request: a bearer admin token (scripts and
+/// integrations) or the console's session cookie, whose writes need the
+/// session's CSRF token; 401 otherwise. Roles and scope are checked the same
+/// way for both.
 pub async fn staff(req: &Request, db: &D1Db, ctx: &Ctx) -> ApiResult<crate::admin::Principal> {
-    crate::admin::authenticate(db, header(req, "authorization").as_deref(), ctx.now()).await
+    use crate::staff_session as session;
+    let authorization = header(req, "authorization");
+    if authorization.is_none() {
+        let cookie = header(req, "cookie");
+        if let Some(token) = session::from_cookie(cookie.as_deref()) {
+            let write = !matches!(req.method(), worker::Method::Get | worker::Method::Head);
+            let csrf = header(req, session::CSRF_HEADER);
+            return session::authenticate(db, token, csrf.as_deref(), write, ctx.now()).await;
+        }
+    }
+    crate::admin::authenticate(db, authorization.as_deref(), ctx.now()).await
 }
 
 /// Longest `Idempotency-Key` accepted.
