@@ -6,6 +6,9 @@
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./runtime.mjs";
+import { demoCatalog } from "./catalog/demo.mjs";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 
 const dir = join(ROOT, "schemas", "json");
 const ref = (name) => ({ $ref: `#/components/schemas/${name}` });
@@ -25,12 +28,48 @@ function loadSchemas() {
 // An item of the demo catalogue (scripts/schemathesis loads it), so the fuzzer reaches real guides.
 const codeParam = { name: "item_code", in: "path", required: true, description: "实施编码（31位）", example: "91330782MA2D4W8J3L4000172009001",
   schema: { type: "string", pattern: "^[0-9A-HJ-NPQRTUWXY]{18}[1-6][0-9]{12}$" } };
+const idemKey = { name: "Idempotency-Key", in: "header", description: "1-64个可见 ASCII 字符", schema: { type: "string", pattern: "^[!-~]{1,64}$" } };
 const q = (name, description, schema, required = false) => ({ name, in: "query", required, description, schema });
 const common = { 400: ERR("请求参数有误"), 503: ERR("存储暂不可用，可重试") };
 const admin = { 401: ERR("令牌缺失或无效"), 403: ERR("角色不符") };
 
-const body = (name) => ({ required: true, content: { "application/json": { schema: ref(name) } } });
-const staff = [{ adminToken: [] }];
+// Request examples that succeed against the data scripts/schemathesis seeds (the demo catalogue,
+// halls H001/H002, supply area 春晗小区, accounts 20261001-30261002): a fuzzer starts from them.
+const DEMO = demoCatalog();
+const demoItem = (n, changes = {}) => ({ ...DEMO.items[n], ...changes });
+const rules = { weekly: [[{ start: "08:30:00", end: "12:00:00" }], [], [], [], [], [], []], slot_minutes: 30, capacity: 5, first_day: 1, last_day: 14, min_notice_minutes: 0 };
+const EXAMPLES = {
+  "appt-resource-request": { hall_id: "H002", kind: "window", name: "发票窗口", items: [DEMO.items[1].code], rules },
+  "bills-import": { accounts: [{ account_no: "30261001", holder_name: "赵六", holder_phone: "13900003333", address: "义乌市稠江街道", category: "居民" }],
+    bills: [{ account_no: "30261001", period: "2026-09", usage_m3: 12, amount_fen: 3840, due_date: "2099-10-20", items: [{ name: "水费", amount_fen: 3840 }] }] },
+  "complaint-rating": { score: 5, comment: "答复及时，问题已解决。" },
+  "complaint-step": { action: "assign", department: "供水公司客服部" },
+  "complaint-submission": { kind: "suggestion", category: "供水", subject: "北苑营业厅", content: "建议营业厅周六下午也开放办理业务。", anonymous: false },
+  "faq-input": { question: "水表过户需要带哪些材料？", answer: "带户主身份证与房产证明到营业厅办理，材料齐全的当场办结。" },
+  "import-request": { halls: DEMO.halls.slice(0, 1), items: [] },
+  "invoice-step": { action: "issue", invoice_no: "33002612345678" },
+  "ledger-input": { kind: "receipt", number: "SF20261123002", issued_on: "2026-11-23", recipient: "王小明", account_no: "20261001" },
+  "outage-amend-request": { areas: ["春晗小区"], reason: "管网改造（更正）" },
+  "outage-cancel-request": { reason: "施工计划调整" },
+  "outage-request": { utility: "water", kind: "planned", areas: ["春晗小区"], start: "2099-05-01T08:00:00+08:00", end: "2099-05-01T18:00:00+08:00",
+    reason: "管网改造", issuer: "义乌市供水有限公司", contact_phone: "0579-85510011" },
+  "outage-subscription-request": { utility: "gas", area: "春晗小区" },
+  "pay-request": { provider: "alipay" },
+  "plate-request": { plate: "浙G12345" },
+  "reject-request": { reason: "办理材料清单不完整，请补充。" },
+  "review-resolve": { resolution: "已核实，原路退款。" },
+  "supply-accounts-request": { accounts: [{ utility: "water", account_no: "20261002", area: "bc-ch-1" }] },
+  "supply-areas-request": { areas: [{ code: "bc-ch-2", name: "春晗小区2幢", level: "building", parent: "bc-ch" }] },
+  "tag-rename": { from: "老年卡", to: "敬老卡" },
+  "void-request": { reason: "填写错误，作废重开" },
+  "water-bind": { account: "30261002", phone: "13900005555" },
+  "wechat-login": { code: "ok-fuzz-2" },
+  "word-request": { entries: [{ term: "您好" }] },
+};
+const body = (name, example = EXAMPLES[name]) => ({ required: true, content: { "application/json": { schema: ref(name), ...(example === undefined ? {} : { example }) } } });
+// Staff routes take a bearer admin token (scripts, integrations) or the
+// console's session cookie (writes then also need X-CSRF-Token).
+const staff = [{ adminToken: [] }, { staffSession: [] }];
 const adminCode = { name: "code", in: "path", required: true, description: "实施编码（31位）", schema: codeParam.schema };
 const review = (op, summary, outcome, extra = {}) => ({ post: { operationId: op, summary, security: staff, parameters: [adminCode], ...extra,
   responses: { 200: outcome, 404: ERR("事项或草稿不存在"), 409: ERR("审核状态不允许（review_state_invalid）或已被他人处理（conflict）"), 422: ERR("内容校验未通过"),
@@ -46,13 +85,13 @@ const MANAGE = {
         q("sort", "排序字段", { enum: ["code", "name", "updated_at"] }), q("order", "升序或降序", { enum: ["asc", "desc"] }),
         q("page", "页码", { type: "integer", minimum: 1, maximum: 10000 }), q("size", "每页条数", { type: "integer", minimum: 1, maximum: 100 })],
       responses: { 200: json("admin-item-page", "一页事项"), ...admin, ...common } },
-    post: { operationId: "createItemDraft", summary: "新建事项草稿（catalogue_editor）", security: staff, requestBody: body("item-input"),
+    post: { operationId: "createItemDraft", summary: "新建事项草稿（catalogue_editor）", security: staff, requestBody: body("item-input", demoItem(0, { code: "91330782MA2D4W8J3L4000172009099", basic_code: "000172009099", name: "模糊测试新增事项" })),
       responses: { 201: json("item-draft", "草稿已保存"), 409: ERR("事项编码已存在"), 422: ERR("校验未通过，列出每一处错误"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), ...admin, ...common } },
   },
   "/v1/admin/items/{code}": {
     get: { operationId: "adminItemDetail", summary: "事项管理详情：已发布版本与待审草稿", security: staff, parameters: [adminCode],
       responses: { 200: json("admin-item-detail", "详情"), 404: ERR("事项不存在"), ...admin, ...common } },
-    put: { operationId: "updateItemDraft", summary: "修改事项（保存为草稿，catalogue_editor）", security: staff, parameters: [adminCode], requestBody: body("item-input"),
+    put: { operationId: "updateItemDraft", summary: "修改事项（保存为草稿，catalogue_editor）", security: staff, parameters: [adminCode], requestBody: body("item-input", demoItem(2)),
       responses: { 200: json("item-draft", "草稿已保存"), 404: ERR("事项不存在"), 409: ERR("正在审核中"), 422: ERR("校验未通过"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), ...admin, ...common } },
   },
   "/v1/admin/items/{code}:submit": review("submitItem", "提交审核（catalogue_editor）", json("item-draft", "已提交")),
@@ -99,7 +138,7 @@ const GUIDE_DETAIL = {
   "/v1/halls/{id}": { get: { operationId: "getHall", summary: "大厅详情", parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", maxLength: 32 } }],
     responses: { 200: json("hall-detail", "大厅详情及可办事项"), 404: ERR("大厅不存在"), ...common } } },
   "/v1/admin/items:import": { post: { operationId: "importItems", summary: "事项目录批量导入并直接发布（catalogue_reviewer；全部成功或全部不导入）", security: [{ adminToken: [] }],
-    requestBody: { required: true, content: { "application/json": { schema: ref("import-request") } } },
+    requestBody: body("import-request"),
     responses: { 200: json("import-outcome", "已导入"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), 422: ERR("校验未通过，列出每一处错误"), ...admin, ...common } } },
   "/v1/admin/audit-log": { get: { operationId: "auditLog", summary: "审计日志（auditor）", security: [{ adminToken: [] }],
     parameters: [q("before", "游标：只看 id 小于它的条目", { type: "integer" }), q("size", "每页条数", { type: "integer", minimum: 1, maximum: 100 })],
@@ -159,8 +198,8 @@ const APPOINTMENT = {
       q("item", "只看办理该事项的窗口（实施编码）", { type: "string" }), q("date", "日期 YYYY-MM-DD，默认明天", { type: "string" })],
     responses: { 200: json("hall-slots", "时段"), 404: ERR("大厅不存在"), ...common } } },
   "/v1/appointments": { post: { operationId: "book", summary: "预约（带 Idempotency-Key 时重试返回首次结果）", security: citizen, requestBody: body("book-request"),
-    parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 64 } }],
-    responses: { 201: json("appointment", "已预约"), 200: json("appointment", "重试：首次的预约"), 409: ERR("已约满（slot_full）、超过个人预约上限（booking_limit）或保留已过期（hold_expired）"),
+    parameters: [idemKey],
+    responses: { 201: json("appointment", "已预约"), 200: json("appointment", "重试：首次的预约"), 404: ERR("要确认的保留不存在（appointment_not_found）"), 409: ERR("已约满（slot_full）、超过个人预约上限（booking_limit）或保留已过期（hold_expired）"),
       403: ERR("多次未到，暂停预约（booking_banned）"),
       422: ERR("校验未通过"), ...session, ...bodyErrors, ...common } } },
   "/v1/appointments/holds": { post: { operationId: "holdSlot", summary: "保留名额（默认5分钟，计入容量）", security: citizen, requestBody: body("book-request"),
@@ -277,7 +316,7 @@ const numSchema = { type: "string", pattern: "^TS[0-9]{8}[0-9A-HJKMNP-TV-Z]{11}$
 const numParam = { name: "number", in: "path", required: true, description: "受理编号", schema: numSchema };
 const OUTAGES = {
   "/v1/admin/outages": { post: { operationId: "publishOutage", summary: "发布停水停气（outage_publisher；计划停水提前24小时、停气48小时，紧急立即；preview 只预览短信）", security: staff,
-    parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 64 } }], requestBody: body("outage-request"),
+    parameters: [idemKey], requestBody: body("outage-request"),
     responses: { 201: json("outage", "已发布"), 200: json("outage", "预览或重试的首次结果"), 422: ERR("提前量不足、字段不符或短信超过500字"), ...admin, ...bodyErrors, ...common } } },
   "/v1/outages": { get: { operationId: "listOutages", summary: "停水停气公告（当前及将来）", parameters: [q("area", "区域", { type: "string" }), q("utility", "water 或 gas", { enum: ["water", "gas"] })],
     responses: { 200: json("outage-list", "公告"), ...common } } },
@@ -323,7 +362,7 @@ const COMPLAINT = {
   "/v1/admin/complaints/{number}/steps": { post: { operationId: "complaintStep", summary: "转交（仅 complaint_dispatcher）、答复、转办、延期（一次）、办结（本部门的 complaint_handler 亦可）；每步通知本人", security: staff, parameters: [numParam],
     requestBody: body("complaint-step"), responses: { 200: json("complaint-case", "办理后"), 404: ERR("未找到"), 409: ERR("当前状态不允许或已延期过"), 422: ERR("校验未通过"), ...admin, ...bodyErrors, ...common } } },
   "/v1/complaints": { post: { operationId: "submitComplaint", summary: "投诉、举报、建议、咨询（登录后提交，或不登录用短信验证码确认手机号；带 Idempotency-Key 时重试返回首次结果）", security: [{}, { citizenSession: [] }],
-    parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 64 } }], requestBody: body("complaint-submission"),
+    parameters: [idemKey], requestBody: body("complaint-submission"),
     responses: { 201: json("complaint-record", "已受理：受理编号与答复期限"), 200: json("complaint-record", "重试：首次的受理记录"), 422: ERR("校验未通过"), ...session, ...bodyErrors, ...common } } },
   "/v1/complaints/{number}": { get: { operationId: "complaintStatus", summary: "按受理编号查询进度（公开视图无内容、无个人信息；本人登录或提供手机号后四位可见全文）", security: [{}, { citizenSession: [] }],
     parameters: [{ name: "number", in: "path", required: true, description: "受理编号", schema: numSchema }, q("phone_last4", "提交时手机号的后四位", { type: "string", pattern: "^[0-9]{4}$" })],
@@ -358,7 +397,8 @@ const O311 = {
         q("end_date", "W3C 时间", { type: "string" }), q("status", "open 或 closed", { type: "string" }), q("jurisdiction_id", "不使用", { type: "string" })],
       responses: { 200: json("open311-requests", "requests"), 400: O311_ERR("参数有误"), 503: O311_ERR("存储不可用") } },
     post: { operationId: "open311CreateRequest", summary: "Open311 创建请求（api_key；成为同一编号、同一流程的投诉）",
-      requestBody: { required: true, content: { "application/x-www-form-urlencoded": { schema: ref("open311-request-form") } } },
+      requestBody: { required: true, content: { "application/x-www-form-urlencoded": { schema: ref("open311-request-form"),
+        example: { api_key: "dev-open311-key", service_code: "road", address_string: "义乌市北苑街道春晗路", description: "路灯损坏，夜间通行不便。" } } } },
       responses: { 201: json("open311-created", "已受理"), 400: O311_ERR("请求有误"), 403: O311_ERR("api_key 无效"), 413: O311_ERR("内容过大"), 422: O311_ERR("字段不符"), 503: O311_ERR("存储不可用") } },
   },
   "/open311/v2/requests/{file}": { get: { operationId: "open311Request", summary: "Open311 单个请求（{service_request_id}.json）",
@@ -404,9 +444,44 @@ function addLinks(paths) {
   return paths;
 }
 
+const staffIdParam = { name: "id", in: "path", required: true, description: "员工账户编号", schema: { type: "string", pattern: "^stf_[0-9a-f]{16}$" } };
+const locked = { 429: ERR("连续失败5次，账户锁定15分钟（account_locked），或同一来源每分钟超过10次（rate_limited）") };
+const STAFF = {
+  "/v1/staff/login": { post: { operationId: "staffLogin", summary: "后台登录：用户名、密码与动态口令（TOTP）；会话以 Cookie __Host-bm_staff 返回（HttpOnly、Secure、SameSite=Strict）",
+    requestBody: body("staff-login", { username: "wangwu", password: "Shui-Dian-2026!ok", code: "123456" }),
+    responses: { 200: json("staff-me", "已登录：角色与 CSRF 令牌"), 401: ERR("用户名、密码或动态口令不正确（login_failed）"), 422: ERR("校验未通过"), ...locked, ...bodyErrors, ...common } } },
+  "/v1/staff/logout": { post: { operationId: "staffLogout", summary: "退出后台登录（需 X-CSRF-Token）", security: [{ staffSession: [] }],
+    responses: { 204: noContent, 401: ERR("未登录"), 403: ERR("缺少 CSRF 令牌（csrf_invalid）"), ...common } } },
+  "/v1/staff/me": { get: { operationId: "staffMe", summary: "当前登录的员工、角色与 CSRF 令牌", security: [{ staffSession: [] }],
+    responses: { 200: json("staff-me", "当前员工"), 401: ERR("未登录或已超时"), ...common } } },
+  "/v1/staff/password": { post: { operationId: "staffPassword", summary: "修改本人密码（其他会话随即失效；原密码错误计入登录锁定）", security: [{ staffSession: [] }],
+    requestBody: body("staff-password", { old_password: "Shui-Dian-2026!ok", new_password: "Gong-Shui-2027#ok" }),
+    responses: { 204: noContent, 401: ERR("未登录"), 403: ERR("缺少 CSRF 令牌"), 422: ERR("原密码不正确或新密码不符合要求"), ...locked, ...bodyErrors, ...common } } },
+  "/v1/staff/enrolment": { post: { operationId: "staffEnrolment", summary: "开通链接页面：动态口令密钥的二维码（SVG）与 otpauth 地址（链接不因查看而失效）",
+    requestBody: body("staff-enrolment-request", { token: `bme_${"0".repeat(64)}` }),
+    responses: { 200: json("staff-enrolment", "开通页面"), 404: ERR("链接无效、已使用或已过期（enrolment_invalid）"), 422: ERR("校验未通过"), ...bodyErrors, ...common } } },
+  "/v1/staff/enrolment:complete": { post: { operationId: "staffEnrolmentComplete", summary: "完成开通：设置密码（重置动态口令时输入现有密码）并以验证器的动态口令确认",
+    requestBody: body("staff-enrolment-complete", { token: `bme_${"0".repeat(64)}`, password: "Shui-Dian-2026!ok", code: "123456" }),
+    responses: { 204: noContent, 404: ERR("链接无效、已使用或已过期"), 422: ERR("密码不符合要求或动态口令不正确"), ...locked, ...bodyErrors, ...common } } },
+  "/v1/admin/staff": {
+    get: { operationId: "listStaff", summary: "员工管理：全部账户（staff_admin）", security: staff, responses: { 200: json("staff-list", "账户"), ...admin, ...common } },
+    post: { operationId: "createStaff", summary: "新增员工并生成一次性开通链接（staff_admin；三员分立：系统管理员与审计员只能由 scripts/staff 创建）", security: staff,
+      requestBody: body("staff-new", { username: "zhaoliu", display_name: "赵六", roles: ["hall_staff"], halls: ["H001"], departments: [] }),
+      responses: { 201: json("staff-with-link", "已创建"), 409: ERR("用户名已被使用"), 422: ERR("校验未通过"), ...admin, ...bodyErrors, ...common } } },
+  "/v1/admin/staff/{id}/grant": { put: { operationId: "grantStaff", summary: "修改角色与范围（大厅、部门；staff_admin，不能改自己的）", security: staff, parameters: [staffIdParam],
+    requestBody: body("staff-grant", { roles: ["complaint_handler"], departments: ["供水公司"] }),
+    responses: { 200: json("staff-view", "修改后"), 404: ERR("未找到"), 422: ERR("校验未通过"), ...admin, ...bodyErrors, ...common } } },
+  "/v1/admin/staff/{id}:disable": { post: { operationId: "disableStaff", summary: "停用账户，其会话立即失效（staff_admin）", security: staff, parameters: [staffIdParam],
+    responses: { 200: json("staff-view", "已停用"), 404: ERR("未找到"), ...admin, ...common } } },
+  "/v1/admin/staff/{id}:reset-second-factor": { post: { operationId: "resetStaffSecondFactor", summary: "重置动态口令：旧口令立即失效，生成新的开通链接（staff_admin）", security: staff, parameters: [staffIdParam],
+    responses: { 200: json("staff-with-link", "新的开通链接"), 404: ERR("未找到"), 409: ERR("账户已停用"), ...admin, ...common } } },
+  "/v1/admin/staff/{id}/logins": { get: { operationId: "staffLogins", summary: "登录记录：最近100次（staff_admin、auditor）", security: staff, parameters: [staffIdParam],
+    responses: { 200: json("staff-logins", "登录记录"), 404: ERR("未找到"), ...admin, ...common } } },
+};
+
 export function buildOpenApi() {
   const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(MANAGE), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
-  Object.assign(paths, structuredClone(APPOINTMENT), structuredClone(BILLING), structuredClone(COMPLAINT), structuredClone(OUTAGES), structuredClone(O311), structuredClone(FAQ));
+  Object.assign(paths, structuredClone(APPOINTMENT), structuredClone(BILLING), structuredClone(COMPLAINT), structuredClone(OUTAGES), structuredClone(O311), structuredClone(FAQ), structuredClone(STAFF));
   addLinks(paths);
   return {
     openapi: "3.1.0",
@@ -418,12 +493,30 @@ export function buildOpenApi() {
       securitySchemes: {
         adminToken: { type: "http", scheme: "bearer", description: "scripts/admin-token 生成的管理令牌（bma_...）" },
         citizenSession: { type: "http", scheme: "bearer", description: "登录接口返回的会话令牌（bms_...），默认7天有效，可退出吊销" },
+        staffSession: { type: "apiKey", in: "cookie", name: "__Host-bm_staff", description: "后台登录返回的会话 Cookie：闲置30分钟或登录12小时后失效；写操作须在 X-CSRF-Token 头中带回登录返回的 csrf_token" },
       },
     },
   };
 }
 
-const text = JSON.stringify(buildOpenApi(), null, 2) + "\n";
+/** Every request example must satisfy its own schema (a fuzzer drops one that does not). */
+function checkExamples(spec) {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats(ajv);
+  ajv.addSchema({ $id: "openapi", components: spec.components });
+  for (const [path, ops] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      for (const [type, media] of Object.entries(op.requestBody?.content ?? {})) {
+        if (media.example === undefined) continue;
+        const validate = ajv.compile({ $ref: `openapi${media.schema.$ref}` });
+        if (!validate(media.example)) throw new Error(`${method} ${path} (${type}): example does not match its schema: ${ajv.errorsText(validate.errors)}`);
+      }
+    }
+  }
+  return spec;
+}
+
+const text = JSON.stringify(checkExamples(buildOpenApi()), null, 2) + "\n";
 const target = join(ROOT, "schemas", "openapi.json");
 if (process.argv.includes("--check")) {
   if (readFileSync(target, "utf8") !== text) { console.error("schemas/openapi.json is out of date: run node scripts/gen-openapi.mjs"); process.exit(1); }

@@ -47,7 +47,18 @@ function workerOptions(name, vars) {
       maxBatchSize: q.max_batch_size, maxBatchTimeout: q.max_batch_timeout, maxRetries: q.max_retries,
       deadLetterQueue: q.dead_letter_queue }])),
     bindings: { ...(cfg.vars ?? {}), ENVIRONMENT: "development", ...vars },
+    ...assetOptions(name, cfg),
   };
+}
+
+/** Workers Static Assets of a worker whose wrangler.toml has `[assets]` (the
+ * console's web app): served before the worker, as in production; a path
+ * no file matches (the API) falls through to the worker. */
+function assetOptions(name, cfg) {
+  if (!cfg.assets) return {};
+  const directory = join(ROOT, "functions", name, cfg.assets.directory);
+  if (!existsSync(directory)) throw new Error(`${name}'s web app is not built (${directory}); run scripts/build ${name}`);
+  return { assets: { directory, binding: cfg.assets.binding, routerConfig: { has_user_worker: true } } };
 }
 
 /** Reads KEY=VALUE lines of a .dev.vars file, if present. */

@@ -12,13 +12,14 @@ import { boot } from "../tests/e2e/helpers.mjs";
 import { loadCatalog } from "./load-catalog.mjs";
 import { demoCatalog } from "./catalog/demo.mjs";
 import { HALLS } from "./catalog/common.mjs";
+import { wechatNotification } from "../tests/fakes/payments.mjs";
 
 const examples = process.argv[2] ?? "40";
-// The Open311 key the fuzzer sends in its form (api_key); a local run only.
-const OPEN311_KEY = "fuzz-open311-key";
+// The Open311 key of the local runtime (tests/fakes/providers.mjs), as the contract's example has it.
+const OPEN311_KEY = "dev-open311-key";
 // The token Aliyun's pushes carry in their URL (SMS_CALLBACK_TOKEN).
 const SMS_TOKEN = "fuzz-sms-callback-token";
-const rt = await boot({ OPEN311_API_KEYS: `schemathesis:${OPEN311_KEY}`, SMS_CALLBACK_TOKEN: SMS_TOKEN });
+const rt = await boot({ OPEN311_API_KEYS: `dev:${OPEN311_KEY}`, SMS_CALLBACK_TOKEN: SMS_TOKEN });
 let code = 1;
 
 /** Sends JSON (or raw bytes with a content type) and fails loudly unless the status is `want`. */
@@ -46,11 +47,12 @@ const itemBody = (item) => Object.fromEntries(Object.entries(item).map(([k, v]) 
 
 async function seed(staff, reviewer, citizen, items) {
   const env = {};
-  // Item drafts: one to edit, one to submit, two submitted for another reviewer to publish or reject.
-  const [put, submit, publish, reject] = items.slice(2, 6);
+  const png = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), Buffer.alloc(200, 7)]);
+  // Item drafts: one to submit, two submitted for another reviewer to publish or reject (items[2] is edited: config()).
+  const [submit, publish, reject] = items.slice(3, 6);
   for (const item of [submit, publish, reject]) await send("PUT", `/v1/admin/items/${item.code}`, staff, { ...item, name: `${item.name}（修订）` }, 200);
   for (const item of [publish, reject]) await send("POST", `/v1/admin/items/${item.code}:submit`, staff, undefined, 200);
-  Object.assign(env, { BM_ITEM_PUT: put.code, BM_ITEM_SUBMIT: submit.code, BM_ITEM_PUBLISH: publish.code, BM_ITEM_REJECT: reject.code, BM_REVIEWER: reviewer });
+  Object.assign(env, { BM_ITEM_SUBMIT: submit.code, BM_ITEM_PUBLISH: publish.code, BM_ITEM_REJECT: reject.code, BM_REVIEWER: reviewer });
   env.BM_TAG_DELETE = "挪车";
   env.BM_TAG_RENAME = "老年卡";
   // Supply areas and accounts: outages name areas that exist.
@@ -83,7 +85,6 @@ async function seed(staff, reviewer, citizen, items) {
   env.BM_BILL_ID = unpaid[0].id;
   env.BM_OUT_TRADE_NO = (await send("POST", `/v1/bills/${unpaid[unpaid.length - 1].id}/pay`, citizen, { provider: "alipay" }, 200)).order.out_trade_no;
   // An invoice application with its two documents, for the operator's steps and documents.
-  const png = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), Buffer.alloc(200, 7)]);
   const pdf = Buffer.concat([Buffer.from("%PDF-1.7\n"), Buffer.alloc(300, 65)]);
   const lic = (await send("POST", "/v1/invoices/uploads", citizen, png, 201, "image/png")).id;
   const notice = (await send("POST", "/v1/invoices/uploads", citizen, pdf, 201, "application/pdf")).id;
@@ -100,6 +101,33 @@ async function seed(staff, reviewer, citizen, items) {
   env.BM_CITIZEN_COMPLAINT = (await send("POST", "/v1/complaints", citizen, { ...complaint, kind: "suggestion", content: "建议延长营业厅周末办理时间。", public: true }, 201)).number;
   env.BM_CLOSED_COMPLAINT = (await send("POST", "/v1/complaints", citizen, { ...complaint, kind: "complaint", content: "营业厅空调坏了很久没人修。" }, 201)).number;
   await send("POST", `/v1/admin/complaints/${env.BM_CLOSED_COMPLAINT}/steps`, staff, { action: "close", result: "已维修" }, 200);
+  // A complaint with a photo, for the staff's photo view.
+  const photo = (await send("POST", "/v1/complaints/uploads", citizen, png, 201, "image/png")).id;
+  env.BM_PHOTO_COMPLAINT = (await send("POST", "/v1/complaints", citizen, { ...complaint, kind: "complaint", content: "营业厅门口的台阶破损，见照片。", photos: [photo] }, 201)).number;
+  env.BM_PHOTO_ID = photo;
+  // A genuine notification for an order that does not exist: kept for review.
+  const k = rt.fakes.keys;
+  const unknown = wechatNotification(k, { appid: "wxbianmindev000001", mchid: k.mchid, out_trade_no: "W20261123000000nosuch", transaction_id: "4200000000000000000000000001",
+    trade_state: "SUCCESS", success_time: "2026-11-23T10:00:00+08:00", amount: { total: 3200, currency: "CNY" } });
+  const notified = await fetch(`${rt.url}/v1/payments/wechatpay/notify`, { method: "POST", headers: { "content-type": "application/json", ...unknown.headers }, body: unknown.body });
+  if (notified.status !== 204) throw new Error(`seeding: the review notification answered ${notified.status}: ${await notified.text()}`);
+  const reviews = await (await fetch(`${rt.url}/v1/admin/payments/reviews`, { headers: { authorization: `Bearer ${staff}` } })).json();
+  env.BM_REVIEW_ID = String(reviews.reviews[0].id);
+  // Appointments: a window open every day, all day; bookings to read, reschedule, cancel and check in.
+  const allDay = Array(7).fill([{ start: "00:00:00", end: "23:30:00" }]);
+  await send("PUT", "/v1/admin/appointments/resources/WF", staff, { hall_id: "H001", kind: "window", name: "模糊测试窗口", items: [items[0].code],
+    rules: { weekly: allDay, slot_minutes: 30, capacity: 50, first_day: 0, last_day: 14, min_notice_minutes: 0 } }, 200);
+  const day = (n) => new Date(Date.now() + 8 * 3600e3 + n * 86400e3).toISOString().slice(0, 10);
+  const book = async (start) => send("POST", "/v1/appointments", citizen, { resource: "WF", item: items[0].code, start }, 201);
+  env.BM_APPT_ID = (await book(`${day(9)}T09:00:00+08:00`)).id;
+  const bj = new Date(Date.now() + 8 * 3600e3);
+  const mins = bj.getUTCHours() * 60 + bj.getUTCMinutes() + 45;
+  const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${m % 60 < 30 ? "00" : "30"}`;
+  // Check-in is on the day only: a slot later today when there is one.
+  const today = mins <= 23 * 60 ? await book(`${day(0)}T${hhmm(mins)}:00+08:00`) : null;
+  env.BM_CHECKIN_ID = today?.id ?? env.BM_APPT_ID;
+  env.BM_CHECKIN_CODE = today?.checkin_code ?? "000000";
+  env.BM_SLOT = `${day(10)}T10:00:00+08:00`;
   env.BM_TODAY = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
   env.BM_OPEN311_KEY = OPEN311_KEY;
   env.BM_SMS_TOKEN = SMS_TOKEN;

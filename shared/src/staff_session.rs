@@ -1,4 +1,4 @@
-//! Staff console sessions (issue 16): the cookie `bm_staff` that a staff
+//! Staff console sessions (issue 16): the cookie `__Host-bm_staff` that a staff
 //! member's sign-in (password and TOTP, in the console worker) opens, and
 //! that every `/v1/admin/...` route accepts beside a bearer token.
 //!
@@ -17,8 +17,10 @@ use crate::store::{Db, Stmt};
 use crate::types::BeijingTime;
 use serde::Deserialize;
 
-/// The cookie's name.
-pub const COOKIE: &str = "bm_staff";
+/// The cookie's name. `__Host-`: the browser keeps it only if it is
+/// `Secure`, `Path=/` and set without a `Domain` by this very host, so a
+/// sibling subdomain cannot plant a session of its own in front of it.
+pub const COOKIE: &str = "__Host-bm_staff";
 /// The header every write carries its CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// A session ends this long after its last use (等保: 登录超时).

@@ -5,9 +5,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { boot, call, postJson } from "./helpers.mjs";
+import { checkResponse } from "./contract.mjs";
+import { totp } from "../../scripts/totp.mjs";
 import { ROOT } from "../../scripts/runtime.mjs";
 
 let rt;
@@ -15,33 +16,12 @@ const PASSWORD = "Shui-Dian-2026!ok";
 let ipSeq = 0;
 const ip = () => ({ "cf-connecting-ip": `203.0.113.${(++ipSeq % 250) + 1}` });
 
-/** RFC 4648 Base32 (no padding) to bytes. */
-function base32(s) {
-  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0, value = 0;
-  const out = [];
-  for (const ch of s.replace(/=+$/, "")) {
-    value = (value << 5) | abc.indexOf(ch);
-    bits += 5;
-    if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
-  }
-  return Buffer.from(out);
-}
-
-/** RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits) at `t` seconds, `drift` steps away. */
-export function totp(secret, t = Date.now() / 1000, drift = 0) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(t / 30) + drift));
-  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
-  const o = mac[19] & 15;
-  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
-
 /** Follows an enrolment link: returns the secret after setting the password. */
 async function enrol(link, password = PASSWORD) {
   const token = link.split("#/enrol/")[1];
   const page = await postJson(rt.url, "/v1/staff/enrolment", { token });
   assert.equal(page.status, 200, page.text);
+  checkResponse("/v1/staff/enrolment", "post", page);
   assert.match(page.body.qr_svg, /<svg/);
   const done = await postJson(rt.url, "/v1/staff/enrolment:complete", { token, password, code: totp(page.body.secret) });
   assert.equal(done.status, 204, done.text);
@@ -76,10 +56,12 @@ test("the first administrator enrols from scripts/staff's link and signs in with
   const setCookie = admin.res.headers.get("set-cookie");
   for (const attr of ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"]) assert.ok(setCookie.includes(attr), setCookie);
   assert.deepEqual(admin.body.roles, ["staff_admin"]);
+  checkResponse("/v1/staff/login", "post", admin.res);
   const me = await call(rt.url, "/v1/staff/me", { headers: withCookie(admin) });
   assert.equal(me.status, 200, me.text);
   assert.equal(me.body.name, "王五");
   assert.equal(me.body.csrf_token, admin.csrf);
+  checkResponse("/v1/staff/me", "get", me);
 });
 
 test("a write without the session's CSRF token is refused; with it the administrator creates an editor", async () => {
@@ -92,6 +74,7 @@ test("a write without the session's CSRF token is refused; with it the administr
   const made = await postJson(rt.url, "/v1/admin/staff", editor, null, withCookie(admin, { "x-csrf-token": admin.csrf }));
   assert.equal(made.status, 201, made.text);
   assert.equal(made.body.staff.state, "enrolling");
+  checkResponse("/v1/admin/staff", "post", made);
   editorLink = made.body.enrol_url;
   const again = await postJson(rt.url, "/v1/admin/staff", { ...editor, username: "ZhaoLiu" }, null, withCookie(admin, { "x-csrf-token": admin.csrf }));
   assert.equal(again.status, 409, "user names are one account whatever their case");
@@ -115,7 +98,7 @@ test("the session cookie reaches other workers' admin routes with the account's 
 });
 
 test("twenty parallel guesses get at most four login_failed answers, the fifth locks, and then even the right password is refused", async () => {
-  const made = await postJson(rt.url, "/v1/admin/staff", { username: "qianba", display_name: "钱八", roles: ["auditor"] }, null, withCookie(admin, { "x-csrf-token": admin.csrf }));
+  const made = await postJson(rt.url, "/v1/admin/staff", { username: "qianba", display_name: "钱八", roles: ["billing_operator"] }, null, withCookie(admin, { "x-csrf-token": admin.csrf }));
   assert.equal(made.status, 201, made.text);
   const secret = await enrol(made.body.enrol_url);
   const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) =>
@@ -129,5 +112,6 @@ test("twenty parallel guesses get at most four login_failed answers, the fifth l
   const history = await call(rt.url, `/v1/admin/staff/${made.body.staff.id}/logins`, { headers: withCookie(admin) });
   assert.equal(history.status, 200, history.text);
   assert.equal(history.body.logins.length, 21);
+  checkResponse("/v1/admin/staff/{id}/logins", "get", history);
   assert.ok(history.body.logins.some((l) => l.outcome === "locked"));
 });

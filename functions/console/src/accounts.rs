@@ -6,7 +6,7 @@
 
 use crate::enrol;
 use crate::login::{self, LoginRow};
-use crate::staff::{Grant, State, Username, check_display_name, check_grant};
+use crate::staff::{Grant, State, Username, check_display_name, check_grant, is_guarded};
 use serde::{Deserialize, Serialize};
 use shared::admin::{Act, Role, audit_stmt};
 use shared::error::{ApiError, ApiResult, ErrorCode};
@@ -91,7 +91,7 @@ pub async fn set_grant(db: &impl Db, act: &Act<'_>, id: &str, g: &Grant) -> ApiR
     if !errs.is_empty() {
         return Err(ApiError::validation(errs));
     }
-    one(db, id, act.now).await?;
+    guarded(&one(db, id, act.now).await?)?;
     let mut stmts = vec![
         Stmt::new("DELETE FROM staff_roles WHERE staff_id = ?1", vec![id.into()]),
         Stmt::new("DELETE FROM admin_token_halls WHERE token_id = ?1", vec![id.into()]),
@@ -109,7 +109,7 @@ pub async fn disable(db: &impl Db, act: &Act<'_>, id: &str) -> ApiResult<View> {
     if id == act.who.token_id {
         return Err(ApiError::with_message(ErrorCode::Forbidden, "不能停用自己的账户"));
     }
-    one(db, id, act.now).await?;
+    guarded(&one(db, id, act.now).await?)?;
     db.batch(&[
         Stmt::new(
             "UPDATE staff SET state = 'disabled', updated_at = ?2 WHERE id = ?1",
@@ -132,6 +132,7 @@ pub async fn disable(db: &impl Db, act: &Act<'_>, id: &str) -> ApiResult<View> {
 pub async fn reset_second_factor(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, id: &str) -> ApiResult<WithLink> {
     act.who.require(Role::StaffAdmin)?;
     let before = one(db, id, act.now).await?;
+    guarded(&before)?;
     if before.state == State::Disabled {
         return Err(ApiError::with_message(ErrorCode::Conflict, "该账户已停用"));
     }
@@ -149,15 +150,20 @@ pub async fn reset_second_factor(db: &impl Db, ids: &impl IdSource, act: &Act<'_
     Ok(WithLink { staff: one(db, id, act.now).await?, enrol_token: link.token })
 }
 
-/// Every account, by user name.
+/// 403 for an account the console may not change: a staff administrator's
+/// or an auditor's (`scripts/staff` manages those).
+fn guarded(v: &View) -> ApiResult<()> {
+    if v.roles.iter().any(|r| is_guarded(*r)) {
+        Err(ApiError::with_message(ErrorCode::Forbidden, "三员分立：系统管理员和审计员账户不能在后台修改、停用或重置"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Every account, by user name (one query).
 pub async fn list(db: &impl Db, act: &Act<'_>) -> ApiResult<Vec<View>> {
     act.who.require(Role::StaffAdmin)?;
-    let ids: Vec<Id> = db.query_as("SELECT id FROM staff ORDER BY username LIMIT 1000", &[]).await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for i in ids {
-        out.push(one(db, &i.id, act.now).await?);
-    }
-    Ok(out)
+    views(db, "ORDER BY s.username LIMIT 1000", &[act.now.to_rfc3339().into()]).await
 }
 
 /// An account's login history (its latest 100 attempts).
@@ -167,13 +173,18 @@ pub async fn logins(db: &impl Db, act: &Act<'_>, id: &str) -> ApiResult<Vec<Logi
     login::history(db, id).await
 }
 
-#[derive(Deserialize)]
-struct Id {
-    id: String,
-}
-
 /// One account (404 when there is none).
 pub async fn one(db: &impl Db, id: &str, now: shared::types::BeijingTime) -> ApiResult<View> {
+    views(db, "WHERE s.id = ?2", &[now.to_rfc3339().into(), id.into()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该员工账户"))
+}
+
+/// Accounts with their grants; `?1` is now (for the lock), `tail` filters
+/// and orders.
+async fn views(db: &impl Db, tail: &str, params: &[shared::store::Value]) -> ApiResult<Vec<View>> {
     #[derive(Deserialize)]
     struct Row {
         id: String,
@@ -186,37 +197,44 @@ pub async fn one(db: &impl Db, id: &str, now: shared::types::BeijingTime) -> Api
         halls: Option<String>,
         departments: Option<String>,
     }
-    let r: Row = db
-        .first_as(
-            "SELECT s.id, s.username, s.display_name, s.state, (s.locked_until IS NOT NULL AND s.locked_until > ?2) AS locked,
-                    s.created_at,
-                    (SELECT group_concat(role, ',') FROM staff_roles WHERE staff_id = s.id) AS roles,
-                    (SELECT group_concat(hall_id, char(31)) FROM admin_token_halls WHERE token_id = s.id) AS halls,
-                    (SELECT group_concat(department, char(31)) FROM admin_token_departments WHERE token_id = s.id) AS departments
-             FROM staff s WHERE s.id = ?1",
-            &[id.into(), now.to_rfc3339().into()],
+    let rows: Vec<Row> = db
+        .query_as(
+            &format!(
+                "SELECT s.id, s.username, s.display_name, s.state,
+                        (s.locked_until IS NOT NULL AND s.locked_until > ?1) AS locked, s.created_at,
+                        (SELECT group_concat(role, ',') FROM staff_roles WHERE staff_id = s.id) AS roles,
+                        (SELECT group_concat(hall_id, char(31)) FROM admin_token_halls WHERE token_id = s.id) AS halls,
+                        (SELECT group_concat(department, char(31)) FROM admin_token_departments WHERE token_id = s.id)
+                          AS departments
+                 FROM staff s {tail}"
+            ),
+            params,
         )
-        .await?
-        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该员工账户"))?;
+        .await?;
     let split = |s: Option<String>| -> Vec<String> {
         let mut v: Vec<String> =
             s.unwrap_or_default().split('\u{1f}').filter(|x| !x.is_empty()).map(str::to_owned).collect();
         v.sort();
         v
     };
-    let mut roles: Vec<Role> = r.roles.unwrap_or_default().split(',').filter_map(Role::parse).collect();
-    roles.sort_by_key(|x| x.as_str());
-    Ok(View {
-        id: r.id,
-        username: r.username,
-        display_name: r.display_name,
-        state: r.state,
-        roles,
-        halls: split(r.halls),
-        departments: split(r.departments),
-        locked: r.locked != 0,
-        created_at: r.created_at,
-    })
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut roles: Vec<Role> = r.roles.unwrap_or_default().split(',').filter_map(Role::parse).collect();
+            roles.sort_by_key(|x| x.as_str());
+            View {
+                id: r.id,
+                username: r.username,
+                display_name: r.display_name,
+                state: r.state,
+                roles,
+                halls: split(r.halls),
+                departments: split(r.departments),
+                locked: r.locked != 0,
+                created_at: r.created_at,
+            }
+        })
+        .collect())
 }
 
 /// The rows of a grant: roles, halls and departments under the account's id.

@@ -64,6 +64,10 @@ pub struct Enrolment {
     pub otpauth_uri: String,
     /// The QR code of `otpauth_uri`, as SVG.
     pub qr_svg: String,
+    /// A second-factor reset: the holder confirms with the password they
+    /// have (a link cannot set a new one, so whoever sent it cannot take the
+    /// account over); a new account chooses one.
+    pub keeps_password: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +76,7 @@ struct Pending {
     totp_secret: String,
     username: String,
     display_name: String,
+    password_hash: Option<String>,
 }
 
 async fn pending(db: &impl Db, token: &str, now: BeijingTime) -> ApiResult<Pending> {
@@ -79,7 +84,7 @@ async fn pending(db: &impl Db, token: &str, now: BeijingTime) -> ApiResult<Pendi
         return Err(ErrorCode::EnrolmentInvalid.into());
     }
     db.first_as(
-        "SELECT e.staff_id, e.totp_secret, s.username, s.display_name FROM staff_enrolments e
+        "SELECT e.staff_id, e.totp_secret, s.username, s.display_name, s.password_hash FROM staff_enrolments e
          JOIN staff s ON s.id = e.staff_id
          WHERE e.token_hash = ?1 AND e.used_at IS NULL AND e.expires_at > ?2 AND s.state <> 'disabled'",
         &[hash_token(token).into(), now.to_rfc3339().into()],
@@ -95,6 +100,7 @@ pub async fn show(db: &impl Db, token: &str, now: BeijingTime) -> ApiResult<Enro
         totp::Secret::from_base32(&p.totp_secret).ok_or_else(|| ApiError::internal("stored secret unreadable"))?;
     let uri = totp::otpauth_uri(&secret, ISSUER, &p.username);
     Ok(Enrolment {
+        keeps_password: p.password_hash.is_some(),
         qr_svg: totp::qr_svg(&uri),
         otpauth_uri: uri,
         secret: p.totp_secret,
@@ -112,9 +118,11 @@ pub struct Completion {
     pub code: String,
 }
 
-/// Completes an enrolment: the password meets the policy and the code comes
-/// from the secret shown; the account becomes active with both, the link is
-/// used up, and any session the account had ends.
+/// Completes an enrolment: a new account's password meets the policy (a
+/// reset's is the one the account has, and a wrong one counts against the
+/// sign-in lock), and the code comes from the secret shown; the account
+/// becomes active, the link is used up, and any session the account had
+/// ends.
 pub async fn complete(
     db: &impl Db,
     ids: &impl IdSource,
@@ -123,7 +131,23 @@ pub async fn complete(
     now: BeijingTime,
 ) -> ApiResult<()> {
     let p = pending(db, token, now).await?;
-    let mut errs = password::check_policy(&c.password, &p.username).err().unwrap_or_default();
+    let mut errs = Vec::new();
+    match p.password_hash.as_deref() {
+        Some(h) => {
+            let Some(tries) = crate::login::take_a_try(db, &p.staff_id, now).await? else {
+                return Err(ErrorCode::AccountLocked.into());
+            };
+            if !password::verify(&c.password, h) {
+                let outcome = crate::login::Outcome::BadCredentials;
+                crate::login::record(db, Some(&p.staff_id), &p.username, "enrolment", outcome, now).await?;
+                if tries >= crate::login::LOCK_AFTER {
+                    return Err(ErrorCode::AccountLocked.into());
+                }
+                errs.push(FieldError::new("password", "当前密码不正确：重置动态口令时请输入您现在的密码"));
+            }
+        }
+        None => errs.extend(password::check_policy(&c.password, &p.username).err().unwrap_or_default()),
+    }
     let secret =
         totp::Secret::from_base32(&p.totp_secret).ok_or_else(|| ApiError::internal("stored secret unreadable"))?;
     let step = totp::verify(&secret, &c.code, crate::login::unix(now), None);
@@ -133,7 +157,10 @@ pub async fn complete(
     let (Some(step), true) = (step.and_then(|s| i64::try_from(s).ok()), errs.is_empty()) else {
         return Err(ApiError::validation(errs));
     };
-    let hash = password::hash(&c.password, ids)?;
+    let hash = match p.password_hash {
+        Some(kept) => kept,
+        None => password::hash(&c.password, ids)?,
+    };
     let at = now.to_rfc3339();
     let stmts = [
         Stmt::precondition(
@@ -145,7 +172,8 @@ pub async fn complete(
             vec![hash_token(token).into(), at.as_str().into()],
         ),
         Stmt::new(
-            "UPDATE staff SET state = 'active', password_hash = ?2, password_changed_at = ?3, totp_secret = ?4,
+            "UPDATE staff SET state = 'active', password_hash = ?2,
+                    password_changed_at = CASE WHEN password_hash IS ?2 THEN password_changed_at ELSE ?3 END, totp_secret = ?4,
                     totp_last_step = ?5, failed_logins = 0, locked_until = NULL, updated_at = ?3
              WHERE id = ?1 AND state <> 'disabled'",
             vec![

@@ -64,23 +64,25 @@ struct Account {
 
 /// Signs a staff member in, or says why not in one of two answers:
 /// `login_failed` (whatever was wrong, so nothing tells an attacker which)
-/// or `account_locked`.
+/// or `account_locked` (after five failures in 15 minutes, for a user name
+/// that exists or not, so the lock does not tell which names exist). Every
+/// refusal costs one password check, real or dummy, so its time tells
+/// nothing either.
 pub async fn login(db: &impl Db, ids: &impl IdSource, a: &Attempt, ip: &str, now: BeijingTime) -> ApiResult<SignedIn> {
-    let typed: String = a.username.trim().chars().take(64).collect();
     let failed = || ApiError::from(ErrorCode::LoginFailed);
+    // Only a well-formed user name is recorded: people type passwords there.
     let Ok(username) = Username::parse(&a.username) else {
-        record(db, None, &typed, ip, Outcome::UnknownUser, now).await?;
-        return Err(failed());
+        return refuse(db, None, "", ip, Outcome::UnknownUser, &a.password, now).await;
     };
+    let typed = username.as_str();
     let account: Option<Account> = db
         .first_as(
             "SELECT id, state, password_hash, totp_secret, totp_last_step, password_changed_at FROM staff WHERE username = ?1",
-            &[username.as_str().into()],
+            &[typed.into()],
         )
         .await?;
     let Some(acc) = account else {
-        record(db, None, &typed, ip, Outcome::UnknownUser, now).await?;
-        return Err(failed());
+        return refuse(db, None, typed, ip, Outcome::UnknownUser, &a.password, now).await;
     };
     let refused = match acc.state {
         State::Active => None,
@@ -88,16 +90,16 @@ pub async fn login(db: &impl Db, ids: &impl IdSource, a: &Attempt, ip: &str, now
         State::Enrolling => Some(Outcome::NotEnrolled),
     };
     if let Some(outcome) = refused {
-        record(db, Some(&acc.id), &typed, ip, outcome, now).await?;
-        return Err(failed());
+        return refuse(db, Some(&acc.id), typed, ip, outcome, &a.password, now).await;
     }
     let Some(tries) = take_a_try(db, &acc.id, now).await? else {
-        record(db, Some(&acc.id), &typed, ip, Outcome::Locked, now).await?;
+        password::verify(&a.password, password::DUMMY_PHC);
+        record(db, Some(&acc.id), typed, ip, Outcome::Locked, now).await?;
         return Err(ErrorCode::AccountLocked.into());
     };
     let step = check(&acc, a, now);
     let Some(step) = step else {
-        record(db, Some(&acc.id), &typed, ip, Outcome::BadCredentials, now).await?;
+        record(db, Some(&acc.id), typed, ip, Outcome::BadCredentials, now).await?;
         return Err(if tries >= LOCK_AFTER { ErrorCode::AccountLocked.into() } else { failed() });
     };
     let session = staff_session::open(ids, &acc.id, now)?;
@@ -114,11 +116,11 @@ pub async fn login(db: &impl Db, ids: &impl IdSource, a: &Attempt, ip: &str, now
         ),
     ];
     stmts.push(session.stmt.clone());
-    stmts.push(history_stmt(Some(&acc.id), &typed, ip, Outcome::Ok, now));
+    stmts.push(history_stmt(Some(&acc.id), typed, ip, Outcome::Ok, now));
     match db.batch(&stmts).await {
         Ok(_) => {}
         Err(e) if e.code == ErrorCode::Conflict => {
-            record(db, Some(&acc.id), &typed, ip, Outcome::BadCredentials, now).await?;
+            record(db, Some(&acc.id), typed, ip, Outcome::BadCredentials, now).await?;
             return Err(failed());
         }
         Err(e) => return Err(e),
@@ -127,11 +129,41 @@ pub async fn login(db: &impl Db, ids: &impl IdSource, a: &Attempt, ip: &str, now
     Ok(SignedIn { session, who, password_change_due: change_due(acc.password_changed_at.as_deref(), now) })
 }
 
+/// A refusal before any real check (no such account, or one that cannot
+/// sign in): a dummy password check, the history row, and the answer a
+/// real account would give after as many failures under that name in the
+/// last 15 minutes.
+async fn refuse<T>(
+    db: &impl Db,
+    staff: Option<&str>,
+    typed: &str,
+    ip: &str,
+    outcome: Outcome,
+    password: &str,
+    now: BeijingTime,
+) -> ApiResult<T> {
+    password::verify(password, password::DUMMY_PHC);
+    record(db, staff, typed, ip, outcome, now).await?;
+    let since = now.plus_minutes(-LOCK_MINUTES).ok_or_else(|| ApiError::internal("time out of range"))?;
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let recent: Option<N> = db
+        .first_as(
+            "SELECT count(*) AS n FROM staff_logins WHERE username = ?1 AND username <> '' AND at > ?2 AND outcome <> 'ok'",
+            &[typed.into(), since.to_rfc3339().into()],
+        )
+        .await?;
+    Err(if recent.is_some_and(|r| r.n >= LOCK_AFTER) { ErrorCode::AccountLocked } else { ErrorCode::LoginFailed }
+        .into())
+}
+
 /// Counts one try and returns the failures so far including it; `None`
 /// when the account is locked. One statement: it reads, decides and writes,
 /// so no two attempts see the same count. A lock that has run out starts
 /// the count again.
-async fn take_a_try(db: &impl Db, id: &str, now: BeijingTime) -> ApiResult<Option<i64>> {
+pub(crate) async fn take_a_try(db: &impl Db, id: &str, now: BeijingTime) -> ApiResult<Option<i64>> {
     let until = now.plus_minutes(LOCK_MINUTES).ok_or_else(|| ApiError::internal("lock time out of range"))?;
     #[derive(Deserialize)]
     struct Tries {
@@ -162,6 +194,19 @@ fn check(acc: &Account, a: &Attempt, now: BeijingTime) -> Option<i64> {
     if password_ok { step.and_then(|s| i64::try_from(s).ok()) } else { None }
 }
 
+/// The address sign-ins are counted under: an IPv6 client holds a whole
+/// /64, so all of it counts as one; an IPv4 address as itself.
+pub fn rate_key(ip: &str) -> String {
+    match ip.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.trim().chars().take(64).collect(),
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix(now: BeijingTime) -> u64 {
     u64::try_from(now.to_utc().timestamp()).unwrap_or(0)
@@ -174,7 +219,7 @@ pub fn change_due(changed_at: Option<&str>, now: BeijingTime) -> bool {
         .is_none_or(|c| (now.to_utc() - c.to_utc()).num_days() >= PASSWORD_REMIND_DAYS)
 }
 
-async fn record(
+pub(crate) async fn record(
     db: &impl Db,
     staff: Option<&str>,
     username: &str,
@@ -233,9 +278,23 @@ pub async fn change_password(
         )
         .await?
         .ok_or(ErrorCode::Forbidden)?;
+    // A wrong current password counts against the sign-in lock and is in
+    // the history: a stolen session cannot guess the password freely.
+    let Some(tries) = take_a_try(db, &who.token_id, now).await? else {
+        return Err(ErrorCode::AccountLocked.into());
+    };
     if !row.password_hash.as_deref().is_some_and(|h| password::verify(old, h)) {
+        record(db, Some(&who.token_id), &row.username, "session", Outcome::BadCredentials, now).await?;
+        if tries >= LOCK_AFTER {
+            return Err(ErrorCode::AccountLocked.into());
+        }
         return Err(ApiError::validation(vec![FieldError::new("old_password", "当前密码不正确")]));
     }
+    db.batch(&[Stmt::new(
+        "UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE id = ?1",
+        vec![who.token_id.as_str().into()],
+    )])
+    .await?;
     password::check_policy(new, &row.username).map_err(ApiError::validation)?;
     if old == new {
         return Err(ApiError::validation(vec![FieldError::new("new_password", "新密码不能与当前密码相同")]));
@@ -243,7 +302,8 @@ pub async fn change_password(
     let hash = password::hash(new, ids)?;
     db.batch(&[
         Stmt::new(
-            "UPDATE staff SET password_hash = ?2, password_changed_at = ?3, updated_at = ?3 WHERE id = ?1",
+            "UPDATE staff SET password_hash = ?2, password_changed_at = ?3, updated_at = ?3, failed_logins = 0,
+                    locked_until = NULL WHERE id = ?1",
             vec![who.token_id.as_str().into(), hash.into(), now.to_rfc3339().into()],
         ),
         Stmt::new(
@@ -257,4 +317,18 @@ pub async fn change_password(
     ])
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_64_however_it_writes_the_address() {
+        assert_eq!(rate_key("2001:db8::1"), rate_key("2001:0db8:0:0:ffff::2"));
+        assert_eq!(rate_key("2001:db8::1"), "2001:db8:0:0::/64");
+        assert_ne!(rate_key("2001:db8:0:1::1"), rate_key("2001:db8::1"));
+        assert_eq!(rate_key("203.0.113.7"), "203.0.113.7");
+        assert_ne!(rate_key("203.0.113.7"), rate_key("203.0.113.8"));
+    }
 }

@@ -35,6 +35,12 @@ pub const SALT_BYTES: usize = 16;
 /// 128 MB, so a corrupt or planted hash must not ask for more memory or an
 /// unbounded number of passes.
 const MAX_M_KIB: u32 = 64 * 1024;
+
+/// A hash of no one's password, with the current parameters: checked when a
+/// sign-in fails before a real check (unknown, disabled or locked account),
+/// so the answer takes as long as a real check and its timing tells nothing.
+pub const DUMMY_PHC: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$ff897wvqAgj/wP+hAw2e6A$4eh4tM+Lu/40Qto5VyVO7wRQRQnhwzIfPjhITesKZ4M";
 const MAX_T: u32 = 10;
 const MAX_P: u32 = 4;
 
@@ -283,5 +289,16 @@ mod tests {
         let start = std::time::Instant::now();
         assert!(verify("Correct-Horse-9", &phc));
         println!("argon2id m={ARGON2_M_KIB} t={ARGON2_T} p={ARGON2_P}: hash {hashed:?}, verify {:?}", start.elapsed());
+    }
+}
+
+#[cfg(test)]
+mod dummy_tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_has_the_current_parameters_so_checking_it_costs_what_a_real_check_costs() {
+        assert!(!needs_rehash(DUMMY_PHC), "{DUMMY_PHC}");
+        assert!(!verify("", DUMMY_PHC));
     }
 }

@@ -66,6 +66,9 @@ pub fn check_grant(g: &Grant, granter: &str, account: &str) -> Vec<FieldError> {
     if g.roles.contains(&Role::StaffAdmin) && g.roles.contains(&Role::Auditor) {
         errs.push(FieldError::new("roles", "三员分立：系统管理员与审计员不能由同一人担任"));
     }
+    if g.roles.iter().any(|r| is_guarded(*r)) {
+        errs.push(FieldError::new("roles", "系统管理员和审计员账户由部署人员用 scripts/staff 创建，不能在后台授予"));
+    }
     if granter == account {
         errs.push(FieldError::new("roles", "不能修改自己的角色和范围，请由其他系统管理员办理"));
     }
@@ -78,6 +81,14 @@ pub fn check_grant(g: &Grant, granter: &str, account: &str) -> Vec<FieldError> {
         }
     }
     errs
+}
+
+/// Roles the console cannot give, take or reset (三员分立): an
+/// administrator who could make an auditor, or take over another
+/// administrator, would audit or administer themself. `scripts/staff`
+/// (deployment access) creates these accounts.
+pub fn is_guarded(r: Role) -> bool {
+    matches!(r, Role::StaffAdmin | Role::Auditor)
 }
 
 /// A display name: 1-30 characters, no control characters.
@@ -105,7 +116,9 @@ mod tests {
     #[test]
     fn an_administrator_is_never_an_auditor_and_never_grants_themself() {
         let both = Grant { roles: vec![Role::StaffAdmin, Role::Auditor], ..Grant::default() };
-        assert_eq!(check_grant(&both, "a", "b").len(), 1);
+        assert_eq!(check_grant(&both, "a", "b").len(), 2, "both, and neither can be given here");
+        let auditor = Grant { roles: vec![Role::Auditor], ..Grant::default() };
+        assert_eq!(check_grant(&auditor, "a", "b").len(), 1);
         let fine = Grant { roles: vec![Role::HallStaff], halls: vec!["H001".into()], ..Grant::default() };
         assert!(check_grant(&fine, "a", "b").is_empty());
         assert_eq!(check_grant(&fine, "a", "a").len(), 1);

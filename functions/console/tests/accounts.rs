@@ -68,9 +68,10 @@ fn an_account_is_enrolled_by_its_link_once_with_a_policy_password_and_a_code_fro
     let db = SqliteDb::migrated().unwrap();
     let who = admin();
     let act = Act { who: &who, now: now(), request_id: "r" };
-    let n: NewStaff =
-        serde_json::from_value(serde_json::json!({ "username": "lisi", "display_name": "李四", "roles": ["auditor"] }))
-            .unwrap();
+    let n: NewStaff = serde_json::from_value(
+        serde_json::json!({ "username": "lisi", "display_name": "李四", "roles": ["billing_operator"] }),
+    )
+    .unwrap();
     let made = block_on(accounts::create(&db, &OsRandom, &act, &n)).unwrap();
     let page = block_on(enrol::show(&db, &made.enrol_token, now())).unwrap();
     let secret = totp::Secret::from_base32(&page.secret).unwrap();

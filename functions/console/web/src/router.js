@@ -1,0 +1,45 @@
+import { createRouter, createWebHashHistory } from "vue-router";
+import { api, setUnauthorizedHandler } from "./api.js";
+import { session, setSession, hasRole } from "./session.js";
+import Login from "./pages/Login.vue";
+import ConsoleLayout from "./ConsoleLayout.vue";
+import Home from "./pages/Home.vue";
+
+const routes = [
+  { path: "/login", component: Login, meta: { public: true, title: "登录" } },
+  { path: "/enrol/:token", component: () => import("./pages/Enrol.vue"), meta: { public: true, title: "开通账户" } },
+  {
+    path: "/",
+    component: ConsoleLayout,
+    children: [
+      { path: "", component: Home, meta: { title: "工作台" } },
+      { path: "staff", component: () => import("./pages/Staff.vue"), meta: { title: "员工管理", role: "staff_admin" } },
+      { path: "password", component: () => import("./pages/Password.vue"), meta: { title: "修改密码" } },
+    ],
+  },
+  { path: "/:rest(.*)*", redirect: "/" },
+];
+
+export const router = createRouter({ history: createWebHashHistory(), routes });
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  if (!session.me) {
+    try {
+      setSession(await api("GET", "/v1/staff/me", undefined, { public: true }));
+    } catch {
+      return { path: "/login", query: to.fullPath !== "/" ? { redirect: to.fullPath } : {} };
+    }
+  }
+  if (to.meta.role && !hasRole(to.meta.role)) return { path: "/" };
+  return true;
+});
+
+router.afterEach((to) => {
+  document.title = `${to.meta.title ? to.meta.title + " · " : ""}义乌便民 · 后台管理系统`;
+});
+
+setUnauthorizedHandler(() => {
+  const here = router.currentRoute.value;
+  if (!here.meta.public) router.replace({ path: "/login", query: { redirect: here.fullPath, expired: "1" } });
+});

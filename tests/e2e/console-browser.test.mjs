@@ -1,0 +1,148 @@
+// The staff console in a real browser (Debian's Chromium driven by
+// playwright-core) against the Wasm build in workerd: enrolment by the
+// one-time link with a TOTP code the test computes, sign-in, a wrong code and
+// the lock, 员工管理, and a staff member without the role seeing neither the
+// menu nor the page nor the data. axe-core checks every page (no serious or
+// critical violation); each page's screenshot is saved for the README in
+// functions/console/web/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { boot, postJson } from "./helpers.mjs";
+import { ROOT } from "../../scripts/runtime.mjs";
+import { totp } from "../../scripts/totp.mjs";
+
+const SHOTS = join(ROOT, "functions", "console", "web", "screenshots");
+const AXE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
+const PASSWORD = "Shui-Dian-2026!ok";
+let rt, browser, page;
+
+before(async () => {
+  rt = await boot();
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium" });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: "zh-CN" });
+  page.on("pageerror", (e) => { throw e; });
+});
+after(async () => { await browser?.close(); await rt?.stop(); });
+
+/** axe-core on the page as it is (no serious or critical violation), then its screenshot. */
+async function check(name) {
+  await page.waitForTimeout(400); // Element Plus transitions
+  await page.evaluate(AXE); // evaluated by the test driver, not a <script>: the page's CSP stays on
+  const r = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = r.violations.filter((v) => ["serious", "critical"].includes(v.impact));
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], `axe on ${name}`);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Enrols through the page behind a link; returns the TOTP secret the page showed. */
+async function enrolInBrowser(link, shot) {
+  await page.goto(link);
+  await page.waitForSelector("#enrol-password");
+  assert.ok(await page.locator("svg").first().isVisible(), "the QR code is shown");
+  if (shot) await check(shot);
+  const secret = (await page.textContent(".secret code")).replace(/\s+/g, "");
+  await page.fill("#enrol-password", PASSWORD);
+  await page.fill("#enrol-confirm", PASSWORD);
+  await page.fill("#enrol-code", totp(secret));
+  await page.click("text=完成开通");
+  await page.waitForURL(/#\/login/);
+  return secret;
+}
+
+async function signIn(username, password, code) {
+  await page.goto(`${rt.url}/console/#/login`);
+  await page.waitForSelector("#login-username");
+  await page.fill("#login-username", username);
+  await page.fill("#login-password", password);
+  await page.fill("#login-code", code);
+  await page.click("button:has-text('登录')");
+}
+
+const adminUser = "wangwu";
+let adminSecret;
+
+test("the first administrator enrols by the link in the browser, a wrong code is refused, the right one signs in", async () => {
+  const out = execFileSync(join(ROOT, "scripts", "staff"), ["create-admin", "--name", "王五", "--username", adminUser, "--base-url", rt.url, "--persist-to", rt.state], { cwd: ROOT, encoding: "utf8" });
+  adminSecret = await enrolInBrowser(out.match(/enrol:\s+(\S+)/)[1], "enrol");
+  await page.waitForSelector("#login-username");
+  await check("login");
+  await signIn(adminUser, PASSWORD, "000000");
+  await page.waitForSelector(".el-alert--error");
+  assert.match(await page.textContent(".el-alert--error"), /用户名、密码或动态口令不正确/);
+  await page.fill("#login-code", totp(adminSecret, undefined, 1));
+  await page.click("button:has-text('登录')");
+  await page.waitForSelector(".stat-value");
+  assert.match(await page.textContent("main"), /系统管理员/);
+  await check("home");
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === "__Host-bm_staff");
+  assert.ok(session?.httpOnly && session.secure && session.sameSite === "Strict", JSON.stringify(cookies));
+  await page.reload();
+  await page.waitForSelector(".stat-value");
+  assert.equal((await page.textContent(".topbar .name")).trim(), "王五", "a reload keeps the session");
+});
+
+let editorLink;
+
+test("员工管理: the administrator adds an editor and gets a one-time link; the history shows the failed sign-in", async () => {
+  await page.click("a.menu-item:has-text('员工管理')");
+  await page.waitForSelector(".staff-table .el-table__row");
+  await check("staff");
+  await page.click("button:has-text('新增员工')");
+  await page.fill("#staff-username", "zhaoliu");
+  await page.fill("#staff-name", "赵六");
+  await page.locator(".el-select", { has: page.locator("#staff-roles") }).click();
+  await page.click(".el-select-dropdown__item:has-text('事项编辑')");
+  await page.keyboard.press("Escape");
+  await check("staff-create");
+  await page.click(".el-dialog__footer button:has-text('创建')");
+  await page.waitForSelector("#enrol-link");
+  editorLink = await page.inputValue("#enrol-link");
+  assert.ok(editorLink.startsWith(`${rt.url}/console/#/enrol/bme_`), editorLink);
+  await check("staff-link");
+  await page.click("button:has-text('我已保存链接')");
+  const self = page.locator(".staff-table .el-table__body tr", { hasText: adminUser }).first();
+  await self.locator("button:has-text('登录记录')").click();
+  await page.waitForSelector(".el-drawer .el-table__row");
+  const history = await page.textContent(".el-drawer .el-table__body");
+  assert.match(history, /成功/);
+  assert.match(history, /密码或动态口令错误/);
+  await check("staff-logins");
+  await page.keyboard.press("Escape");
+  await page.click("a.menu-item:has-text('修改密码')");
+  await page.waitForSelector("#pw-old");
+  await check("password");
+  await page.click("button:has-text('退出登录')");
+  await page.waitForURL(/#\/login/);
+});
+
+test("an editor sees neither the 员工管理 menu nor its page by direct URL, and the API refuses the data", async () => {
+  const secret = await enrolInBrowser(editorLink);
+  await signIn("zhaoliu", PASSWORD, totp(secret, undefined, 1));
+  await page.waitForSelector(".hello");
+  assert.doesNotMatch(await page.textContent("nav"), /员工管理/);
+  await page.goto(`${rt.url}/console/#/staff`);
+  await page.waitForTimeout(600);
+  assert.doesNotMatch(page.url(), /#\/staff/, "the route guard sends the editor away");
+  const status = await page.evaluate(async () => (await fetch("/v1/admin/staff")).status);
+  assert.equal(status, 403);
+  const write = await page.evaluate(async () => (await fetch("/v1/admin/staff", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status);
+  assert.equal(write, 403, "a write without the CSRF token, even from the console's own origin");
+});
+
+test("five wrong sign-ins lock the account and the page says so", async () => {
+  await page.click("button:has-text('退出登录')").catch(() => {});
+  for (let i = 0; i < 5; i++) {
+    const r = await postJson(rt.url, "/v1/staff/login", { username: "zhaoliu", password: `Wrong-Guess-${i}!x`, code: "000000" }, null, { "cf-connecting-ip": `198.51.100.${i + 1}` });
+    assert.ok([401, 429].includes(r.status), r.text);
+  }
+  await signIn("zhaoliu", "Wrong-Again-2026!", "000000");
+  await page.waitForSelector(".el-alert--error");
+  assert.match(await page.textContent(".el-alert--error"), /锁定/);
+  await check("login-locked");
+});
