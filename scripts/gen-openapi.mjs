@@ -140,8 +140,10 @@ const GUIDE_DETAIL = {
   "/v1/admin/items:import": { post: { operationId: "importItems", summary: "事项目录批量导入并直接发布（catalogue_reviewer；全部成功或全部不导入）", security: [{ adminToken: [] }],
     requestBody: body("import-request"),
     responses: { 200: json("import-outcome", "已导入"), 413: ERR("内容过大"), 415: ERR("不是 JSON"), 422: ERR("校验未通过，列出每一处错误"), ...admin, ...common } } },
-  "/v1/admin/audit-log": { get: { operationId: "auditLog", summary: "审计日志（auditor）", security: [{ adminToken: [] }],
-    parameters: [q("before", "游标：只看 id 小于它的条目", { type: "integer" }), q("size", "每页条数", { type: "integer", minimum: 1, maximum: 100 })],
+  "/v1/admin/audit-log": { get: { operationId: "auditLog", summary: "审计日志与个人信息查看日志（auditor；可按类型、操作人、操作、日期筛选）", security: staff,
+    parameters: [q("before", "游标：只看 id 小于它的条目", { type: "integer" }), q("size", "每页条数", { type: "integer", minimum: 1, maximum: 100 }),
+      q("kind", "change：变更；access：查看个人信息", { enum: ["change", "access"] }), q("actor", "操作人编号", { type: "string", maxLength: 64 }),
+      q("action", "操作（前缀，如 complaint.）", { type: "string", maxLength: 64 }), q("from", "起始日期", { type: "string", format: "date" }), q("to", "截止日期", { type: "string", format: "date" })],
     responses: { 200: json("audit-page", "一页审计日志"), ...admin, ...common } } },
 };
 

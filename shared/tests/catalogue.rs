@@ -100,7 +100,7 @@ fn a_rejected_import_reports_every_row_and_writes_nothing() {
     }
     assert_eq!(block_on(repo::catalog_version(&db)).unwrap(), 1);
     assert_eq!(block_on(repo::item_codes(&db)).unwrap().len(), 2);
-    assert_eq!(block_on(audit_page(&db, None, None)).unwrap().entries.len(), 1);
+    assert_eq!(block_on(audit_page(&db, None, None, &Default::default())).unwrap().entries.len(), 1);
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn an_import_bumps_the_version_audits_and_invalidates_stale_guides() {
     // OTHER lists WATER as related, so its rendered guide is stale too.
     assert_eq!(out.invalidated_guides, 2);
     assert!(block_on(kv.get(&repo::guide_cache_key(OTHER))).unwrap().is_none());
-    let page = block_on(audit_page(&db, None, None)).unwrap();
+    let page = block_on(audit_page(&db, None, None, &Default::default())).unwrap();
     assert_eq!(page.entries[0].action, "catalog.import");
     assert_eq!(page.entries[0].request_id, "req-3");
     assert_eq!(page.entries[0].actor_name, "目录编辑");

@@ -7,37 +7,14 @@
 // functions/console/web/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { boot, postJson } from "./helpers.mjs";
-import { ROOT } from "../../scripts/runtime.mjs";
+import { postJson } from "./helpers.mjs";
 import { totp } from "../../scripts/totp.mjs";
+import { PASSWORD, check as checkPage, openConsole, staffScript } from "./browser.mjs";
 
-const SHOTS = join(ROOT, "functions", "console", "web", "screenshots");
-const AXE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
-const PASSWORD = "Shui-Dian-2026!ok";
-let rt, browser, page;
-
-before(async () => {
-  rt = await boot();
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium" });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: "zh-CN" });
-  page.on("pageerror", (e) => { throw e; });
-});
-after(async () => { await browser?.close(); await rt?.stop(); });
-
-/** axe-core on the page as it is (no serious or critical violation), then its screenshot. */
-async function check(name) {
-  await page.waitForTimeout(400); // Element Plus transitions
-  await page.evaluate(AXE); // evaluated by the test driver, not a <script>: the page's CSP stays on
-  const r = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = r.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], `axe on ${name}`);
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
+let rt, page, env;
+before(async () => { env = await openConsole(); ({ rt, page } = env); });
+after(async () => { await env?.close(); });
+const check = (name) => checkPage(page, name);
 
 /** Enrols through the page behind a link; returns the TOTP secret the page showed. */
 async function enrolInBrowser(link, shot) {
@@ -67,8 +44,7 @@ const adminUser = "wangwu";
 let adminSecret;
 
 test("the first administrator enrols by the link in the browser, a wrong code is refused, the right one signs in", async () => {
-  const out = execFileSync(join(ROOT, "scripts", "staff"), ["create-admin", "--name", "王五", "--username", adminUser, "--base-url", rt.url, "--persist-to", rt.state], { cwd: ROOT, encoding: "utf8" });
-  adminSecret = await enrolInBrowser(out.match(/enrol:\s+(\S+)/)[1], "enrol");
+  adminSecret = await enrolInBrowser(staffScript(rt, "create-admin", "王五", adminUser), "enrol");
   await page.waitForSelector("#login-username");
   await check("login");
   await signIn(adminUser, PASSWORD, "000000");

@@ -159,6 +159,38 @@ async fn import_items(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Resp
     e::ok_json(&outcome, "no-store")
 }
 
+/// `kind=change|access`, `actor=`, `action=` (a prefix), `from=`/`to=` (dates).
+fn audit_filter(q: &Query) -> ApiResult<admin::AuditFilter> {
+    let kind = match q.get("kind") {
+        None | Some("") => None,
+        Some("change") => Some(admin::AuditKind::Change),
+        Some("access") => Some(admin::AuditKind::Access),
+        Some(_) => return Err(ApiError::bad_field("kind", "kind 应为 change（变更）或 access（个人信息查看）")),
+    };
+    let text = |k: &str| -> ApiResult<Option<String>> {
+        match q.get(k).map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) if v.chars().count() > 64 || v.chars().any(char::is_control) => {
+                Err(ApiError::bad_field(k, format!("{k} 应为1-64个字符")))
+            }
+            v => Ok(v.map(str::to_owned)),
+        }
+    };
+    let date = |k: &str| -> ApiResult<Option<chrono::NaiveDate>> {
+        q.get(k)
+            .filter(|v| !v.is_empty())
+            .map(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d"))
+            .transpose()
+            .map_err(|_| ApiError::bad_field(k, "日期格式应为 YYYY-MM-DD"))
+    };
+    Ok(admin::AuditFilter {
+        kind,
+        actor: text("actor")?,
+        action: text("action")?,
+        from: date("from")?,
+        to: date("to")?,
+    })
+}
+
 async fn audit_log(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = e::staff(req, &db, ctx).await?;
@@ -169,6 +201,6 @@ async fn audit_log(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
         .map(str::parse::<i64>)
         .transpose()
         .map_err(|_| ApiError::bad_field("before", "before 应为整数"))?;
-    let page = admin::audit_page(&db, before, q.u32_in("size", 1, MAX_PAGE_SIZE)?).await?;
+    let page = admin::audit_page(&db, before, q.u32_in("size", 1, MAX_PAGE_SIZE)?, &audit_filter(&q)?).await?;
     e::ok_json(&page, "no-store")
 }

@@ -14,6 +14,7 @@ const routes = [
     children: [
       { path: "", component: Home, meta: { title: "工作台" } },
       { path: "staff", component: () => import("./pages/Staff.vue"), meta: { title: "员工管理", role: "staff_admin" } },
+      { path: "audit", component: () => import("./pages/Audit.vue"), meta: { title: "审计日志", role: "auditor" } },
       { path: "password", component: () => import("./pages/Password.vue"), meta: { title: "修改密码" } },
     ],
   },

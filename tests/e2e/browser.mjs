@@ -1,0 +1,53 @@
+// The harness of the console's browser tests: a runtime, Debian's Chromium
+// (playwright-core), axe-core on each page state and its screenshot for the
+// README, and staff created by scripts/staff and enrolled with TOTP codes the
+// test computes.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { boot, postJson } from "./helpers.mjs";
+import { ROOT } from "../../scripts/runtime.mjs";
+import { totp } from "../../scripts/totp.mjs";
+
+export const SHOTS = join(ROOT, "functions", "console", "web", "screenshots");
+export const PASSWORD = "Shui-Dian-2026!ok";
+const AXE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+/** A runtime and a browser page on it; `close()` stops both. */
+export async function openConsole() {
+  const rt = await boot();
+  mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium" });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: "zh-CN", acceptDownloads: true });
+  page.on("pageerror", (e) => { throw e; });
+  return { rt, browser, page, close: async () => { await browser.close(); await rt.stop(); } };
+}
+
+/** axe-core on the page as it is (no serious or critical violation), then its screenshot as `name`. */
+export async function check(page, name) {
+  await page.mouse.move(0, 0); // not hovering the button just clicked (axe checks the resting colours)
+  await page.waitForTimeout(400); // Element Plus transitions
+  await page.evaluate(AXE); // evaluated by the test driver, not a <script>: the page's CSP stays on
+  const r = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = r.violations.filter((v) => ["serious", "critical"].includes(v.impact));
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], `axe on ${name}`);
+  if (name) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Runs scripts/staff `command` (create-admin, create-auditor); returns the enrolment link. */
+export function staffScript(rt, command, name, username) {
+  const out = execFileSync(join(ROOT, "scripts", "staff"), [command, "--name", name, "--username", username, "--base-url", rt.url, "--persist-to", rt.state], { cwd: ROOT, encoding: "utf8" });
+  return out.match(/enrol:\s+(\S+)/)[1];
+}
+
+/** Completes an enrolment link over HTTP with PASSWORD; returns the TOTP secret. */
+export async function enrolByApi(rt, link) {
+  const token = link.split("#/enrol/")[1];
+  const shown = await postJson(rt.url, "/v1/staff/enrolment", { token });
+  assert.equal(shown.status, 200, shown.text);
+  const done = await postJson(rt.url, "/v1/staff/enrolment:complete", { token, password: PASSWORD, code: totp(shown.body.secret) });
+  assert.equal(done.status, 204, done.text);
+  return shown.body.secret;
+}
