@@ -51,3 +51,13 @@ export async function enrolByApi(rt, link) {
   assert.equal(done.status, 204, done.text);
   return shown.body.secret;
 }
+
+/** Fills and sends the console's sign-in form. */
+export async function signInPage(page, rt, username, password, code) {
+  await page.goto(`${rt.url}/console/#/login`);
+  await page.waitForSelector("#login-username");
+  await page.fill("#login-username", username);
+  await page.fill("#login-password", password);
+  await page.fill("#login-code", code);
+  await page.click("button:has-text('登录')");
+}

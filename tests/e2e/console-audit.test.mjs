@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { call, postJson } from "./helpers.mjs";
 import { totp } from "../../scripts/totp.mjs";
-import { PASSWORD, check as checkPage, enrolByApi, openConsole, staffScript } from "./browser.mjs";
+import { PASSWORD, check as checkPage, enrolByApi, openConsole, staffScript, signInPage } from "./browser.mjs";
 
 let rt, page, env;
 before(async () => { env = await openConsole(); ({ rt, page } = env); });
@@ -50,12 +50,7 @@ test("an administrator's new account and a dispatcher's reading of a complaint a
 });
 
 test("the auditor signs in and sees 审计日志, not 员工管理, and 工作台 points to it", async () => {
-  await page.goto(`${rt.url}/console/#/login`);
-  await page.waitForSelector("#login-username");
-  await page.fill("#login-username", "sunshen");
-  await page.fill("#login-password", PASSWORD);
-  await page.fill("#login-code", totp(auditorSecret, undefined, 1));
-  await page.click("button:has-text('登录')");
+  await signInPage(page, rt, "sunshen", PASSWORD, totp(auditorSecret, undefined, 1));
   await page.waitForSelector(".hello");
   const nav = await page.textContent("nav");
   assert.match(nav, /审计日志/);

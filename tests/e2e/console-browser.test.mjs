@@ -9,7 +9,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { postJson } from "./helpers.mjs";
 import { totp } from "../../scripts/totp.mjs";
-import { PASSWORD, check as checkPage, openConsole, staffScript } from "./browser.mjs";
+import { PASSWORD, check as checkPage, openConsole, staffScript, signInPage } from "./browser.mjs";
 
 let rt, page, env;
 before(async () => { env = await openConsole(); ({ rt, page } = env); });
@@ -31,14 +31,7 @@ async function enrolInBrowser(link, shot) {
   return secret;
 }
 
-async function signIn(username, password, code) {
-  await page.goto(`${rt.url}/console/#/login`);
-  await page.waitForSelector("#login-username");
-  await page.fill("#login-username", username);
-  await page.fill("#login-password", password);
-  await page.fill("#login-code", code);
-  await page.click("button:has-text('登录')");
-}
+const signIn = (username, password, code) => signInPage(page, rt, username, password, code);
 
 const adminUser = "wangwu";
 let adminSecret;

@@ -13,6 +13,16 @@ export const ROLE_LABELS = {
 };
 export const roleLabel = (r) => ROLE_LABELS[r] ?? r;
 
+export const COMPLAINT_STATUS = { received: "待派单", assigned: "办理中", replied: "已答复", referred: "已转办", closed: "已办结" };
+
+export const REVIEW_REASONS = {
+  amount_mismatch: "金额不符",
+  merchant_mismatch: "商户号不符",
+  unknown_order: "未知订单",
+  double_payment: "重复支付",
+  provider_mismatch: "支付渠道不符",
+};
+
 export const STATE_LABELS = { enrolling: "待开通", active: "正常", disabled: "已停用" };
 
 export const OUTCOME_LABELS = {
