@@ -56,7 +56,8 @@ function workerOptions(name, vars) {
  * no file matches (the API) falls through to the worker. */
 function assetOptions(name, cfg) {
   if (!cfg.assets) return {};
-  const directory = join(ROOT, "functions", name, cfg.assets.directory);
+  // BM_ASSETS_DIR: another build of the web app (a second build beside the first while developing).
+  const directory = process.env.BM_ASSETS_DIR || join(ROOT, "functions", name, cfg.assets.directory);
   if (!existsSync(directory)) throw new Error(`${name}'s web app is not built (${directory}); run scripts/build ${name}`);
   return { assets: { directory, binding: cfg.assets.binding, routerConfig: { has_user_worker: true } } };
 }

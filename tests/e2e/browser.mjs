@@ -61,3 +61,60 @@ export async function signInPage(page, rt, username, password, code) {
   await page.fill("#login-code", code);
   await page.click("button:has-text('登录')");
 }
+
+// The last TOTP step each secret has used: the server refuses a step at or before it.
+const usedSteps = new Map();
+
+/** A code for `secret` the server has not seen yet (waits for the next step when it must). */
+export async function freshCode(secret) {
+  const now = () => Math.floor(Date.now() / 30000);
+  let step = Math.max(now() - 1, (usedSteps.get(secret) ?? now() - 2) + 1);
+  while (step > now() + 1) await new Promise((r) => setTimeout(r, 1000));
+  // Keep two seconds off the step's end so the code is still valid when it arrives.
+  if (step === now() - 1 && Date.now() % 30000 > 28000) step = now();
+  usedSteps.set(secret, step);
+  return totp(secret, step * 30 + 1);
+}
+
+/** Completes an enrolment link over HTTP and records the enrolment's step; returns the TOTP secret. */
+async function enrol(rt, link) {
+  const secret = await enrolByApi(rt, link);
+  usedSteps.set(secret, Math.floor(Date.now() / 30000)); // the enrolment code's step (or, across a step's end, the one after)
+  return secret;
+}
+
+const admins = new WeakMap();
+
+/** The runtime's staff administrator (created once per runtime by scripts/staff), signed in over HTTP. */
+async function adminOf(rt) {
+  if (!admins.has(rt)) {
+    const secret = await enrol(rt, staffScript(rt, "create-admin", "系统管理员", "sysadmin"));
+    admins.set(rt, await apiSignIn(rt, "sysadmin", secret));
+  }
+  return admins.get(rt);
+}
+
+/** Signs in over HTTP; returns { cookie, csrf, headers } for later calls (`headers` carries both). */
+export async function apiSignIn(rt, username, secret) {
+  const res = await postJson(rt.url, "/v1/staff/login", { username, password: PASSWORD, code: await freshCode(secret) }, null, { "cf-connecting-ip": "203.0.113.9" });
+  assert.equal(res.status, 200, res.text);
+  const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
+  return { cookie, csrf: res.body.csrf_token, headers: { cookie, "x-csrf-token": res.body.csrf_token } };
+}
+
+/**
+ * A staff member with `roles` and scope (`{ halls, departments }`), created over HTTP by the
+ * runtime's administrator and enrolled; returns { username, secret }.
+ */
+export async function makeStaff(rt, username, displayName, roles, scope = {}) {
+  const admin = await adminOf(rt);
+  const made = await postJson(rt.url, "/v1/admin/staff", { username, display_name: displayName, roles, halls: scope.halls ?? [], departments: scope.departments ?? [] }, null, admin.headers);
+  assert.equal(made.status, 201, made.text);
+  return { username, secret: await enrol(rt, made.body.enrol_url) };
+}
+
+/** Signs `who` ({ username, secret }) in through the console's form and waits for 工作台. */
+export async function signInAs(page, rt, who) {
+  await signInPage(page, rt, who.username, PASSWORD, await freshCode(who.secret));
+  await page.waitForSelector("nav.side");
+}

@@ -4,6 +4,7 @@ import { session, setSession, hasRole } from "./session.js";
 import Login from "./pages/Login.vue";
 import ConsoleLayout from "./ConsoleLayout.vue";
 import Home from "./pages/Home.vue";
+import { AREAS } from "./areas.js";
 
 const routes = [
   { path: "/login", component: Login, meta: { public: true, title: "登录" } },
@@ -13,8 +14,9 @@ const routes = [
     component: ConsoleLayout,
     children: [
       { path: "", component: Home, meta: { title: "工作台" } },
-      { path: "staff", component: () => import("./pages/Staff.vue"), meta: { title: "员工管理", role: "staff_admin" } },
-      { path: "audit", component: () => import("./pages/Audit.vue"), meta: { title: "审计日志", role: "auditor" } },
+      ...AREAS.flatMap((a) => a.routes),
+      { path: "staff", component: () => import("./pages/Staff.vue"), meta: { title: "员工管理", roles: ["staff_admin"] } },
+      { path: "audit", component: () => import("./pages/Audit.vue"), meta: { title: "审计日志", roles: ["auditor"] } },
       { path: "password", component: () => import("./pages/Password.vue"), meta: { title: "修改密码" } },
     ],
   },
@@ -32,7 +34,9 @@ router.beforeEach(async (to) => {
       return { path: "/login", query: to.fullPath !== "/" ? { redirect: to.fullPath } : {} };
     }
   }
-  if (to.meta.role && !hasRole(to.meta.role)) return { path: "/" };
+  // A page of another role, even by direct URL, goes back to 工作台 (the API refuses its data too).
+  const roles = to.matched.flatMap((r) => r.meta.roles ?? []);
+  if (roles.length && !roles.some(hasRole)) return { path: "/" };
   return true;
 });
 
