@@ -166,10 +166,12 @@ pub async fn list(db: &impl Db, act: &Act<'_>) -> ApiResult<Vec<View>> {
     views(db, "ORDER BY s.username LIMIT 1000", &[act.now.to_rfc3339().into()]).await
 }
 
-/// An account's login history (its latest 100 attempts).
+/// An account's login history (its latest 100 attempts). Its addresses are
+/// personal data, so the read is in the access log before it is answered.
 pub async fn logins(db: &impl Db, act: &Act<'_>, id: &str) -> ApiResult<Vec<LoginRow>> {
     act.who.require_any(&[Role::StaffAdmin, Role::Auditor])?;
     one(db, id, act.now).await?;
+    shared::admin::log_access(db, act, "staff.logins", id).await?;
     login::history(db, id).await
 }
 

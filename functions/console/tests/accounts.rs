@@ -14,7 +14,7 @@ use shared::ErrorCode;
 use shared::admin::{Act, Principal, Role};
 use shared::runtime::OsRandom;
 use shared::staff_session;
-use shared::store::SqliteDb;
+use shared::store::{Db, SqliteDb};
 use shared::testing::at;
 use shared::types::BeijingTime;
 
@@ -237,4 +237,22 @@ fn a_staff_administrator_cannot_audit_grant_themself_or_be_granted_by_a_non_admi
         block_on(shared::store::Db::query(&db, "SELECT count(*) AS n FROM audit_log WHERE action LIKE 'staff.%'", &[]))
             .unwrap();
     assert_eq!(audit[0]["n"], 2, "create and grant are audited");
+}
+
+#[test]
+fn reading_a_login_history_is_in_the_access_log_and_an_auditor_may_but_an_editor_may_not() {
+    let db = SqliteDb::migrated().unwrap();
+    let (id, _) = enrolled(&db);
+    let editor = Principal { token_id: "stf_e".into(), name: "编辑".into(), roles: vec![Role::CatalogueEditor] };
+    let act = Act { who: &editor, now: now(), request_id: "r1" };
+    assert_eq!(err(block_on(accounts::logins(&db, &act, &id))), ErrorCode::Forbidden);
+    let auditor = Principal { token_id: "stf_a".into(), name: "审计员".into(), roles: vec![Role::Auditor] };
+    let act = Act { who: &auditor, now: now(), request_id: "r2" };
+    block_on(accounts::logins(&db, &act, &id)).unwrap();
+    let rows =
+        block_on(db.query("SELECT actor_id, action, target FROM audit_log WHERE action LIKE 'access.%'", &[])).unwrap();
+    assert_eq!(rows.len(), 1, "one access row, for the auditor's read only: {rows:?}");
+    assert_eq!(rows[0]["actor_id"], "stf_a");
+    assert_eq!(rows[0]["action"], "access.staff.logins");
+    assert_eq!(rows[0]["target"], id.as_str());
 }
