@@ -10,6 +10,7 @@ import { syntheticCatalog } from "./catalog/synthetic.mjs";
 import { boot, call, wrangler } from "../tests/e2e/helpers.mjs";
 import { wechatNotification } from "../tests/fakes/payments.mjs";
 import { createHmac } from "node:crypto";
+import { totp } from "./totp.mjs";
 
 const [duration, conns, nItems] = process.argv.slice(2).map(Number);
 // The same fresh, migrated runtime (with the provider fakes) the e2e suite uses.
@@ -59,6 +60,16 @@ function lookups(numbers) {
   return file;
 }
 
+// The console: an administrator from scripts/staff, enrolled and signed in (its session cookie).
+const staffOut = await promisify(execFile)(join(import.meta.dirname, "staff"), ["create-admin", "--name", "压测管理员", "--username", "benchadmin", "--base-url", url, "--persist-to", state], { encoding: "utf8" });
+const enrolToken = staffOut.stdout.match(/#\/enrol\/(\S+)/)[1];
+const staffJson = (path, body, headers = {}) => fetch(url + path, { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": "203.0.113.77", ...headers }, body: JSON.stringify(body) });
+const enrolment = await (await staffJson("/v1/staff/enrolment", { token: enrolToken })).json();
+await staffJson("/v1/staff/enrolment:complete", { token: enrolToken, password: "Bench-Bianmin-2026!", code: totp(enrolment.secret) });
+const staffLogin = await staffJson("/v1/staff/login", { username: "benchadmin", password: "Bench-Bianmin-2026!", code: totp(enrolment.secret, undefined, 1) });
+const staffCookie = (staffLogin.headers.get("set-cookie") ?? "").split(";")[0];
+if (staffLogin.status !== 200) throw new Error(`bench staff sign-in: ${staffLogin.status} ${await staffLogin.text()}`);
+
 // wrk Lua: rotate over the demo guides (optionally with their ETags).
 function rotation(paths, headers = []) {
   const file = join(state, `rot-${Math.random().toString(36).slice(2)}.lua`);
@@ -84,6 +95,9 @@ const scenarios = [
   { name: "search filtered, uncached", path: `/v1/items/search?nocache=1&q=${encodeURIComponent("证")}&online=true&category=${encodeURIComponent("户政（治安）")}` },
   { name: "bill listing (24 bills)", path: "/v1/bills?account=88000001", headers: { authorization: `Bearer ${session}` } },
   { name: "slot listing (hall, day)", path: `/v1/halls/H001/slots?item=${bookItem}&date=${bookDay}` },
+  { name: "console app shell (static asset)", path: "/console/" },
+  { name: "GET /v1/staff/me (staff cookie)", path: "/v1/staff/me", headers: { cookie: staffCookie } },
+  { name: "GET /v1/admin/staff (staff list)", path: "/v1/admin/staff", headers: { cookie: staffCookie } },
   { name: "complaint public lookup", script: lookups(complaintNumbers), probe: `/v1/complaints/${complaintNumbers[0]}` },
   // The naive alternative (development only): D1 LIKE '%q%' scans, same queries.
   { name: "naive D1 LIKE (社保)", path: `/v1/items/search?engine=like&q=${encodeURIComponent("社保")}` },
