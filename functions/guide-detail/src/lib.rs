@@ -15,6 +15,7 @@
 //! - `GET  /v1/admin/items?status=&review=&category=&department=&q=&sort=&order=&page=&size=`
 //! - `POST /v1/admin/items`, `PUT /v1/admin/items/{code}`  save a draft (catalogue_editor)
 //! - `GET  /v1/admin/items/{code}`             published row and pending draft
+//! - `GET  /v1/admin/items/{code}/published`   the stored item as editors send it (any status)
 //! - `POST /v1/admin/items/{code}:submit`      draft -> submitted (catalogue_editor)
 //! - `POST /v1/admin/items/{code}:publish|:reject|:archive`  (catalogue_reviewer, four eyes)
 //! - `POST /v1/admin/items:sync`, `GET /v1/admin/items:sync`  事项同步 and its runs
@@ -35,6 +36,7 @@
 //! self_review_forbidden, category_in_use, feed_unavailable.
 
 pub mod service;
+pub mod stored;
 
 #[cfg(target_arch = "wasm32")]
 mod caches;

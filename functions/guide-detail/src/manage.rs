@@ -36,6 +36,7 @@ pub async fn route(req: &mut Request, env: &Env, ctx: &Ctx, segs: &[&str]) -> Op
         ["items:sync"] if *m == Method::Get => sync_runs(req, env, ctx).await,
         ["items", code] if *m == Method::Get => detail(req, env, ctx, code).await,
         ["items", code] if *m == Method::Put => update(req, env, ctx, code).await,
+        ["items", code, "published"] if *m == Method::Get => published(req, env, ctx, code).await,
         ["items", action] if *m == Method::Post && action.contains(':') => transition(req, env, ctx, action).await,
         ["categories"] if *m == Method::Get => categories(req, env, ctx).await,
         ["categories", name] if *m == Method::Put => put_category(req, env, ctx, name).await,
@@ -66,6 +67,14 @@ fn item_code(raw: &str) -> ApiResult<String> {
 async fn detail(req: &Request, env: &Env, ctx: &Ctx, raw: &str) -> ApiResult<Response> {
     staff(req, env, ctx).await?.require_any(&READERS)?;
     e::ok_json(&listing::detail(&e::db(env)?, &item_code(raw)?).await?, "no-store")
+}
+
+/// `GET /v1/admin/items/{code}/published`: what the editor starts from and
+/// the reviewer compares a draft with.
+async fn published(req: &Request, env: &Env, ctx: &Ctx, raw: &str) -> ApiResult<Response> {
+    staff(req, env, ctx).await?.require_any(&READERS)?;
+    let item = crate::stored::stored_item(&e::db(env)?, &item_code(raw)?).await?.ok_or(ErrorCode::ItemNotFound)?;
+    e::ok_json(&item, "no-store")
 }
 
 async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {

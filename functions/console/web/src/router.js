@@ -35,8 +35,8 @@ router.beforeEach(async (to) => {
     }
   }
   // A page of another role, even by direct URL, goes back to 工作台 (the API refuses its data too).
-  const roles = to.matched.flatMap((r) => r.meta.roles ?? []);
-  if (roles.length && !roles.some(hasRole)) return { path: "/" };
+  // Each level that names roles must be open to one of the user's (a child may narrow its parent).
+  if (!to.matched.every((r) => !r.meta.roles || r.meta.roles.some(hasRole))) return { path: "/" };
   return true;
 });
 

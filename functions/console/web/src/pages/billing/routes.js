@@ -5,6 +5,18 @@ const roles = ["billing_operator"];
 
 export const menu = { path: "/billing", label: "缴费与发票", roles };
 
+// One frame (Index.vue: the area's tabs) around four pages.
 export const routes = [
-  { path: "billing", component: () => import("./Index.vue"), meta: { title: "缴费与发票", roles } },
+  {
+    path: "billing",
+    component: () => import("./Index.vue"),
+    meta: { title: "缴费与发票", roles },
+    children: [
+      { path: "", redirect: "/billing/reviews" },
+      { path: "reviews", component: () => import("./Reviews.vue"), meta: { title: "支付复核", roles } },
+      { path: "reconciliation", component: () => import("./Reconciliation.vue"), meta: { title: "对账报告", roles } },
+      { path: "invoices", component: () => import("./Invoices.vue"), meta: { title: "发票申请", roles } },
+      { path: "ledger", component: () => import("./Ledger.vue"), meta: { title: "票据管理", roles } },
+    ],
+  },
 ];
