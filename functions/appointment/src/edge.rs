@@ -2,6 +2,7 @@
 //! `shared::appointment`, answer; the cron sweep; SMS notices.
 
 use crate::book::{self, BookRequest, RescheduleRequest};
+use crate::desk;
 use crate::jobs::{self, MAX_STATS_DAYS};
 use crate::policy::Policy;
 use crate::resources::{self, ResourceBody};
@@ -35,6 +36,9 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Get, ["v1", "me", "plates"]) => plates(req, env, ctx, None).await,
         (Method::Post, ["v1", "me", "plates"]) => plates(req, env, ctx, Some(true)).await,
         (Method::Delete, ["v1", "me", "plates", plate]) => remove_plate(req, env, ctx, plate).await,
+        (Method::Get, ["v1", "admin", "appointments"]) => day_view(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "appointments", "today"]) => today(req, env, ctx).await,
+        (Method::Post, ["v1", "admin", "appointments", "check-in"]) => check_in_by_code(req, env, ctx).await,
         (Method::Post, ["v1", "admin", "appointments", id, "check-in"]) => check_in(req, env, ctx, id).await,
         (Method::Get, ["v1", "admin", "appointments", "stats"]) => stats(req, env, ctx).await,
         (Method::Get, ["v1", "admin", "appointments", "resources"]) => list_resources(req, env, ctx).await,
@@ -167,6 +171,43 @@ async fn check_in(req: &mut Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResul
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     let a = book::check_in(&db, &act, id, &body.code).await?;
     e::ok_json(&a, "no-store")
+}
+
+/// `GET /v1/admin/appointments?hall=&day=`: the desk's day view (hall_staff, own halls; access-logged).
+async fn day_view(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let q = Query::parse(&ctx.query)?;
+    let hall = q.get("hall").ok_or_else(|| ApiError::bad_field("hall", "请提供大厅编号 hall"))?;
+    let day = q.date("day")?.unwrap_or_else(|| ctx.now().date());
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&desk::day_view(&db, &act, hall, day).await?, "private, no-store")
+}
+
+/// `GET /v1/admin/appointments/today`: today's counts per hall of the staff member.
+async fn today(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let (day, halls) = desk::today(&db, &act).await?;
+    e::ok_json(&serde_json::json!({ "day": day, "halls": halls }), "private, no-store")
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeCheckInBody {
+    hall_id: String,
+    code: String,
+}
+
+/// `POST /v1/admin/appointments/check-in`: today's booking at the hall by the citizen's code.
+async fn check_in_by_code(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    who.require(Role::HallStaff)?;
+    let body: CodeCheckInBody = e::json_body(req, MAX_BODY_BYTES).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&desk::check_in_by_code(&db, &act, &body.hall_id, &body.code).await?, "private, no-store")
 }
 
 /// `from..=to`, both required, at most `MAX_STATS_DAYS` long.

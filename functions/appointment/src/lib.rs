@@ -11,6 +11,9 @@
 //!
 //! Staff (admin token; hall_staff act only on the halls their token serves):
 //! - `POST /v1/admin/appointments/{id}/check-in`               hall_staff, by the citizen's code
+//! - `GET  /v1/admin/appointments?hall=&day=`                  hall_staff: the desk's day view (access-logged)
+//! - `POST /v1/admin/appointments/check-in`                    hall_staff: today's booking at a hall, by code
+//! - `GET  /v1/admin/appointments/today`                       hall_staff: today's counts per own hall
 //! - `GET  /v1/admin/appointments/stats?hall=&from=&to=`       hall_staff or auditor (统计分析)
 //! - `GET  /v1/admin/appointments/resources?hall=`, `PUT .../resources/{id}`  windows and parking lots
 //! - `GET  /v1/admin/appointments/calendar?from=&to=`, `PUT|DELETE .../calendar/{day}`  法定节假日与调休
@@ -33,6 +36,7 @@
 //! storage_unavailable, internal_error.
 
 pub mod book;
+pub mod desk;
 pub mod jobs;
 pub mod policy;
 pub mod resources;
