@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { postJson } from "./helpers.mjs";
 import { totp } from "../../scripts/totp.mjs";
 import { PASSWORD, check, enrolByApi, openConsole, staffScript, signInPage } from "./browser.mjs";
+import { demoCatalog } from "../../scripts/catalog/demo.mjs";
 
 let rt, page, env;
 before(async () => { env = await openConsole(); ({ rt, page } = env); });
@@ -22,10 +23,12 @@ async function apiSignIn(username, secret) {
   return { cookie: (res.headers.get("set-cookie") ?? "").split(";")[0], csrf: res.body.csrf_token };
 }
 
-test("工作台 shows a dispatcher and billing operator the open complaint and no payments held for review", async () => {
+test("工作台 shows a dispatcher, billing operator, hall staff and outage publisher the open complaint, no payments held, today's bookings of the hall and no outage sending; a card's entry opens its page", async () => {
+  const demo = demoCatalog();
+  assert.equal((await postJson(rt.url, "/v1/admin/items:import", { halls: demo.halls, items: [] }, rt.token(["catalogue_reviewer"]))).status, 200);
   const adminSecret = await enrolByApi(rt, staffScript(rt, "create-admin", "王五", "wangwu"));
   const admin = await apiSignIn("wangwu", adminSecret);
-  const made = await postJson(rt.url, "/v1/admin/staff", { username: "qianqi", display_name: "钱七", roles: ["complaint_dispatcher", "billing_operator"] }, null, { cookie: admin.cookie, "x-csrf-token": admin.csrf });
+  const made = await postJson(rt.url, "/v1/admin/staff", { username: "qianqi", display_name: "钱七", roles: ["complaint_dispatcher", "billing_operator", "hall_staff", "outage_publisher"], halls: ["H001"] }, null, { cookie: admin.cookie, "x-csrf-token": admin.csrf });
   assert.equal(made.status, 201, made.text);
   const secret = await enrolByApi(rt, made.body.enrol_url);
 
@@ -51,9 +54,22 @@ test("工作台 shows a dispatcher and billing operator the open complaint and n
   assert.equal(await stat(payments, "待复核"), "0");
   assert.match(await payments.locator(".todo-empty").textContent(), /暂无/);
 
+  const bookings = page.locator(".todo-bookings");
+  await page.waitForSelector(".todo-bookings .todo-stats");
+  assert.equal(await stat(bookings, "今日预约"), "0");
+  assert.equal(await bookings.locator(".todo-list li").count(), 1, "the one hall the staff member serves");
+  assert.match(await bookings.locator(".todo-list").textContent(), new RegExp(demo.halls.find((h) => h.id === "H001").name));
+  const outages = page.locator(".todo-outages");
+  await page.waitForSelector(".todo-outages .todo-stats");
+  assert.equal(await stat(outages, "发送中"), "0");
+  assert.match(await outages.locator(".todo-empty").textContent(), /暂无/);
+
   assert.equal(await page.locator(".todo-review").count(), 0, "no catalogue_reviewer card without the role");
   assert.equal(await page.locator("#summary-title").count(), 0, "no staff counts without staff_admin");
   assert.equal(await page.locator(".todo-error").count(), 0);
   await page.waitForSelector(".el-message", { state: "detached", timeout: 5000 }).catch(() => {}); // the welcome toast
   await check(page, "home-attention");
+
+  await complaints.locator(".todo-list a", { hasText: "北苑营业厅排队过久" }).click();
+  await page.waitForURL(new RegExp(`#/complaints/${filed.body.number}$`));
 });

@@ -25,5 +25,8 @@ export default defineConfig({
     emptyOutDir: true,
     assetsDir: "assets",
     target: "es2020",
+    // The one chunk over Vite's 500 kB warning is ECharts (Chart.vue, about 190 KB gzip), loaded
+    // only by the statistics pages; the initial bundle has its own budget (README).
+    chunkSizeWarningLimit: 600,
   },
 });

@@ -4,6 +4,7 @@
 use crate::areas::{self, AccountsBody, AreasBody};
 use crate::changes::{self, AmendBody, CancelBody};
 use crate::delivery_report;
+use crate::listing;
 use crate::notices;
 use crate::publish::{self, OutageBody};
 use crate::rules::Utility;
@@ -26,6 +27,10 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
     let segs = ctx.segments();
     match (&ctx.method, segs.as_slice()) {
         (Method::Post, ["v1", "admin", "outages"]) => create(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "outages"]) => admin_list(req, env, ctx).await,
+        (Method::Post, ["v1", "admin", "outages:preview"]) => preview(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "outages", id]) => admin_one(req, env, ctx, id).await,
+        (Method::Get, ["v1", "admin", "supply-areas"]) => area_tree(req, env, ctx).await,
         (Method::Post, ["v1", "admin", "outages", action]) => change(req, env, ctx, action).await,
         (Method::Get, ["v1", "admin", "outages", id, "delivery"]) => delivery(req, env, ctx, id).await,
         (Method::Put, ["v1", "admin", "supply-areas"]) => load_areas(req, env, ctx).await,
@@ -37,7 +42,11 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Delete, ["v1", "me", "outage-subscriptions", id]) => subs::delete(req, env, ctx, id).await,
         (Method::Post, ["v1", "sms", "receipts"]) => callbacks::receipts(req, env, ctx).await,
         (Method::Post, ["v1", "sms", "uplink"]) => callbacks::uplink(req, env, ctx).await,
-        (_, ["v1", "outages", ..] | ["v1", "admin", "outages" | "supply-areas" | "supply-accounts", ..])
+        (
+            _,
+            ["v1", "outages", ..]
+            | ["v1", "admin", "outages" | "outages:preview" | "supply-areas" | "supply-accounts", ..],
+        )
         | (_, ["v1", "me", "outage-subscriptions", ..] | ["v1", "sms", "receipts" | "uplink"]) => {
             Err(ErrorCode::MethodNotAllowed.into())
         }
@@ -62,6 +71,34 @@ async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     }
     let resp = e::ok_json(&o, "no-store")?;
     Ok(if replayed || o.status == OutageStatus::Preview { resp } else { resp.with_status(201) })
+}
+
+async fn preview(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let body: OutageBody = e::json_body(req, MAX_BODY_BYTES).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&publish::preview(&db, &act, &body, &sign(env), fanout::quiet(env)).await?, "no-store")
+}
+
+async fn admin_list(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let q = listing::ListQuery::parse(&Query::parse(&ctx.query)?)?;
+    e::ok_json(&listing::list(&db, &who, &q).await?, "no-store")
+}
+
+async fn admin_one(req: &Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    let id = path_segment(id)?;
+    e::ok_json(&listing::record(&db, &who, &id).await?, "no-store")
+}
+
+async fn area_tree(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    e::ok_json(&listing::area_tree(&db, &who).await?, "no-store")
 }
 
 /// `{id}:amend`, `{id}:cancel`, `{id}:republish`.

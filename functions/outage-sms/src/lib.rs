@@ -5,6 +5,11 @@
 //!   emergencies at once), the rendered message with its length and parts, the planned first
 //!   send (quiet hours 22:00-07:00 for planned stops), optional reminder, `preview`;
 //!   `Idempotency-Key` honoured. What is due goes out at once (outbox + queue).
+//! - `POST   /v1/admin/outages:preview`        the same body: the message exactly as publishing would
+//!   send it now, its length and parts, the planned sends, and what would refuse it; stores nothing
+//! - `GET    /v1/admin/outages`                outage_publisher, auditor: newest first, paged, with delivery
+//! - `GET    /v1/admin/outages/{id}`           outage_publisher, auditor: the full record
+//! - `GET    /v1/admin/supply-areas`           outage_publisher, auditor: the hierarchy, for the area picker
 //! - `POST   /v1/admin/outages/{id}:amend`     a new version: correction to the notified and the
 //!   newly affected (a fresh notice when nobody was told yet)
 //! - `POST   /v1/admin/outages/{id}:cancel`    cancellation to the notified
@@ -35,6 +40,7 @@ pub mod areas;
 pub mod changes;
 pub mod delivery_report;
 pub mod flags;
+pub mod listing;
 pub mod notices;
 pub mod outbox;
 pub mod publish;

@@ -7,7 +7,7 @@ use crate::areas::{self, Resolved};
 use crate::notices::{Outage, find};
 use crate::rules::{self, MAX_MESSAGE_CHARS, MessageKind, Notice, QuietHours, Rendered, SendPlan, Utility};
 use crate::states::{OutageKind, OutageStatus, VersionState};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::admin::{Act, Role, audit_stmt};
 use shared::error::{ApiError, ApiResult, FieldError};
 use shared::runtime::IdSource;
@@ -94,8 +94,23 @@ pub(crate) fn check(b: &OutageBody, now: BeijingTime, timing: bool) -> Result<Ch
     }
 }
 
-/// The message of one kind for an outage as it now stands, issued `now`.
+/// The message of one kind for an outage as it now stands, issued `now`
+/// (refused over [`MAX_MESSAGE_CHARS`]).
 pub(crate) fn render(o: &Outage, sign: &str, kind: MessageKind, now: BeijingTime) -> ApiResult<Rendered> {
+    let r = compose(o, sign, kind, now)?;
+    let chars = r.text.chars().count();
+    if chars > MAX_MESSAGE_CHARS {
+        return Err(ApiError::validation(vec![too_long(chars)]));
+    }
+    Ok(r)
+}
+
+fn too_long(chars: usize) -> FieldError {
+    FieldError::new("areas", format!("短信共{chars}字，超过{MAX_MESSAGE_CHARS}字上限，请精简区域或原因"))
+}
+
+/// The message of one kind, whatever its length.
+fn compose(o: &Outage, sign: &str, kind: MessageKind, now: BeijingTime) -> ApiResult<Rendered> {
     let (start, end) = (BeijingTime::parse(&o.start), BeijingTime::parse(&o.end));
     let (Ok(start), Ok(end)) = (start, end) else { return Err(ApiError::internal("stored outage times")) };
     let area = o.areas.join("、");
@@ -112,15 +127,7 @@ pub(crate) fn render(o: &Outage, sign: &str, kind: MessageKind, now: BeijingTime
         contact: &o.contact_phone,
         issued: now,
     };
-    let r = rules::render_kind(&notice, kind);
-    let chars = r.text.chars().count();
-    if chars > MAX_MESSAGE_CHARS {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "areas",
-            format!("短信共{chars}字，超过{MAX_MESSAGE_CHARS}字上限，请精简区域或原因"),
-        )]));
-    }
-    Ok(r)
+    Ok(rules::render_kind(&notice, kind))
 }
 
 pub(crate) fn version_stmt(
@@ -206,7 +213,17 @@ fn draft(
     quiet: QuietHours,
 ) -> ApiResult<Draft> {
     let plan = rules::plan_send(c.utility, c.kind == OutageKind::Emergency, b.start, now, quiet);
-    let mut o = Outage {
+    let mut o = outline(b, c, resolved, id, now, &plan);
+    let first = render(&o, sign, MessageKind::Notice, now)?;
+    o.chars = first.text.chars().count();
+    o.parts = rules::parts(&first.text);
+    o.message = first.text.clone();
+    Ok(Draft { outage: o, first, plan })
+}
+
+/// The outage a valid request describes, before its message is rendered.
+fn outline(b: &OutageBody, c: Checked, resolved: &[Resolved], id: String, now: BeijingTime, plan: &SendPlan) -> Outage {
+    Outage {
         id,
         utility: c.utility,
         kind: c.kind,
@@ -226,12 +243,75 @@ fn draft(
         created_at: now.to_rfc3339(),
         version: 1,
         remind_before_hours: b.remind_before_hours,
+    }
+}
+
+/// `POST /v1/admin/outages:preview`: the notice exactly as publishing would
+/// send it now, its length and SMS parts, when it would go out (and the
+/// reminder), and what would stop it being published (lead time, length).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Preview {
+    pub message: String,
+    pub chars: usize,
+    pub parts: usize,
+    pub max_chars: usize,
+    /// The areas as the message names them.
+    pub areas: Vec<String>,
+    pub send_at: String,
+    pub send_reason: String,
+    pub reminder_at: Option<String>,
+    /// Whether publishing now would be accepted (no `problems`).
+    pub publishable: bool,
+    pub problems: Vec<FieldError>,
+}
+
+/// The preview of a valid request (its areas resolved), issued `now`.
+fn preview_of(
+    b: &OutageBody,
+    c: Checked,
+    resolved: &[Resolved],
+    now: BeijingTime,
+    sign: &str,
+    quiet: QuietHours,
+) -> ApiResult<Preview> {
+    let plan = rules::plan_send(c.utility, c.kind == OutageKind::Emergency, b.start, now, quiet);
+    let o = outline(b, c, resolved, "preview".into(), now, &plan);
+    let first = compose(&o, sign, MessageKind::Notice, now)?;
+    let chars = first.text.chars().count();
+    let mut problems: Vec<FieldError> = match check(b, now, true) {
+        Ok(_) => Vec::new(),
+        Err(errs) => errs.into_iter().filter(|f| f.field == "start").collect(),
     };
-    let first = render(&o, sign, MessageKind::Notice, now)?;
-    o.chars = first.text.chars().count();
-    o.parts = rules::parts(&first.text);
-    o.message = first.text.clone();
-    Ok(Draft { outage: o, first, plan })
+    if chars > MAX_MESSAGE_CHARS {
+        problems.push(too_long(chars));
+    }
+    let reminder_at = o
+        .remind_before_hours
+        .map(|h| rules::reminder_at(b.start, h, quiet))
+        .filter(|at| *at > plan.at && *at > now)
+        .map(|at| at.to_rfc3339());
+    Ok(Preview {
+        parts: rules::parts(&first.text),
+        message: first.text,
+        chars,
+        max_chars: MAX_MESSAGE_CHARS,
+        areas: o.areas,
+        send_at: plan.at.to_rfc3339(),
+        send_reason: plan.reason.to_owned(),
+        reminder_at,
+        publishable: problems.is_empty(),
+        problems,
+    })
+}
+
+/// Previews a notice without storing anything: a request that is not
+/// well-formed (or names unknown areas) is a 422 as when publishing; lead
+/// time and length are reported as `problems`.
+pub async fn preview(db: &impl Db, act: &Act<'_>, b: &OutageBody, sign: &str, quiet: QuietHours) -> ApiResult<Preview> {
+    act.who.require(Role::OutagePublisher)?;
+    let c = check(b, act.now, false).map_err(ApiError::validation)?;
+    let resolved = resolve_areas(db, &b.areas).await?;
+    preview_of(b, c, &resolved, act.now, sign, quiet)
 }
 
 /// The writes that publish a draft, for one batch: the outage, its notice
@@ -410,6 +490,36 @@ mod tests {
             reminder.params.contains(&Value::from("reminder")) && reminder.params.contains(&Value::from("planned"))
         );
         assert!(stmts.last().unwrap().params.contains(&Value::from("outage.publish")));
+    }
+
+    #[test]
+    fn a_preview_renders_the_message_publishing_would_send_and_reports_what_stops_it() {
+        let now = "2026-11-23T10:00:00+08:00";
+        let b = body(serde_json::json!({"remind_before_hours": 2}));
+        let c = check(&b, t(now), true).unwrap();
+        let p = preview_of(&b, c, &resolved(), t(now), "义乌便民", QuietHours::default()).unwrap();
+        let d = drafted(&b, now);
+        assert_eq!((p.message.as_str(), p.chars, p.parts), (d.outage.message.as_str(), d.outage.chars, d.outage.parts));
+        assert_eq!((p.send_at.as_str(), p.publishable, p.max_chars), (d.outage.send_at.as_str(), true, 500));
+        // Two hours before an 08:00 start falls in the quiet hours: the evening before.
+        assert_eq!(p.reminder_at.as_deref(), Some("2026-11-24T21:30:00+08:00"));
+        assert_eq!(p.areas, ["宾王小区"]);
+        // Too short a notice for a planned stop: shown all the same, with the reason it would be refused.
+        let late = "2026-11-24T20:00:00+08:00";
+        let c = check(&b, t(late), false).unwrap();
+        let p = preview_of(&b, c, &resolved(), t(late), "义乌便民", QuietHours::default()).unwrap();
+        assert!(!p.publishable && p.chars > 0);
+        assert_eq!(p.problems.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["start"]);
+        assert!(p.problems.first().unwrap().message.contains("24小时"), "{:?}", p.problems);
+        // Over the length limit: the count says by how much.
+        let long = body(serde_json::json!({"reason": "管".repeat(100)}));
+        let many: Vec<Resolved> = (0..50)
+            .map(|i| Resolved { code: format!("a{i}"), label: format!("稠城街道很长的小区名称第{i}号") })
+            .collect();
+        let c = check(&long, t(now), true).unwrap();
+        let p = preview_of(&long, c, &many, t(now), "义乌便民", QuietHours::default()).unwrap();
+        assert!(p.chars > 500 && !p.publishable && p.parts == p.chars.div_ceil(67));
+        assert_eq!(p.problems.first().map(|f| f.field.as_str()), Some("areas"));
     }
 
     #[test]

@@ -23,10 +23,11 @@ export function setUnauthorizedHandler(fn) {
 /**
  * `api("POST", "/v1/admin/staff", body)`: the parsed JSON (null for 204), or
  * throws ApiError. `opts.public` marks calls made without a session (sign-in,
- * enrolment), whose 401 is an answer, not an ended session.
+ * enrolment), whose 401 is an answer, not an ended session; `opts.headers` adds
+ * headers (an `Idempotency-Key`).
  */
 export async function api(method, path, body, opts = {}) {
-  const headers = { accept: "application/json" };
+  const headers = { accept: "application/json", ...opts.headers };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (method !== "GET" && session.csrf) headers["x-csrf-token"] = session.csrf;
   let res;
