@@ -11,6 +11,7 @@ import { boot, call, wrangler } from "../tests/e2e/helpers.mjs";
 import { wechatNotification } from "../tests/fakes/payments.mjs";
 import { createHmac } from "node:crypto";
 import { totp } from "./totp.mjs";
+import { INITIAL_BUDGET, firstLoad, initialBundle } from "./console-weight.mjs";
 
 const [duration, conns, nItems] = process.argv.slice(2).map(Number);
 // The same fresh, migrated runtime (with the provider fakes) the e2e suite uses.
@@ -150,6 +151,12 @@ for (const r of rows) {
 }
 console.log("\nratio = req/s over the baseline's in this run; +p50 = added median latency; worker ms = mean server-timing");
 console.log("(workerd advances Date.now() only across I/O, so in-worker times are coarse: 0 or 1 ms steps).");
+
+// The console: its initial download against the budget, and its first load in Chromium.
+const bundle = initialBundle();
+console.log(`\nconsole initial JS+CSS (gzip): ${(bundle.js / 1024).toFixed(1)} + ${(bundle.css / 1024).toFixed(1)} KB = ${((bundle.js + bundle.css) / 1024).toFixed(1)} KB (budget ${INITIAL_BUDGET / 1024} KB)`);
+const load = await firstLoad(url, 5);
+console.log(`console first load, empty cache, 5 runs: sign-in form shown ${load.shown.join(" / ")} ms; load event ${load.loaded.map((x) => x.toFixed(0)).join(" / ")} ms`);
 
 // Booking contention: 100 citizens compete for 10 slots of capacity 10 (100
 // places): each tries the slots in its own order until one succeeds.

@@ -2,7 +2,6 @@
 
 use crate::handling;
 use crate::record;
-use crate::status::Status;
 use crate::step::Step;
 use crate::submission::Submission;
 use shared::admin::{Act, Role};
@@ -135,15 +134,8 @@ async fn staff_list(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     let db = e::db(env)?;
     let who = e::staff(req, &db, ctx).await?;
     let scope = crate::scope::of(&db, &who, crate::scope::Need::List).await?;
-    let q = shared::http::Query::parse(&ctx.query)?;
-    let status = match q.get("status") {
-        None => None,
-        Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            ApiError::bad_field("status", "status 应为 received、assigned、replied、referred 或 closed")
-        })?),
-    };
-    let overdue = matches!(q.get("overdue"), Some("true" | "1"));
-    let rows = handling::list(&db, &scope, status, overdue, ctx.now()).await?;
+    let filter = crate::queue::Filter::parse(&shared::http::Query::parse(&ctx.query)?)?;
+    let rows = handling::list(&db, &scope, &filter, ctx.now()).await?;
     e::ok_json(&serde_json::json!({ "complaints": rows }), "no-store")
 }
 

@@ -36,15 +36,9 @@ pub struct Row {
     pub created_at: String,
 }
 
-/// The staff list of the cases in `scope`: open cases first by deadline;
-/// `status` and `overdue` filter.
-pub async fn list(
-    db: &impl Db,
-    scope: &Scope,
-    status: Option<Status>,
-    overdue_only: bool,
-    now: BeijingTime,
-) -> ApiResult<Vec<Row>> {
+/// The staff list of the cases in `scope`: open cases first by deadline,
+/// narrowed by `filter`.
+pub async fn list(db: &impl Db, scope: &Scope, filter: &crate::queue::Filter, now: BeijingTime) -> ApiResult<Vec<Row>> {
     let today = now.date().to_string();
     let (within, scoped) = scope.filter(2);
     let mut sql = format!(
@@ -54,13 +48,7 @@ pub async fn list(
     );
     let mut args: Vec<Value> = vec![today.into()];
     args.extend(scoped);
-    if let Some(s) = status {
-        args.push(s.as_str().into());
-        sql.push_str(&format!(" AND status = ?{}", args.len()));
-    }
-    if overdue_only {
-        sql.push_str(" AND status <> 'closed' AND deadline < ?1");
-    }
+    sql.push_str(&filter.sql(&mut args));
     sql.push_str(" ORDER BY status = 'closed', deadline, number LIMIT 200");
     #[derive(Deserialize)]
     struct Raw {
@@ -109,6 +97,11 @@ pub struct Case {
 pub async fn case(db: &impl Db, act: &Act<'_>, raw: &str) -> ApiResult<Case> {
     let scope = scope::of(db, act.who, Need::Work).await?;
     let num = number::parse(raw).ok_or_else(|| ApiError::bad_field("number", "受理编号格式不正确"))?;
+    load(db, act, &num, &scope).await
+}
+
+/// The case `num` if in `scope`, its reading logged.
+async fn load(db: &impl Db, act: &Act<'_>, num: &str, scope: &Scope) -> ApiResult<Case> {
     #[derive(Deserialize)]
     struct Extra {
         citizen_id: String,
@@ -121,20 +114,20 @@ pub async fn case(db: &impl Db, act: &Act<'_>, raw: &str) -> ApiResult<Case> {
         .first_as(
             "SELECT c.citizen_id, c.department, c.extended, c.rating, z.phone FROM complaints c
              LEFT JOIN citizens z ON z.id = c.citizen_id WHERE c.number = ?1",
-            &[num.as_str().into()],
+            &[num.into()],
         )
         .await?
         .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "未找到该受理编号"))?;
     scope.check(extra.department.as_deref())?;
-    let record = crate::record::mine(db, &extra.citizen_id, &num).await?;
-    log_access(db, act, "complaint.case", &num).await?;
+    let record = crate::record::mine(db, &extra.citizen_id, num).await?;
+    log_access(db, act, "complaint.case", num).await?;
     let contact = if record.anonymous {
         "匿名".to_owned()
     } else {
         extra.phone.as_deref().map_or_else(|| "未绑定手机".to_owned(), mask_phone)
     };
-    let timeline = crate::record::public_view(db, &num).await?.timeline;
-    let photos = crate::record::photos(db, &num).await?;
+    let timeline = crate::record::public_view(db, num).await?.timeline;
+    let photos = crate::record::photos(db, num).await?;
     Ok(Case {
         photos,
         record,
@@ -188,7 +181,9 @@ pub async fn act_on(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, raw: &str,
     };
     let was = Was { status: cur.status, department: department.as_deref() };
     db.batch(&step_stmts(ids, act, &num, &citizen, was, &change)?).await?;
-    case(db, act, &num).await
+    // The case as the step left it, even when a referral just took it out of
+    // the handler's departments: they held it when they took the step.
+    load(db, act, &num, &Scope::City).await
 }
 
 /// The complainant, the department and the case as a step finds it (an

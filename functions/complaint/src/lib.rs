@@ -12,7 +12,7 @@
 //! it to a department; a complaint_handler sees and acts on the cases of the
 //! departments its token serves (`scripts/admin-token create --department`);
 //! auditors read the list (see `scope.rs`):
-//! - `GET    /v1/admin/complaints?status=&overdue=`  open cases first by deadline
+//! - `GET    /v1/admin/complaints?status=&overdue=&kind=&department=&q=`  open cases first by deadline
 //! - `GET    /v1/admin/complaints/{number}`    the case; the complainant masked, or 匿名
 //! - `GET    /v1/admin/complaints/{number}/photos/{id}`  a photo of the case
 //! - `POST   /v1/admin/complaints/{number}/steps`    `{"action": "assign"|"reply"|"refer"|"extend"|"close", ...}`
@@ -44,6 +44,7 @@ pub mod kind;
 pub mod number;
 pub mod open311;
 pub mod open311_services;
+pub mod queue;
 pub mod record;
 pub mod scope;
 pub mod status;

@@ -138,7 +138,7 @@ pub fn check(step: &Step, cur: &Current) -> ApiResult<Checked> {
     if !step.may_start_from(cur.status) {
         return Err(ApiError::with_message(
             ErrorCode::Conflict,
-            format!("该件当前状态为 {}，不能执行此操作", cur.status.as_str()),
+            format!("该件当前状态为“{}”，不能执行此操作", cur.status.phrase()),
         ));
     }
     let mut errs = Vec::new();
@@ -172,11 +172,23 @@ pub fn check(step: &Step, cur: &Current) -> ApiResult<Checked> {
     if errs.is_empty() { Ok(checked) } else { Err(ApiError::validation(errs)) }
 }
 
+/// What a step's text field is called in its error message.
+fn field_name(field: &str) -> &str {
+    match field {
+        "department" => "承办部门",
+        "text" => "答复内容",
+        "unit" => "转办单位",
+        "reason" => "理由",
+        "result" => "办结结果",
+        other => other,
+    }
+}
+
 /// A required text of at most `max` characters, cleaned and masked.
 fn text(field: &str, s: &str, max: usize, errs: &mut Vec<FieldError>) -> String {
     let t: String = s.trim().chars().filter(|c| !c.is_control() || *c == '\n').collect();
     if t.is_empty() || t.chars().count() > max {
-        errs.push(FieldError::new(field, format!("请填写{field}（1-{max}字）")));
+        errs.push(FieldError::new(field, format!("请填写{}（1-{max}字）", field_name(field))));
     }
     redact_text(&t)
 }
@@ -217,7 +229,7 @@ mod tests {
         for s in &steps {
             let err = check(s, &at(Status::Closed)).unwrap_err();
             assert_eq!(err.code, ErrorCode::Conflict, "{s:?}");
-            assert_eq!(err.message.as_deref(), Some("该件当前状态为 closed，不能执行此操作"));
+            assert_eq!(err.message.as_deref(), Some("该件当前状态为“已办结”，不能执行此操作"));
             for open in [Status::Received, Status::Assigned, Status::Referred] {
                 assert!(s.may_start_from(open), "{s:?} from {open:?}");
             }

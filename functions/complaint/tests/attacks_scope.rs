@@ -55,8 +55,11 @@ fn a_department_s_handler_cannot_list_read_or_act_on_another_department_s_cases(
     let w = staff("w", Role::ComplaintHandler);
     let act = Act { who: &w, now: now(), request_id: "r" };
     let scope = block_on(scope::of(&db, &w, Need::List)).unwrap();
-    let listed: Vec<String> =
-        block_on(handling::list(&db, &scope, None, false, now())).unwrap().into_iter().map(|r| r.number).collect();
+    let listed: Vec<String> = block_on(handling::list(&db, &scope, &Default::default(), now()))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.number)
+        .collect();
     assert_eq!(listed, std::slice::from_ref(&water), "the list holds its own department's case only");
     for other in [&city_mgmt, &unassigned] {
         assert_eq!(code(block_on(handling::case(&db, &act, other))), ErrorCode::Forbidden);
@@ -85,7 +88,10 @@ fn a_handler_cannot_pull_a_case_into_its_department_or_push_one_out() {
     let none = staff("n", Role::ComplaintHandler);
     let scope = block_on(scope::of(&db, &none, Need::List)).unwrap();
     assert_eq!(scope, Scope::Departments(vec![]));
-    assert!(block_on(handling::list(&db, &scope, None, false, now())).unwrap().is_empty(), "no department, no cases");
+    assert!(
+        block_on(handling::list(&db, &scope, &Default::default(), now())).unwrap().is_empty(),
+        "no department, no cases"
+    );
     let clerk = staff("c", Role::HallStaff);
     assert_eq!(code(block_on(scope::of(&db, &clerk, Need::List))), ErrorCode::Forbidden);
     let auditor = staff("x", Role::Auditor);
@@ -95,6 +101,21 @@ fn a_handler_cannot_pull_a_case_into_its_department_or_push_one_out() {
         ErrorCode::Forbidden,
         "auditors read the list only"
     );
+}
+
+#[test]
+fn a_handler_referring_a_case_away_gets_it_back_as_left_and_then_loses_it() {
+    // Reproduced before the fix: the referral was written, then the answer was a 403.
+    let (db, [water, ..]) = city();
+    let w = staff("w", Role::ComplaintHandler);
+    let act = Act { who: &w, now: now(), request_id: "r" };
+    let refer = Step::Refer { unit: "城管局".into(), reason: "属城管局职责".into() };
+    let case = block_on(handling::act_on(&db, &OsRandom, &act, &water, &refer)).unwrap();
+    assert_eq!(case.department.as_deref(), Some("城管局"));
+    assert_eq!(case.timeline.last().map(|s| s.note.as_str()), Some("已转城管局处理：属城管局职责"));
+    assert_eq!(code(block_on(handling::case(&db, &act, &water))), ErrorCode::Forbidden, "no longer its case");
+    let reply = Step::Reply { text: "已处理".into() };
+    assert_eq!(code(block_on(handling::act_on(&db, &OsRandom, &act, &water, &reply))), ErrorCode::Forbidden);
 }
 
 /// A database on which the 12345 centre hands the case to 城管局 just

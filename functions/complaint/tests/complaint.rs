@@ -182,17 +182,50 @@ fn anonymous_complainants_stay_anonymous_to_staff_and_only_handlers_act() {
     let act = shared::admin::Act { who: &clerk, now: now(), request_id: "r" };
     let denied = block_on(handling::act_on(&db, &OsRandom, &act, &r.number, &Step::Close { result: "x".into() }));
     assert_eq!(denied.unwrap_err().code, ErrorCode::Forbidden);
-    let rows = block_on(handling::list(&db, &complaint::scope::Scope::City, None, false, now())).unwrap();
+    let rows = block_on(handling::list(&db, &complaint::scope::Scope::City, &Default::default(), now())).unwrap();
     assert_eq!(rows.len(), 1);
+    let overdue = complaint::queue::Filter { overdue: true, ..Default::default() };
     let late = block_on(handling::list(
         &db,
         &complaint::scope::Scope::City,
-        None,
-        true,
+        &overdue,
         shared::testing::at("2026-11-01T10:00:00+08:00"),
     ))
     .unwrap();
     assert!(late[0].overdue);
+}
+
+#[test]
+fn the_queue_narrows_by_kind_department_and_words_of_the_number_subject_or_category() {
+    use complaint::queue::Filter;
+    use complaint::{handling, kind::Kind, scope::Scope, step::Step};
+    let db = db();
+    let (c, _) = block_on(record::submit(&db, &OsRandom, "a", &sub("complaint"), None, |_| None, now())).unwrap();
+    let (q, _) = block_on(record::submit(&db, &OsRandom, "a", &sub("consultation"), None, |_| None, now())).unwrap();
+    let hotline = shared::admin::Principal {
+        token_id: "d".into(),
+        name: "d".into(),
+        roles: vec![shared::admin::Role::ComplaintDispatcher],
+    };
+    let act = shared::admin::Act { who: &hotline, now: now(), request_id: "r" };
+    block_on(handling::act_on(&db, &OsRandom, &act, &c.number, &Step::Assign { department: "供水公司".into() }))
+        .unwrap();
+    let found = |f: Filter| -> Vec<String> {
+        block_on(handling::list(&db, &Scope::City, &f, now())).unwrap().into_iter().map(|r| r.number).collect()
+    };
+    assert_eq!(found(Filter { kind: Some(Kind::Consultation), ..Filter::default() }), std::slice::from_ref(&q.number));
+    assert_eq!(
+        found(Filter { department: Some("供水公司".into()), ..Filter::default() }),
+        std::slice::from_ref(&c.number)
+    );
+    assert!(
+        found(Filter { department: Some("供水".into()), ..Filter::default() }).is_empty(),
+        "departments match exactly"
+    );
+    let lower = c.number.to_lowercase();
+    assert_eq!(found(Filter { text: Some(lower[8..].into()), ..Filter::default() }), std::slice::from_ref(&c.number));
+    assert_eq!(found(Filter { text: Some("营业厅".into()), ..Filter::default() }).len(), 2);
+    assert!(found(Filter { text: Some("%".into()), ..Filter::default() }).is_empty(), "no wildcard");
 }
 
 #[test]

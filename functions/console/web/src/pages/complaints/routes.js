@@ -6,5 +6,7 @@ const roles = ["complaint_dispatcher", "complaint_handler"];
 export const menu = { path: "/complaints", label: "投诉与建议", roles };
 
 export const routes = [
-  { path: "complaints", component: () => import("./Index.vue"), meta: { title: "投诉与建议", roles } },
+  { path: "complaints", component: () => import("./Index.vue"), meta: { title: "工单队列", roles } },
+  { path: "complaints/stats", component: () => import("./Stats.vue"), meta: { title: "投诉统计", roles } },
+  { path: "complaints/:number", component: () => import("./Record.vue"), meta: { title: "工单详情", roles } },
 ];
