@@ -120,7 +120,8 @@ pub async fn require_hall(db: &impl Db, who: &Principal, hall: &str) -> ApiResul
         )
         .await?;
     if rows.is_empty() {
-        Err(ApiError::with_message(ErrorCode::Forbidden, format!("此令牌不负责大厅 {hall}，不能办理该大厅的业务")))
+        // The hall is not echoed: the message is the same whatever was asked for.
+        Err(ApiError::with_message(ErrorCode::Forbidden, "您不负责该大厅，不能办理该大厅的业务"))
     } else {
         Ok(())
     }

@@ -4,12 +4,14 @@
 //! the count it reads cannot go stale); the per-person rules by checks for a
 //! clear answer, preconditions in the same batch, and a unique index.
 
+use crate::code_tries;
 use crate::jobs::confirmation_stmt;
 use crate::policy::Policy;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use shared::admin::{Act, audit_stmt, require_hall};
 use shared::calendar::{self, Calendar, working_days_before};
+use shared::crypto::constant_time_eq;
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::runtime::IdSource;
 use shared::slots::hall::{OCCUPYING, Resource, resource};
@@ -420,22 +422,36 @@ pub async fn reschedule(
     reread(db, &new_id).await
 }
 
-/// Staff check-in by the citizen's code, on the day of the booking.
+/// Staff check-in by booking number and the citizen's code, on the day of
+/// the booking (the staff of the booking's hall only; each try counted, see
+/// [`code_tries`](crate::code_tries)).
 pub async fn check_in(db: &impl Db, act: &Act<'_>, id: &str, code: &str) -> ApiResult<Appointment> {
-    let now = act.now;
     let a = one(db, "id = ?1", &[id.into()]).await?.ok_or(ErrorCode::AppointmentNotFound)?;
     // Only the staff of the booking's hall check it in (nothing about the code is told otherwise).
     require_hall(db, act.who, &a.hall_id).await?;
-    if a.checkin_code != code.trim() {
+    code_tries::take(db, act, &a.hall_id).await?;
+    if !constant_time_eq(&a.checkin_code, code.trim()) {
+        code_tries::missed(db, act, &a.hall_id, id).await?;
         return Err(ApiError::bad_field("code", "签到码不正确"));
     }
-    match a.status.as_str() {
-        "booked" => {}
-        "checked_in" => return Err(ApiError::with_message(ErrorCode::Conflict, "该预约已签到")),
-        _ => return Err(ApiError::with_message(ErrorCode::Conflict, "该预约已取消、已失效或已过期")),
-    }
-    if a.day != now.date().to_string() {
-        return Err(ApiError::with_message(ErrorCode::Conflict, format!("只能在预约当天（{}）签到", a.day)));
+    check_in_shown(db, act, id).await
+}
+
+/// Checks in booking `id`, whose code the citizen has just shown and for
+/// which a try was taken: the try is given back whatever the answer.
+pub(crate) async fn check_in_shown(db: &impl Db, act: &Act<'_>, id: &str) -> ApiResult<Appointment> {
+    let now = act.now;
+    let a = one(db, "id = ?1", &[id.into()]).await?.ok_or(ErrorCode::AppointmentNotFound)?;
+    let give_back = code_tries::give_back(act, &a.hall_id);
+    let refusal = match a.status.as_str() {
+        "booked" if a.day == now.date().to_string() => None,
+        "booked" => Some(format!("只能在预约当天（{}）签到", a.day)),
+        "checked_in" => Some("该预约已签到".to_owned()),
+        _ => Some("该预约已取消、已失效或已过期".to_owned()),
+    };
+    if let Some(why) = refusal {
+        db.batch(&[give_back]).await?;
+        return Err(ApiError::with_message(ErrorCode::Conflict, why));
     }
     let detail = serde_json::json!({ "hall_id": a.hall_id });
     db.batch(&[
@@ -445,6 +461,7 @@ pub async fn check_in(db: &impl Db, act: &Act<'_>, id: &str, code: &str) -> ApiR
             vec![id.into(), now.to_rfc3339().into()],
         ),
         audit_stmt(act.who, "appointment.check_in", id, act.request_id, now, &detail),
+        give_back,
     ])
     .await?;
     reread(db, id).await

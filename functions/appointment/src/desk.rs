@@ -3,7 +3,7 @@
 //! code the citizen's app shows, scoped to the desk's hall and today; and
 //! today's counts per hall of the staff member (the 工作台 card).
 
-use crate::book;
+use crate::{book, code_tries};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use shared::admin::{Act, Role, log_access, require_hall};
@@ -185,6 +185,7 @@ pub async fn check_in_by_code(db: &impl Db, act: &Act<'_>, hall: &str, raw_code:
     act.who.require(Role::HallStaff)?;
     require_hall(db, act.who, hall).await?;
     let code = parse_code(raw_code)?;
+    code_tries::take(db, act, hall).await?;
     let today = act.now.date().to_string();
     #[derive(Deserialize)]
     struct Hit {
@@ -202,16 +203,23 @@ pub async fn check_in_by_code(db: &impl Db, act: &Act<'_>, hall: &str, raw_code:
     let id = match (booked.as_slice(), hits.first()) {
         ([one], _) => one.id.clone(),
         ([], None) => {
+            code_tries::missed(db, act, hall, hall).await?;
             return Err(ApiError::with_message(ErrorCode::AppointmentNotFound, "本大厅今天没有使用该签到码的预约"));
         }
         // Already checked in, cancelled or missed: the booking's own check-in says which.
         ([], Some(first)) => first.id.clone(),
         _ => {
+            db.batch(&[code_tries::give_back(act, hall)]).await?;
             return Err(ApiError::with_message(ErrorCode::Conflict, "有多个预约使用该签到码，请核对预约号后办理"));
         }
     };
-    book::check_in(db, act, &id, &code).await?;
-    let row: Option<Row> = db.first_as(&format!("{DESK_SELECT} WHERE a.id = ?1"), &[id.as_str().into()]).await?;
+    book::check_in_shown(db, act, &id).await?;
+    row(db, &id).await
+}
+
+/// One booking as the desk sees it (masked).
+pub async fn row(db: &impl Db, id: &str) -> ApiResult<DeskRow> {
+    let row: Option<Row> = db.first_as(&format!("{DESK_SELECT} WHERE a.id = ?1"), &[id.into()]).await?;
     row.map(DeskRow::from).ok_or_else(|| ApiError::internal("booking vanished after check-in"))
 }
 

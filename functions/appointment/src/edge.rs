@@ -170,7 +170,8 @@ async fn check_in(req: &mut Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResul
     let db = e::db(env)?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     let a = book::check_in(&db, &act, id, &body.code).await?;
-    e::ok_json(&a, "no-store")
+    // The desk's masked view of it (no full plate, no code).
+    e::ok_json(&desk::row(&db, &a.id).await?, "private, no-store")
 }
 
 /// `GET /v1/admin/appointments?hall=&day=`: the desk's day view (hall_staff, own halls; access-logged).

@@ -36,6 +36,7 @@
 //! storage_unavailable, internal_error.
 
 pub mod book;
+pub mod code_tries;
 pub mod desk;
 pub mod jobs;
 pub mod policy;

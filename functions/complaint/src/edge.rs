@@ -135,7 +135,8 @@ async fn staff_list(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     let who = e::staff(req, &db, ctx).await?;
     let scope = crate::scope::of(&db, &who, crate::scope::Need::List).await?;
     let filter = crate::queue::Filter::parse(&shared::http::Query::parse(&ctx.query)?)?;
-    let rows = handling::list(&db, &scope, &filter, ctx.now()).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let rows = handling::list(&db, &act, &scope, &filter).await?;
     e::ok_json(&serde_json::json!({ "complaints": rows }), "no-store")
 }
 

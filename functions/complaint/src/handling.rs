@@ -38,8 +38,11 @@ pub struct Row {
 
 /// The staff list of the cases in `scope`: open cases first by deadline,
 /// narrowed by `filter`.
-pub async fn list(db: &impl Db, scope: &Scope, filter: &crate::queue::Filter, now: BeijingTime) -> ApiResult<Vec<Row>> {
-    let today = now.date().to_string();
+pub async fn list(db: &impl Db, act: &Act<'_>, scope: &Scope, filter: &crate::queue::Filter) -> ApiResult<Vec<Row>> {
+    // Subjects name the people and units complained about, and a keyword finds them by name:
+    // the read is in the access log, with the filter, before it is answered.
+    log_access(db, act, "complaint.list", &filter.describe()).await?;
+    let today = act.now.date().to_string();
     let (within, scoped) = scope.filter(2);
     let mut sql = format!(
         "SELECT number, kind, category, subject, status, department, deadline,

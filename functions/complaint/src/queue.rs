@@ -49,6 +49,27 @@ impl Filter {
         })
     }
 
+    /// The filter as the access log records it (`q=…;department=…`, only what was set).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = self.status {
+            parts.push(format!("status={}", s.as_str()));
+        }
+        if let Some(k) = self.kind {
+            parts.push(format!("kind={}", k.as_str()));
+        }
+        if let Some(d) = &self.department {
+            parts.push(format!("department={d}"));
+        }
+        if let Some(t) = &self.text {
+            parts.push(format!("q={t}"));
+        }
+        if self.overdue {
+            parts.push("overdue".to_owned());
+        }
+        if parts.is_empty() { "all".to_owned() } else { parts.join(";") }
+    }
+
     /// The SQL conditions after the scope's (each starting ` AND `), with
     /// their parameters appended to `args`; `?1` is today.
     pub fn sql(&self, args: &mut Vec<Value>) -> String {

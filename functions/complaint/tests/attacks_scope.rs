@@ -55,7 +55,7 @@ fn a_department_s_handler_cannot_list_read_or_act_on_another_department_s_cases(
     let w = staff("w", Role::ComplaintHandler);
     let act = Act { who: &w, now: now(), request_id: "r" };
     let scope = block_on(scope::of(&db, &w, Need::List)).unwrap();
-    let listed: Vec<String> = block_on(handling::list(&db, &scope, &Default::default(), now()))
+    let listed: Vec<String> = block_on(handling::list(&db, &act, &scope, &Default::default()))
         .unwrap()
         .into_iter()
         .map(|r| r.number)
@@ -71,7 +71,7 @@ fn a_department_s_handler_cannot_list_read_or_act_on_another_department_s_cases(
     let rows =
         block_on(db.query("SELECT count(*) AS n FROM audit_log WHERE actor_id = 'w' AND action LIKE 'access.%'", &[]))
             .unwrap();
-    assert_eq!(rows[0]["n"], 1, "the one case read (after its step) is logged; refusals read nothing");
+    assert_eq!(rows[0]["n"], 2, "the list and the one case read (after its step) are logged; refusals read nothing");
 }
 
 #[test]
@@ -89,7 +89,9 @@ fn a_handler_cannot_pull_a_case_into_its_department_or_push_one_out() {
     let scope = block_on(scope::of(&db, &none, Need::List)).unwrap();
     assert_eq!(scope, Scope::Departments(vec![]));
     assert!(
-        block_on(handling::list(&db, &scope, &Default::default(), now())).unwrap().is_empty(),
+        block_on(handling::list(&db, &Act { who: &none, now: now(), request_id: "r" }, &scope, &Default::default()))
+            .unwrap()
+            .is_empty(),
         "no department, no cases"
     );
     let clerk = staff("c", Role::HallStaff);

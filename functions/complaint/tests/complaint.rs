@@ -182,16 +182,11 @@ fn anonymous_complainants_stay_anonymous_to_staff_and_only_handlers_act() {
     let act = shared::admin::Act { who: &clerk, now: now(), request_id: "r" };
     let denied = block_on(handling::act_on(&db, &OsRandom, &act, &r.number, &Step::Close { result: "x".into() }));
     assert_eq!(denied.unwrap_err().code, ErrorCode::Forbidden);
-    let rows = block_on(handling::list(&db, &complaint::scope::Scope::City, &Default::default(), now())).unwrap();
+    let rows = block_on(handling::list(&db, &act, &complaint::scope::Scope::City, &Default::default())).unwrap();
     assert_eq!(rows.len(), 1);
     let overdue = complaint::queue::Filter { overdue: true, ..Default::default() };
-    let late = block_on(handling::list(
-        &db,
-        &complaint::scope::Scope::City,
-        &overdue,
-        shared::testing::at("2026-11-01T10:00:00+08:00"),
-    ))
-    .unwrap();
+    let later = shared::admin::Act { now: shared::testing::at("2026-11-01T10:00:00+08:00"), ..act };
+    let late = block_on(handling::list(&db, &later, &complaint::scope::Scope::City, &overdue)).unwrap();
     assert!(late[0].overdue);
 }
 
@@ -211,7 +206,7 @@ fn the_queue_narrows_by_kind_department_and_words_of_the_number_subject_or_categ
     block_on(handling::act_on(&db, &OsRandom, &act, &c.number, &Step::Assign { department: "供水公司".into() }))
         .unwrap();
     let found = |f: Filter| -> Vec<String> {
-        block_on(handling::list(&db, &Scope::City, &f, now())).unwrap().into_iter().map(|r| r.number).collect()
+        block_on(handling::list(&db, &act, &Scope::City, &f)).unwrap().into_iter().map(|r| r.number).collect()
     };
     assert_eq!(found(Filter { kind: Some(Kind::Consultation), ..Filter::default() }), std::slice::from_ref(&q.number));
     assert_eq!(
