@@ -721,3 +721,202 @@ fn a_republish_is_audited_in_the_batch_that_fills_the_outbox() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["target"], id.as_str());
 }
+
+// ---- the delivery counts the staff's list reads ----
+
+type Counted = Vec<(String, String, i64)>;
+
+/// The counts kept by the outbox's triggers (rows of 0 left out) and a fresh
+/// count of the outbox, per outage and status.
+async fn kept_and_recounted(db: &SqliteDb) -> (Counted, Counted) {
+    async fn rows(db: &SqliteDb, sql: &str) -> Counted {
+        db.query(sql, &[])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                (
+                    r["outage_id"].as_str().unwrap().into(),
+                    r["status"].as_str().unwrap().into(),
+                    r["n"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    }
+    (
+        rows(db, "SELECT outage_id, status, n FROM outage_delivery_counts WHERE n != 0 ORDER BY outage_id, status")
+            .await,
+        rows(
+            db,
+            "SELECT outage_id, status, COUNT(*) AS n FROM outage_outbox GROUP BY outage_id, status ORDER BY outage_id, status",
+        )
+        .await,
+    )
+}
+
+/// The kept counts equal a recount, and the staff's list (its delivery
+/// summaries and its `sending` filter) says what the recount says.
+async fn agree(db: &SqliteDb, step: &str) -> Counted {
+    let (kept, recount) = kept_and_recounted(db).await;
+    assert_eq!(kept, recount, "after {step}");
+    let staff = Principal { token_id: "a".into(), name: "审计".into(), roles: vec![Role::Auditor] };
+    let q = |s: &str| outage_sms::listing::ListQuery::parse(&shared::http::Query::parse(s).unwrap()).unwrap();
+    let page = outage_sms::listing::list(db, &staff, &q("per_page=100")).await.unwrap();
+    for o in &page.outages {
+        let n = |status: &str| recount.iter().filter(|c| c.0 == o.id && c.1 == status).map(|c| c.2).sum::<i64>();
+        let d = &o.delivery;
+        let listed = [d.queued, d.sending, d.deferred, d.sent, d.delivered, d.failed, d.superseded];
+        let want = ["queued", "sending", "deferred", "sent", "delivered", "failed", "superseded"].map(n);
+        assert_eq!(listed, want, "the list's summary of {} after {step}", o.id);
+    }
+    let mut sending: Vec<String> = outage_sms::listing::list(db, &staff, &q("sending=true&per_page=100"))
+        .await
+        .unwrap()
+        .outages
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    sending.sort();
+    let mut want: Vec<String> = recount
+        .iter()
+        .filter(|c| ["queued", "sending", "deferred"].contains(&c.1.as_str()))
+        .map(|c| c.0.clone())
+        .collect();
+    want.dedup();
+    assert_eq!(sending, want, "outages sending after {step}");
+    recount
+}
+
+fn counts_agree(db: &SqliteDb, step: &str) -> Counted {
+    block_on(agree(db, step))
+}
+
+/// A provider that, while the rows of its call are claimed, checks the counts
+/// (rows in `sending` exist only then), and answers as `sms` does.
+struct Peek<'a> {
+    sms: &'a FakeSms,
+    db: &'a SqliteDb,
+    claimed: RefCell<i64>,
+}
+
+impl SmsProvider for Peek<'_> {
+    fn name(&self) -> &'static str {
+        "peek"
+    }
+    async fn send(&self, msg: &SmsMessage, now: BeijingTime, nonce: &str) -> SmsOutcome {
+        let seen = agree(self.db, "a claim").await;
+        *self.claimed.borrow_mut() += seen.iter().filter(|c| c.1 == "sending").map(|c| c.2).sum::<i64>();
+        self.sms.send(msg, now, nonce).await
+    }
+}
+
+fn send_peeking(db: &SqliteDb, peek: &Peek<'_>, chunks: &[Chunk], now: &str) -> Vec<Disposition> {
+    let tpl = templates();
+    let tx = Sender { sms: peek, templates: &tpl, policy: RetryPolicy::default(), quiet: QuietHours::default() };
+    chunks.iter().map(|c| block_on(send::deliver(db, &OsRandom, &tx, c, t(now))).unwrap().0).collect()
+}
+
+#[test]
+fn the_kept_delivery_counts_equal_a_recount_of_the_outbox_at_every_step() {
+    let db = town();
+    let sms = FakeSms::default();
+    let peek = Peek { sms: &sms, db: &db, claimed: RefCell::new(0) };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut step = |name: &str| {
+        seen.extend(counts_agree(&db, name).into_iter().map(|c| c.1));
+    };
+    step("nothing yet");
+    // Fan-out, a transient failure (claimed, back to queued), a rate limit (deferred), the sweep.
+    let a = emergency(&db, json!(["宾王小区", "绣湖小区"]));
+    let f = block_on(outbox::fan_out(&db, &a, 1, t(NOW), "b1")).unwrap();
+    assert_eq!(f.recipients, 3);
+    step("the fan-out");
+    assert_eq!(block_on(outbox::fan_out(&db, &a, 1, t(NOW), "b1x")).unwrap().added, 0);
+    step("a republish that adds nothing");
+    sms.then("isp.SYSTEM_ERROR", "系统错误", FailureClass::Retryable);
+    assert_eq!(send_peeking(&db, &peek, &f.chunks, NOW), [Disposition::Retry(30)]);
+    step("a transient failure");
+    sms.then("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1", FailureClass::RateLimited);
+    send_peeking(&db, &peek, &f.chunks, "2026-11-23T10:00:30+08:00");
+    step("a rate limit");
+    let later = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-23T10:01:31+08:00"))).unwrap();
+    assert_eq!(later.requeued, 3);
+    step("the sweep");
+    // A bad number: split until alone, failed and flagged; the others sent.
+    sms.bad.borrow_mut().push("13800000004".into());
+    send_peeking(&db, &peek, &later.chunks, "2026-11-23T10:01:31+08:00");
+    step("sends and a failure");
+    // A planned notice deferred, then corrected (superseded), then cancelled.
+    let who = publisher();
+    let act = Act { who: &who, now: t(NOW), request_id: "r" };
+    let b = body(json!({"areas": ["宾王小区"], "start": "2026-11-25T08:00:00+08:00",
+        "end": "2026-11-25T18:00:00+08:00", "remind_before_hours": 2}));
+    let (o, _) = block_on(publish::publish(&db, &OsRandom, &act, &b, None, "义乌便民", QuietHours::default())).unwrap();
+    let f = block_on(outbox::fan_out(&db, &o.id, 1, t(NOW), "b2")).unwrap();
+    assert_eq!(f.recipients, 2);
+    sms.then("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1", FailureClass::RateLimited);
+    send_peeking(&db, &peek, &f.chunks, NOW);
+    step("a planned notice deferred");
+    let amend: AmendBody = serde_json::from_value(json!({"areas": ["宾王小区", "bw-1"]})).unwrap();
+    let v = block_on(changes::amend(&db, &act, &o.id, &amend, "义乌便民", QuietHours::default())).unwrap().version;
+    let f = block_on(outbox::fan_out(&db, &o.id, v - 1, t(NOW), "b3")).unwrap();
+    step("a correction superseding it");
+    send_peeking(&db, &peek, &f.chunks, NOW);
+    step("the correction sent");
+    let c = block_on(changes::cancel(
+        &db,
+        &act,
+        &o.id,
+        &CancelBody { reason: "施工计划调整".into() },
+        "义乌便民",
+        QuietHours::default(),
+    ))
+    .unwrap();
+    let f = block_on(outbox::fan_out(&db, &o.id, c.version, t(NOW), "b4")).unwrap();
+    step("a cancellation");
+    send_peeking(&db, &peek, &f.chunks, NOW);
+    step("the cancellation sent");
+    // Receipts: delivered, and failed (blacklisted).
+    let biz = |citizen: &str| -> String {
+        block_on(db.query(
+            "SELECT biz_id FROM outage_outbox WHERE outage_id = ?1 AND citizen_id = ?2",
+            &[a.as_str().into(), citizen.into()],
+        ))
+        .unwrap()[0]["biz_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let rs = [
+        receipt("13800000001", true, "DELIVERED", &biz("c1"), "2026-11-23 10:02:00"),
+        receipt("13800000002", false, "MOBILE_IN_BLACK", &biz("c2"), "2026-11-23 10:02:00"),
+    ];
+    assert_eq!(block_on(receipts::apply_receipts(&db, &pepper(), &rs, t(NOW))).unwrap(), 2);
+    step("receipts");
+    // The dead-letter queue.
+    let d = emergency(&db, json!(["宾王小区"]));
+    let f = block_on(outbox::fan_out(&db, &d, 1, t(NOW), "b5")).unwrap();
+    assert_eq!(block_on(outbox::dead_letter(&db, &f.chunks[0])).unwrap(), 1);
+    step("a dead letter");
+    // An account deletion drops the citizen's unsent rows.
+    let e = emergency(&db, json!(["稠城街道"]));
+    let f = block_on(outbox::fan_out(&db, &e, 1, t(NOW), "b6")).unwrap();
+    assert_eq!(f.recipients, 2, "c1 and c6");
+    step("a fan-out to be erased");
+    block_on(db.batch(&shared::identity::erasure::stmts("c6", None, t(NOW)))).unwrap();
+    let (kept, _) = block_on(kept_and_recounted(&db));
+    assert!(kept.contains(&(e.clone(), "queued".into(), 1)), "{kept:?}");
+    step("an account deletion");
+    assert!(*peek.claimed.borrow() > 0, "the counts were checked while rows were claimed");
+    seen.insert("sending".into());
+    let all = ["deferred", "delivered", "failed", "queued", "sending", "sent", "superseded"];
+    assert_eq!(seen.iter().map(String::as_str).collect::<Vec<_>>(), all, "the flow went through every status");
+    // The migration's backfill counts what is there.
+    let sql = include_str!("../../../schemas/migrations/0024_outage_delivery_counts.sql");
+    let backfill = sql.split(";\n").find(|s| s.trim_start().starts_with("INSERT INTO outage_delivery_counts")).unwrap();
+    block_on(db.execute("DELETE FROM outage_delivery_counts", &[])).unwrap();
+    block_on(db.execute(backfill, &[])).unwrap();
+    counts_agree(&db, "the backfill");
+    let none: Vec<_> = block_on(db.query("SELECT * FROM outage_delivery_counts WHERE n < 0", &[])).unwrap();
+    assert!(none.is_empty(), "{none:?}");
+}
