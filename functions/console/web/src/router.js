@@ -35,8 +35,15 @@ router.beforeEach(async (to) => {
     }
   }
   // A page of another role, even by direct URL, goes back to 工作台 (the API refuses its data too).
-  // Each level that names roles must be open to one of the user's (a child may narrow its parent).
-  if (!to.matched.every((r) => !r.meta.roles || r.meta.roles.some(hasRole))) return { path: "/" };
+  // Each level that names roles must be open to one of the user's (a child may narrow its
+  // parent). A page refused inside an area the user may open goes to that area's landing page,
+  // anything else to 工作台.
+  const open = (r) => !r.meta.roles || r.meta.roles.some(hasRole);
+  const refused = to.matched.findIndex((r) => !open(r));
+  if (refused >= 0) {
+    const area = to.matched[refused - 1];
+    return { path: refused >= 2 && area.meta.roles && !area.path.includes(":") ? area.path : "/" };
+  }
   return true;
 });
 
