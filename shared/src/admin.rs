@@ -33,11 +33,14 @@ pub enum Role {
     /// 法定节假日与调休: the city calendar moves every booking window and
     /// every complaint deadline, so it is not any hall's to change.
     CalendarAdmin,
+    /// 预审 and 办理 of online applications (网上申报) for the departments
+    /// the token serves (`admin_token_departments`).
+    ApplicationHandler,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Self::CatalogueEditor,
         Self::CatalogueReviewer,
         Self::HallStaff,
@@ -48,6 +51,7 @@ impl Role {
         Self::Auditor,
         Self::StaffAdmin,
         Self::CalendarAdmin,
+        Self::ApplicationHandler,
     ];
 
     /// The stored name.
@@ -63,6 +67,7 @@ impl Role {
             Self::Auditor => "auditor",
             Self::StaffAdmin => "staff_admin",
             Self::CalendarAdmin => "calendar_admin",
+            Self::ApplicationHandler => "application_handler",
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod bindings;
 pub mod calendar;
+pub mod case_number;
 pub mod catalogue;
 pub mod crypto;
 #[cfg(target_arch = "wasm32")]

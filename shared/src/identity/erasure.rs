@@ -71,6 +71,12 @@ pub const TABLES: &[(&str, Treatment)] = &[
         ),
     ),
     (
+        "applications",
+        Treatment::Anonymised(
+            "drafts deleted with their materials; filed applications keep their number, item, status and timeline (a 政务服务 record and its statistics) with the form cleared and every material file deleted",
+        ),
+    ),
+    (
         "payment_orders",
         Treatment::Kept(
             "payments are accounting records kept 30 years (会计档案管理办法 §14); the row names only the pseudonymous account id",
@@ -131,6 +137,23 @@ pub fn stmts(citizen_id: &str, phone_hash: Option<&str>, now: BeijingTime) -> Ve
             "DELETE FROM complaint_photos WHERE upload_id IN (SELECT id FROM uploads WHERE citizen_id = ?1)",
             who(),
         ),
+        Stmt::new(
+            "DELETE FROM application_materials WHERE number IN
+               (SELECT number FROM applications WHERE citizen_id = ?1 AND status = 'draft')",
+            who(),
+        ),
+        Stmt::new(
+            "DELETE FROM application_events WHERE number IN
+               (SELECT number FROM applications WHERE citizen_id = ?1 AND status = 'draft')",
+            who(),
+        ),
+        Stmt::new("DELETE FROM applications WHERE citizen_id = ?1 AND status = 'draft'", who()),
+        Stmt::new(
+            "UPDATE application_materials SET upload_id = NULL WHERE number IN
+               (SELECT number FROM applications WHERE citizen_id = ?1)",
+            who(),
+        ),
+        Stmt::new("UPDATE applications SET form = '{}', field_fixes = '[]' WHERE citizen_id = ?1", who()),
         Stmt::new(
             "DELETE FROM uploads WHERE citizen_id = ?1 AND id NOT IN
                (SELECT license_upload FROM invoice_requests UNION SELECT tax_notice_upload FROM invoice_requests)",

@@ -10,7 +10,7 @@ use crate::types::BeijingTime;
 use serde::{Deserialize, Serialize};
 
 /// What a message is about.
-pub const KINDS: [&str; 5] = ["appointment", "complaint", "bill", "outage", "system"];
+pub const KINDS: [&str; 6] = ["appointment", "complaint", "application", "bill", "outage", "system"];
 
 /// The statement that puts a message in a citizen's inbox.
 pub fn post_stmt(

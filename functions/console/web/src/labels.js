@@ -7,6 +7,7 @@ export const ROLE_LABELS = {
   outage_publisher: "停水停气发布",
   complaint_dispatcher: "12345派单",
   complaint_handler: "投诉承办",
+  application_handler: "网上申报预审",
   billing_operator: "缴费业务",
   auditor: "审计员",
   staff_admin: "系统管理员",

@@ -1,0 +1,16 @@
+//! # application: 网上申报 and 我的办件 (issue 17)
+//!
+//! Citizens resolve their situation over an item's 情形引导 tree, apply with
+//! exactly the materials it needs (new uploads or ones from their earlier
+//! applications), correct what a one-time notice lists, follow progress and
+//! rate the result (好差评); a low grade opens a 整改 task for the department.
+//! Departments pre-review (受理, 一次性告知, 容缺受理, 不予受理) and handle to 办结
+//! within the item's promised working days over the city calendar.
+
+pub mod decide;
+pub mod filing;
+pub mod handling;
+pub mod rating;
+pub mod record;
+pub mod situation;
+pub mod status;
