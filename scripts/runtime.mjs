@@ -15,7 +15,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 // guide-detail comes first: Miniflare sends requests that match no route to
 // the first worker, and guide-detail answers those with a JSON 404.
-export const FUNCTIONS = ["guide-detail", "item-search", "appointment", "bill-payment", "outage-sms", "complaint", "identity", "console"];
+export const FUNCTIONS = ["guide-detail", "item-search", "appointment", "bill-payment", "outage-sms", "complaint", "identity", "console", "application"];
 
 /** Reads functions/<name>/wrangler.toml. */
 export function wranglerConfig(name) {

@@ -52,8 +52,9 @@ export function guideDefaults(dept, office) {
     ],
     delivery: ["窗口领取", "邮政快递送达（免费）"],
     pickup_methods: ["窗口领取", "快递送达"],
-    supervision: { phone: "12345", channels: ["12345政务服务热线", "浙里办“好差评”", `${CITY}人民政府网站“我要投诉”栏目`] },
-    supplementary: "申请材料可通过“浙里办”或本小程序提前上传预审，材料齐全的当场受理（最多跑一次）。",
+    supervision: { phone: "12345", channels: ["12345政务服务热线", "本小程序“投诉建议”", `${CITY}人民政府网站“我要投诉”栏目`] },
+    // Only what every item has; an item that can be applied for online says so itself.
+    supplementary: "材料齐全的当场受理；材料不全的，窗口一次性告知需补正的全部内容（最多跑一次）。",
     other: "",
   };
 }

@@ -99,20 +99,85 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    #[test]
-    fn working_days_skip_weekends_and_holidays_and_count_make_up_days() {
+    /// 国庆节 2026 as 国务院办公厅 arranged it (2025-11-04): 1-7 October off,
+    /// Sunday 20 September and Saturday 10 October worked; 中秋节 25-27 September off.
+    fn national_day_2026() -> Calendar {
         let mut cal = Calendar::new();
-        // Friday 2026-09-25 + 3 working days: Mon 28, Tue 29, Wed 30.
-        assert_eq!(working_days_after(d("2026-09-25"), 3, &cal), d("2026-09-30"));
-        // 国庆: 1-7 October off, Sunday 27 September and Saturday 10 October worked.
         for day in 1..=7 {
             cal.insert(d(&format!("2026-10-0{day}")), DayKind::Holiday);
         }
-        cal.insert(d("2026-09-27"), DayKind::Workday);
+        for day in 25..=27 {
+            cal.insert(d(&format!("2026-09-{day}")), DayKind::Holiday);
+        }
+        cal.insert(d("2026-09-20"), DayKind::Workday);
         cal.insert(d("2026-10-10"), DayKind::Workday);
-        // From Friday 25 September: 27 (make-up), 28, 29, 30, then 8, 9, 10 (make-up).
-        assert_eq!(working_days_after(d("2026-09-25"), 7, &cal), d("2026-10-10"));
-        assert_eq!(working_days_after(d("2026-09-25"), 0, &cal), d("2026-09-25"));
-        assert!(!is_working_day(d("2026-10-05"), &cal) && is_working_day(d("2026-09-27"), &cal));
+        cal
+    }
+
+    /// The whole official 2026 arrangement, from the file scripts/load-holidays.mjs loads.
+    fn official_2026() -> Calendar {
+        #[derive(Deserialize)]
+        struct Day {
+            date: String,
+            kind: DayKind,
+        }
+        #[derive(Deserialize)]
+        struct File {
+            days: Vec<Day>,
+        }
+        let file: File = serde_json::from_str(include_str!("../../schemas/holidays/2026.json")).unwrap();
+        file.days.into_iter().map(|x| (d(&x.date), x.kind)).collect()
+    }
+
+    #[test]
+    fn working_days_skip_weekends_and_holidays_and_count_make_up_days() {
+        let cal = national_day_2026();
+        // Friday 2026-09-18 + 3 working days: Sunday 20 (make-up), Monday 21, Tuesday 22.
+        assert_eq!(working_days_after(d("2026-09-18"), 1, &cal), d("2026-09-20"));
+        assert_eq!(working_days_after(d("2026-09-18"), 3, &cal), d("2026-09-22"));
+        // Thursday 24 September + 1: 中秋 Friday 25 to Sunday 27 off, so Monday 28.
+        assert_eq!(working_days_after(d("2026-09-24"), 1, &cal), d("2026-09-28"));
+        // Wednesday 30 September + 3: 1-7 October off, then Thursday 8, Friday 9, Saturday 10 (make-up).
+        assert_eq!(working_days_after(d("2026-09-30"), 1, &cal), d("2026-10-08"));
+        assert_eq!(working_days_after(d("2026-09-30"), 3, &cal), d("2026-10-10"));
+        // + 10: 8, 9, 10, 12, 13, 14, 15, 16, 19, 20 October.
+        assert_eq!(working_days_after(d("2026-09-30"), 10, &cal), d("2026-10-20"));
+        assert_eq!(working_days_after(d("2026-09-30"), 0, &cal), d("2026-09-30"));
+        assert!(!is_working_day(d("2026-10-05"), &cal) && !is_working_day(d("2026-10-11"), &cal));
+        assert!(is_working_day(d("2026-09-20"), &cal) && is_working_day(d("2026-10-10"), &cal));
+    }
+
+    #[test]
+    fn working_days_before_skip_the_holidays_back_to_the_last_working_day() {
+        let cal = national_day_2026();
+        assert_eq!(previous_working_day(d("2026-10-08"), &cal), d("2026-09-30"));
+        assert_eq!(working_days_before(d("2026-10-08"), 2, &cal), d("2026-09-29"));
+        assert_eq!(previous_working_day(d("2026-09-28"), &cal), d("2026-09-24"));
+        // Monday 21 September: the make-up Sunday before it counts.
+        assert_eq!(previous_working_day(d("2026-09-21"), &cal), d("2026-09-20"));
+    }
+
+    #[test]
+    fn the_official_2026_file_gives_the_arranged_working_days() {
+        let cal = official_2026();
+        assert_eq!(cal.values().filter(|k| **k == DayKind::Holiday).count(), 33);
+        assert_eq!(cal.values().filter(|k| **k == DayKind::Workday).count(), 6);
+        // 元旦: 1-3 January off, Sunday 4 January worked.
+        assert_eq!(working_days_after(d("2025-12-31"), 1, &cal), d("2026-01-04"));
+        // 春节: Saturday 14 February worked, 15-23 off, Saturday 28 worked.
+        assert_eq!(working_days_after(d("2026-02-13"), 1, &cal), d("2026-02-14"));
+        assert_eq!(working_days_after(d("2026-02-13"), 2, &cal), d("2026-02-24"));
+        assert_eq!(working_days_after(d("2026-02-26"), 2, &cal), d("2026-02-28"));
+        // 清明 4-6 April, 劳动节 1-5 May (Saturday 9 worked), 端午 19-21 June.
+        assert_eq!(working_days_after(d("2026-04-03"), 1, &cal), d("2026-04-07"));
+        assert_eq!(working_days_after(d("2026-04-30"), 1, &cal), d("2026-05-06"));
+        assert_eq!(working_days_after(d("2026-05-08"), 1, &cal), d("2026-05-09"));
+        assert_eq!(working_days_after(d("2026-06-18"), 1, &cal), d("2026-06-22"));
+        // 中秋 and 国庆 as in the arrangement above.
+        assert_eq!(working_days_after(d("2026-09-30"), 3, &cal), d("2026-10-10"));
+        assert_eq!(working_days_after(d("2026-09-18"), 1, &cal), d("2026-09-20"));
+        for (day, kind) in national_day_2026() {
+            assert_eq!(cal.get(&day), Some(&kind), "{day}");
+        }
     }
 }

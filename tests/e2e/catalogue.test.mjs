@@ -4,6 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { boot, call, postJson } from "./helpers.mjs";
 import { demoCatalog } from "../../scripts/catalog/demo.mjs";
+import { WATER_SITUATIONS_NONE } from "../../scripts/catalog/water.mjs";
 import { checkResponse } from "./contract.mjs";
 
 const demo = demoCatalog();
@@ -34,6 +35,62 @@ test("a water item's full guide comes back in Chinese with every field", async (
   assert.ok(g.situations.length > 0);
   assert.ok(r.body.related.some((x) => x.code === TRANSFER));
   assert.match(r.headers.get("cache-control"), /max-age=300/);
+});
+
+const WATER_ITEMS = demo.items.filter((i) => i.category === "供水服务");
+
+test("each of the 17 water items has its own process steps", () => {
+  assert.equal(WATER_ITEMS.length, 17);
+  const flows = WATER_ITEMS.map((i) => JSON.stringify(i.guide.process));
+  assert.equal(new Set(flows).size, 17, "two water items share one process");
+  for (const i of WATER_ITEMS) assert.ok(i.guide.process.every((s) => s.name && s.description), i.name);
+});
+
+test("a water item has a situation tree unless WATER_SITUATIONS_NONE says why not", () => {
+  const none = new Map(WATER_SITUATIONS_NONE.map((n) => [n.basic_code, n.reason]));
+  for (const i of WATER_ITEMS) {
+    if (none.has(i.basic_code)) {
+      assert.deepEqual(i.guide.situations, [], i.name);
+      assert.ok(none.get(i.basic_code).length > 0, i.name);
+    } else {
+      assert.ok(i.guide.situations.length > 0, `${i.name} has no situations and no reason`);
+    }
+  }
+  // Every leaf ending at the item itself names materials the item lists, its required ones included
+  // unless the situation replaces them (a leaf never asks for nothing).
+  for (const i of WATER_ITEMS) {
+    const names = new Set(i.materials.map((m) => m.name));
+    for (const q of i.guide.situations) {
+      for (const o of q.options) {
+        if (o.item_code !== i.code) continue;
+        assert.ok(o.materials.length > 0, `${i.name} ${q.id} ${o.label}`);
+        for (const m of o.materials) assert.ok(names.has(m), `${i.name} ${q.id} ${o.label}: ${m}`);
+      }
+    }
+  }
+});
+
+test("water guides promise no feature the service does not have", () => {
+  for (const i of WATER_ITEMS) {
+    const text = JSON.stringify(i);
+    assert.ok(!/浙里办|即时生效|邮箱|自助终端/.test(text), i.name);
+    if (!i.online.available) assert.ok(!/本小程序“网上申报”提交|在线提交/.test(text), `${i.name} is not online`);
+  }
+});
+
+test("the transfer guide asks why, who comes and whether bills are paid, and names the papers", async () => {
+  const r = await call(rt.url, `/v1/guides/${TRANSFER}`);
+  assert.equal(r.status, 200);
+  const qs = r.body.guide.situations;
+  const first = qs[0];
+  const arrears = first.options.find((o) => o.label.includes("欠费"));
+  assert.equal(arrears.item_code, demo.items.find((i) => i.name === "水费缴费").code);
+  const why = qs.find((q) => q.text.includes("过户原因"));
+  assert.deepEqual(why.options.map((o) => o.label), ["房屋买卖", "继承", "赠与", "法院判决或裁定"]);
+  const inherit = qs.find((q) => q.id === why.options[1].next);
+  const byProxy = inherit.options.find((o) => o.label.includes("委托"));
+  for (const m of ["继承公证书", "授权委托书", "代办人身份证"]) assert.ok(byProxy.materials.includes(m), m);
+  assert.ok(!inherit.options[0].materials.includes("授权委托书"));
 });
 
 test("a second request with the ETag is a bodiless 304", async () => {

@@ -66,12 +66,13 @@ test("the page logic: the difference, the 情形引导 walk and checks, the form
 
   const qs = ITEM.guide.situations;
   let walk = startWalk(qs);
-  walk = choose(qs, walk, 1, ITEM); // 尚未取得 ends at once
-  assert.deepEqual(walk.end.materials.map((m) => m.name), ["居民身份证", "个人接水申请表"]);
+  walk = choose(qs, walk, 1, ITEM); // 原有房屋改建
+  walk = choose(qs, walk, 0, ITEM); // 住宅，本人办理 ends
+  assert.deepEqual(walk.end.materials.map((m) => m.name), ["居民身份证", "不动产权证书或购房合同", "个人接水申请表", "原水表户号（表卡编号）"]);
   assert.deepEqual(problems(qs, ITEM), []);
   const broken = [...removeQuestion(qs, "q2"), { id: "q9", text: "孤立问题", options: [{ label: "是", next: "q9" }, { label: "否", item_code: ITEM.code, materials: ["不存在的材料"] }] }];
   const found = problems(broken, ITEM);
-  assert.ok(found.some((p) => p.includes("「已取得」必须指向")), found.join("\n"));
+  assert.ok(found.some((p) => p.includes("「新建房屋首次接水」必须指向")), found.join("\n"));
   assert.ok(found.some((p) => p.includes("不存在的材料")));
   assert.ok(found.some((p) => p.includes("循环")));
   assert.ok(found.some((p) => p.includes("q9 从第一个问题出发无法到达")));
@@ -136,17 +137,18 @@ test("the editor drafts and submits, cannot publish it; a reviewer publishes; ci
   // 情形引导: the tree, a question added and removed, and 试一试 to the end.
   await page.click(".el-tabs__item:has-text('情形引导')");
   await page.waitForSelector(".sit-tree");
-  assert.match(await page.locator(".sit-tree").textContent(), /q1：房屋是否已取得不动产权证书？[\s\S]*q2：是否由本人办理？/);
+  assert.match(await page.locator(".sit-tree").textContent(), /q1：接水的原因是？[\s\S]*q2：房屋是否已取得不动产权证书？/);
   await page.click("button:has-text('添加问题')");
-  await page.waitForSelector("h3:has-text('编辑问题 q3')");
-  assert.match(await page.locator(".sit .el-alert--warning").textContent(), /问题 q3 从第一个问题出发无法到达/);
+  await page.waitForSelector("h3:has-text('编辑问题 q6')");
+  assert.match(await page.locator(".sit .el-alert--warning").textContent(), /问题 q6 从第一个问题出发无法到达/);
   await page.click("button:has-text('删除问题')");
   await confirmBox("删除");
   assert.equal(await page.locator(".sit .el-alert--warning").count(), 0, "the tree is whole again");
+  await page.click(".col-try button:has-text('新建房屋首次接水')");
   await page.click(".col-try button:has-text('已取得')");
-  await page.click(".col-try button:has-text('委托他人办理')");
+  await page.click(".col-try button:has-text('住宅，委托他人代办')");
   const mats = await page.locator(".col-try .mats li").allTextContents();
-  assert.deepEqual(mats.map((m) => m.split("（")[0]), ["居民身份证", "不动产权证书或购房合同", "个人接水申请表", "授权委托书"]);
+  assert.deepEqual(mats.map((m) => m.split("（")[0]), ["居民身份证", "不动产权证书或购房合同", "个人接水申请表", "授权委托书", "代办人身份证"]);
   await settle();
   await check(page, "items-guide-tree");
 

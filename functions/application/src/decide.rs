@@ -126,14 +126,21 @@ fn pre_review(status: Status) -> ApiResult<()> {
 /// Decides `step` on an application in `cur`, on `today` over `cal`.
 pub fn decide(cur: &Current<'_>, step: &Step, today: NaiveDate, cal: &Calendar) -> ApiResult<Outcome> {
     let accept = |status| {
-        let days = u32::try_from(cur.promised_days.max(1)).unwrap_or(1);
+        // 即办 (0 days): due the day it is accepted.
+        let days = u32::try_from(cur.promised_days.max(0)).unwrap_or(0);
         (status, Some((today, working_days_after(today, days, cal))))
     };
     match step {
         Step::Accept { .. } => {
             pre_review(cur.status)?;
             let (status, accepted) = accept(Status::Accepted);
-            Ok(Outcome { status, accepted, pending_until: None, corrections: vec![], note: "材料齐全，予以受理".into() })
+            Ok(Outcome {
+                status,
+                accepted,
+                pending_until: None,
+                corrections: vec![],
+                note: "材料齐全，予以受理".into(),
+            })
         }
         Step::Notify { items, .. } => {
             pre_review(cur.status)?;
@@ -159,7 +166,13 @@ pub fn decide(cur: &Current<'_>, step: &Step, today: NaiveDate, cal: &Calendar) 
         Step::Reject { reason, .. } => {
             pre_review(cur.status)?;
             let reason = text("reason", reason, "不予受理的理由")?;
-            Ok(Outcome { status: Status::Rejected, accepted: None, pending_until: None, corrections: vec![], note: reason })
+            Ok(Outcome {
+                status: Status::Rejected,
+                accepted: None,
+                pending_until: None,
+                corrections: vec![],
+                note: reason,
+            })
         }
         Step::Complete { delivery, .. } => {
             if cur.status != Status::Accepted {
@@ -245,7 +258,8 @@ mod tests {
         let m = mats();
         // Accepted on Wednesday 30 September: 国庆 1-7 October is off, Saturday
         // 10 October is a make-up working day: 8, 9, 10 October.
-        let out = decide(&cur(Status::Submitted, 0, &m), &Step::Accept { version: 1 }, d(9, 30), &national_day()).unwrap();
+        let out =
+            decide(&cur(Status::Submitted, 0, &m), &Step::Accept { version: 1 }, d(9, 30), &national_day()).unwrap();
         assert_eq!(out.status, Status::Accepted);
         assert_eq!(out.accepted, Some((d(9, 30), d(10, 10))));
     }
@@ -281,7 +295,8 @@ mod tests {
             ],
         ];
         for items in cases {
-            let r = decide(&cur(Status::Submitted, 0, &m), &Step::Notify { version: 1, items }, d(11, 2), &Calendar::new());
+            let r =
+                decide(&cur(Status::Submitted, 0, &m), &Step::Notify { version: 1, items }, d(11, 2), &Calendar::new());
             assert_eq!(r.unwrap_err().code, ErrorCode::ValidationFailed);
         }
     }
@@ -289,7 +304,9 @@ mod tests {
     #[test]
     fn pending_acceptance_names_its_materials_and_a_future_date() {
         let m = mats();
-        let ok = Step::AcceptPending { version: 1, materials: vec!["不动产权证书或购房合同".into()], due: d(11, 20) };
+        let ok = Step::AcceptPending {
+            version: 1, materials: vec!["不动产权证书或购房合同".into()], due: d(11, 20)
+        };
         let out = decide(&cur(Status::Submitted, 0, &m), &ok, d(11, 2), &Calendar::new()).unwrap();
         assert_eq!((out.status, out.pending_until), (Status::AcceptedPending, Some(d(11, 20))));
         assert!(out.note.contains("2026年11月20日前补交不动产权证书或购房合同"), "{}", out.note);
@@ -331,7 +348,9 @@ mod tests {
 
     #[test]
     fn steps_parse_from_their_json_with_the_version_seen() {
-        let s: Step = serde_json::from_str(r#"{"action":"complete","version":4,"delivery":{"method":"pickup","hall":"H001"}}"#).unwrap();
+        let s: Step =
+            serde_json::from_str(r#"{"action":"complete","version":4,"delivery":{"method":"pickup","hall":"H001"}}"#)
+                .unwrap();
         assert_eq!((s.version(), s.action()), (4, "complete"));
         assert!(serde_json::from_str::<Step>(r#"{"action":"accept"}"#).is_err());
         assert!(serde_json::from_str::<Step>(r#"{"action":"approve","version":1}"#).is_err());

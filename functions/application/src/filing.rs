@@ -50,9 +50,8 @@ pub async fn attach(
         .find(|m| m.name == material)
         .ok_or_else(|| crate::decide::bad("material", "本申请不需要这项材料"))?;
     may_change(r.status()?, m.correction.is_some())?;
-    let up: Option<UploadRow> = db
-        .first_as("SELECT citizen_id, content_type, used_by FROM uploads WHERE id = ?1", &[upload_id.into()])
-        .await?;
+    let up: Option<UploadRow> =
+        db.first_as("SELECT citizen_id, content_type, used_by FROM uploads WHERE id = ?1", &[upload_id.into()]).await?;
     let up = up
         .filter(|u| u.citizen_id == citizen && DOCUMENTS.contains(&u.content_type.as_str()))
         .ok_or_else(|| crate::decide::bad("upload_id", "没有找到您上传的这个文件"))?;
@@ -140,8 +139,12 @@ pub async fn submit(
     }
     let (next, action, title, note) = match status {
         Status::Draft => (Status::Submitted, "submit", "申请已提交", "您的申请已提交，部门将进行预审".to_owned()),
-        Status::Correction => (Status::Submitted, "resubmit", "补正材料已提交", "补正材料已提交，部门将重新预审".to_owned()),
-        Status::AcceptedPending => (Status::Accepted, "supply", "容缺材料已补齐", "容缺材料已补齐，部门继续办理".to_owned()),
+        Status::Correction => {
+            (Status::Submitted, "resubmit", "补正材料已提交", "补正材料已提交，部门将重新预审".to_owned())
+        }
+        Status::AcceptedPending => {
+            (Status::Accepted, "supply", "容缺材料已补齐", "容缺材料已补齐，部门继续办理".to_owned())
+        }
         _ => return Err(conflict("该申请已提交，无需重复提交")),
     };
     db.batch(&submit_stmts(ids, &r, status, next, (action, title, &note), now)?).await?;

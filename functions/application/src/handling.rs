@@ -154,7 +154,13 @@ pub async fn act_on(
     record::mine(db, &r.citizen_id, &r.number).await
 }
 
-fn step_stmts(ids: &impl IdSource, act: &Act<'_>, r: &Row, step: &Step, out: &crate::decide::Outcome) -> ApiResult<Vec<Stmt>> {
+fn step_stmts(
+    ids: &impl IdSource,
+    act: &Act<'_>,
+    r: &Row,
+    step: &Step,
+    out: &crate::decide::Outcome,
+) -> ApiResult<Vec<Stmt>> {
     let at = act.now.to_rfc3339();
     let n = r.number.as_str();
     let (accepted_on, deadline) = match out.accepted {
@@ -211,7 +217,14 @@ fn step_stmts(ids: &impl IdSource, act: &Act<'_>, r: &Row, step: &Step, out: &cr
     };
     stmts.push(event_stmt(n, step.action(), out.status, &act.who.name, &out.note, &at));
     stmts.push(notice_stmt(ids, &r.citizen_id, n, title(step), &body, act.now)?);
-    stmts.push(audit_stmt(act.who, "application.step", n, act.request_id, act.now, &serde_json::json!({ "action": step.action(), "status": out.status })));
+    stmts.push(audit_stmt(
+        act.who,
+        "application.step",
+        n,
+        act.request_id,
+        act.now,
+        &serde_json::json!({ "action": step.action(), "status": out.status }),
+    ));
     Ok(stmts)
 }
 

@@ -9,8 +9,13 @@
 
 pub mod decide;
 pub mod filing;
+pub mod guide;
 pub mod handling;
 pub mod rating;
+pub mod receipt;
 pub mod record;
 pub mod situation;
 pub mod status;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;

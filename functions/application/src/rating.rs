@@ -41,7 +41,8 @@ pub struct Rating {
 
 /// Checks a rating: a known grade; reasons for 不满意 and 非常不满意.
 pub fn check(r: &Rating) -> ApiResult<(&'static str, String)> {
-    let label = grade_label(r.grade).ok_or_else(|| crate::decide::bad("grade", "评价等级应为1到5（非常不满意到非常满意）"))?;
+    let label =
+        grade_label(r.grade).ok_or_else(|| crate::decide::bad("grade", "评价等级应为1到5（非常不满意到非常满意）"))?;
     let reasons = r.reasons.trim().to_owned();
     if reasons.chars().count() > MAX_REASON_CHARS {
         return Err(crate::decide::bad("reasons", format!("评价理由不超过{MAX_REASON_CHARS}字")));
@@ -84,12 +85,30 @@ pub async fn rate(
         stmts.push(Stmt::new(
             "INSERT INTO application_rectifications (number, department, grade, reasons, deadline, status, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6)",
-            vec![n.into(), r.department.as_str().into(), rating.grade.into(), reasons.into(), deadline.to_string().into(), at.as_str().into()],
+            vec![
+                n.into(),
+                r.department.as_str().into(),
+                rating.grade.into(),
+                reasons.into(),
+                deadline.to_string().into(),
+                at.as_str().into(),
+            ],
         ));
-        stmts.push(notice_stmt(ids, citizen, n, "您的评价已转部门整改", &format!("部门将在{deadline}前整改并告知您结果"), now)?);
+        stmts.push(notice_stmt(
+            ids,
+            citizen,
+            n,
+            "您的评价已转部门整改",
+            &format!("部门将在{deadline}前整改并告知您结果"),
+            now,
+        )?);
     }
     db.batch(&stmts).await.map_err(|e| {
-        if e.code == ErrorCode::Conflict { ApiError::with_message(ErrorCode::Conflict, "该办件已评价过") } else { e }
+        if e.code == ErrorCode::Conflict {
+            ApiError::with_message(ErrorCode::Conflict, "该办件已评价过")
+        } else {
+            e
+        }
     })?;
     Ok(())
 }

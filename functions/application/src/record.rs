@@ -116,7 +116,8 @@ struct MaterialRow {
     replaced: i64,
 }
 
-pub(crate) const COLUMNS: &str = "number, citizen_id, item_code, item_name, department, bundle, status, version, notices,
+pub(crate) const COLUMNS: &str =
+    "number, citizen_id, item_code, item_name, department, bundle, status, version, notices,
     answers, situation, form, field_fixes, promised_days, accepted_on, deadline, pending_until, delivery, rating,
     created_at, submitted_at, updated_at";
 
@@ -165,8 +166,11 @@ pub(crate) async fn materials(db: &impl Db, number: &str) -> ApiResult<Vec<Mater
 }
 
 pub(crate) async fn timeline(db: &impl Db, number: &str) -> ApiResult<Vec<Event>> {
-    db.query_as("SELECT action, status, note, at FROM application_events WHERE number = ?1 ORDER BY seq", &[number.into()])
-        .await
+    db.query_as(
+        "SELECT action, status, note, at FROM application_events WHERE number = ?1 ORDER BY seq",
+        &[number.into()],
+    )
+    .await
 }
 
 fn parse_json(raw: &str) -> Json {
@@ -351,7 +355,13 @@ pub async fn create_bundle(
 
 /// Changes the form of a draft; during a correction, only the fields the
 /// notice named.
-pub async fn update_form(db: &impl Db, citizen: &str, raw: &str, form: &Json, now: BeijingTime) -> ApiResult<Application> {
+pub async fn update_form(
+    db: &impl Db,
+    citizen: &str,
+    raw: &str,
+    form: &Json,
+    now: BeijingTime,
+) -> ApiResult<Application> {
     let r = own_row(db, citizen, raw).await?;
     let status = r.status()?;
     let text = check_form(form)?;
@@ -369,7 +379,10 @@ pub async fn update_form(db: &impl Db, citizen: &str, raw: &str, form: &Json, no
         _ => return Err(ApiError::with_message(ErrorCode::Conflict, "申请已提交，不能再修改")),
     }
     db.batch(&[
-        Stmt::precondition("EXISTS (SELECT 1 FROM applications WHERE number = ?1 AND version = ?2)", vec![r.number.as_str().into(), r.version.into()]),
+        Stmt::precondition(
+            "EXISTS (SELECT 1 FROM applications WHERE number = ?1 AND version = ?2)",
+            vec![r.number.as_str().into(), r.version.into()],
+        ),
         Stmt::new(
             "UPDATE applications SET form = ?2, version = version + 1, updated_at = ?3 WHERE number = ?1",
             vec![r.number.as_str().into(), text.into(), now.to_rfc3339().into()],
@@ -458,7 +471,15 @@ pub fn notice_stmt(
     body: &str,
     now: BeijingTime,
 ) -> ApiResult<Stmt> {
-    inbox::post_stmt(ids, citizen, "application", title, &format!("办件编号 {number}：{body}"), Some(&format!("/applications/{number}")), now)
+    inbox::post_stmt(
+        ids,
+        citizen,
+        "application",
+        title,
+        &format!("办件编号 {number}：{body}"),
+        Some(&format!("/applications/{number}")),
+        now,
+    )
 }
 
 /// Value helper for optional text.

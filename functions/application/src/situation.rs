@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 use shared::error::{ApiError, ApiResult};
 
-
 /// Most answers a walk takes (the import refuses cycles; this bounds a lie).
 pub const MAX_ANSWERS: usize = 20;
 
@@ -88,7 +87,8 @@ pub enum Resolution {
 }
 
 fn why(m: &GuideMaterial, path: &str) -> String {
-    let base = if path.is_empty() { "本事项要求提交".to_owned() } else { format!("您的情形（{path}）需要") };
+    let base =
+        if path.is_empty() { "本事项要求提交".to_owned() } else { format!("您的情形（{path}）需要") };
     match m.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(note) => format!("{base}；{note}"),
         None => base,
@@ -107,7 +107,10 @@ fn resolved(t: &Tree, names: &[String], answered: Vec<String>) -> Resolution {
         item_name: t.item_name.clone(),
         online: t.online,
         situation: if path.is_empty() { t.item_name.clone() } else { path.clone() },
-        materials: chosen.into_iter().map(|m| Needed { name: m.name.clone(), required: true, why: why(m, &path) }).collect(),
+        materials: chosen
+            .into_iter()
+            .map(|m| Needed { name: m.name.clone(), required: true, why: why(m, &path) })
+            .collect(),
         answered,
     }
 }
@@ -127,17 +130,26 @@ pub fn resolve(t: &Tree, answers: &[String]) -> ApiResult<Resolution> {
     let mut rest = answers.iter();
     loop {
         let Some(a) = rest.next() else {
-            let question = Question { id: q.id.clone(), text: q.text.clone(), options: q.options.iter().map(|o| o.label.clone()).collect() };
+            let question = Question {
+                id: q.id.clone(),
+                text: q.text.clone(),
+                options: q.options.iter().map(|o| o.label.clone()).collect(),
+            };
             return Ok(Resolution::Question { question, answered });
         };
         let Some(o) = q.options.iter().find(|o| o.label == *a) else {
-            return Err(crate::decide::bad(&format!("answers[{}]", answered.len()), format!("「{}」没有这个选项，请重新选择", q.text)));
+            return Err(crate::decide::bad(
+                &format!("answers[{}]", answered.len()),
+                format!("「{}」没有这个选项，请重新选择", q.text),
+            ));
         };
         answered.push(o.label.clone());
         match (&o.next, &o.item_code) {
             (Some(n), _) => match t.questions.iter().find(|x| x.id == *n) {
                 Some(next) => q = next,
-                None => return Err(ApiError::internal(format!("situation tree of {} names no question {n}", t.item_code))),
+                None => {
+                    return Err(ApiError::internal(format!("situation tree of {} names no question {n}", t.item_code)));
+                }
             },
             (None, Some(code)) => {
                 if rest.next().is_some() {
@@ -148,7 +160,9 @@ pub fn resolve(t: &Tree, answers: &[String]) -> ApiResult<Resolution> {
                 }
                 return Ok(Resolution::Elsewhere { item_code: code.trim().to_ascii_uppercase(), answered });
             }
-            (None, None) => return Err(ApiError::internal(format!("situation option of {} leads nowhere", t.item_code))),
+            (None, None) => {
+                return Err(ApiError::internal(format!("situation option of {} leads nowhere", t.item_code)));
+            }
         }
     }
 }
@@ -168,7 +182,11 @@ mod tests {
     }
 
     fn transfer() -> Tree {
-        let m = |name: &str, required: bool, note: Option<&str>| GuideMaterial { name: name.into(), required, note: note.map(Into::into) };
+        let m = |name: &str, required: bool, note: Option<&str>| GuideMaterial {
+            name: name.into(),
+            required,
+            note: note.map(Into::into),
+        };
         Tree {
             item_code: "OWN".into(),
             item_name: "水表过户".into(),
@@ -217,7 +235,8 @@ mod tests {
 
     #[test]
     fn a_situation_resolves_to_exactly_its_materials_each_with_why() {
-        let Resolution::Resolved { materials, situation, .. } = resolve(&transfer(), &s(&["买卖", "代办"])).unwrap() else {
+        let Resolution::Resolved { materials, situation, .. } = resolve(&transfer(), &s(&["买卖", "代办"])).unwrap()
+        else {
             panic!()
         };
         let names: Vec<&str> = materials.iter().map(|m| m.name.as_str()).collect();

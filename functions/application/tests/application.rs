@@ -5,12 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used, clippy::panic)]
 
 use application::decide::{Correction, Delivery, Step};
+use application::filing;
 use application::handling::{self, Scope};
 use application::rating::{self, Rating};
 use application::record::{self, Draft};
 use application::situation::{GuideMaterial, GuideOption, GuideQuestion, Tree};
 use application::status::Status;
-use application::filing;
 use futures_executor::block_on;
 use serde_json::json;
 use shared::ErrorCode;
@@ -31,10 +31,17 @@ fn now() -> BeijingTime {
 fn db() -> SqliteDb {
     let db = shared::testing::db_with_citizens(&["alice", "bob"]);
     for d in 1..=7 {
-        block_on(db.execute("INSERT INTO appt_calendar (day, kind, name) VALUES (?1, 'holiday', '国庆节')", &[format!("2026-10-0{d}").into()])).unwrap();
+        block_on(db.execute(
+            "INSERT INTO appt_calendar (day, kind, name) VALUES (?1, 'holiday', '国庆节')",
+            &[format!("2026-10-0{d}").into()],
+        ))
+        .unwrap();
     }
     for d in ["2026-09-20", "2026-10-10"] {
-        block_on(db.execute("INSERT INTO appt_calendar (day, kind, name) VALUES (?1, 'workday', '国庆节调休')", &[d.into()])).unwrap();
+        block_on(
+            db.execute("INSERT INTO appt_calendar (day, kind, name) VALUES (?1, 'workday', '国庆节调休')", &[d.into()]),
+        )
+        .unwrap();
     }
     db
 }
@@ -48,7 +55,12 @@ fn mat(name: &str, note: &str) -> GuideMaterial {
 }
 
 fn option(label: &str, mats: &[&str]) -> GuideOption {
-    GuideOption { label: label.into(), next: None, item_code: Some("ITEM3".into()), materials: mats.iter().map(|m| (*m).into()).collect() }
+    GuideOption {
+        label: label.into(),
+        next: None,
+        item_code: Some("ITEM3".into()),
+        materials: mats.iter().map(|m| (*m).into()).collect(),
+    }
 }
 
 /// 水表过户 with its tree (two situations).
@@ -59,11 +71,18 @@ fn transfer() -> Tree {
         department: "义乌市供水有限公司".into(),
         online: true,
         promised_days: 3,
-        materials: vec![mat("居民身份证", "新户主身份证"), mat("不动产权证书", "证明房屋已归新户主"), mat("授权委托书", "代办时")],
+        materials: vec![
+            mat("居民身份证", "新户主身份证"),
+            mat("不动产权证书", "证明房屋已归新户主"),
+            mat("授权委托书", "代办时"),
+        ],
         questions: vec![GuideQuestion {
             id: "who".into(),
             text: "谁来办理？".into(),
-            options: vec![option("本人", &["居民身份证", "不动产权证书"]), option("代办", &["居民身份证", "不动产权证书", "授权委托书"])],
+            options: vec![
+                option("本人", &["居民身份证", "不动产权证书"]),
+                option("代办", &["居民身份证", "不动产权证书", "授权委托书"]),
+            ],
         }],
     }
 }
@@ -78,12 +97,31 @@ fn scope() -> Scope {
 
 fn upload(db: &SqliteDb, kv: &MemoryKv, citizen: &str) -> String {
     let pdf = b"%PDF-1.4 test document";
-    block_on(shared::uploads::store(db, kv, &OsRandom, citizen, "application/pdf", pdf, shared::uploads::DOCUMENTS, now())).unwrap().id
+    block_on(shared::uploads::store(
+        db,
+        kv,
+        &OsRandom,
+        citizen,
+        "application/pdf",
+        pdf,
+        shared::uploads::DOCUMENTS,
+        now(),
+    ))
+    .unwrap()
+    .id
 }
 
 fn draft(db: &SqliteDb, citizen: &str, who: &str) -> record::Application {
-    let (tree, answers, form) = (transfer(), vec![who.to_owned()], json!({"户号": "3301001", "联系地址": "稠城街道1号"}));
-    block_on(record::create(db, &OsRandom, citizen, &Draft { tree: &tree, answers: &answers, form: &form, bundle: None }, now())).unwrap()
+    let (tree, answers, form) =
+        (transfer(), vec![who.to_owned()], json!({"户号": "3301001", "联系地址": "稠城街道1号"}));
+    block_on(record::create(
+        db,
+        &OsRandom,
+        citizen,
+        &Draft { tree: &tree, answers: &answers, form: &form, bundle: None },
+        now(),
+    ))
+    .unwrap()
 }
 
 fn step(db: &SqliteDb, who: &Principal, number: &str, s: &Step) -> shared::ApiResult<record::Application> {
@@ -92,7 +130,11 @@ fn step(db: &SqliteDb, who: &Principal, number: &str, s: &Step) -> shared::ApiRe
 }
 
 fn inbox_titles(db: &SqliteDb, citizen: &str) -> Vec<String> {
-    let rows = block_on(db.query("SELECT title FROM messages WHERE citizen_id = ?1 AND kind = 'application' ORDER BY seq", &[citizen.into()])).unwrap();
+    let rows = block_on(db.query(
+        "SELECT title FROM messages WHERE citizen_id = ?1 AND kind = 'application' ORDER BY seq",
+        &[citizen.into()],
+    ))
+    .unwrap();
     rows.into_iter().map(|r| r["title"].as_str().unwrap().to_owned()).collect()
 }
 
@@ -123,18 +165,39 @@ fn a_case_runs_from_draft_through_one_notice_and_acceptance_over_the_holiday_to_
     let a = step(&db, &zhang, &a.number, &notice).unwrap();
     assert_eq!(a.status, Status::Correction);
     let id_card = a.materials[0].upload_id.clone();
-    let e = block_on(filing::attach(&db, "alice", &a.number, "居民身份证", &upload(&db, &kv, "alice"), now())).unwrap_err();
+    let e =
+        block_on(filing::attach(&db, "alice", &a.number, "居民身份证", &upload(&db, &kv, "alice"), now())).unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict, "a material not named stays as it is");
-    let e = block_on(record::update_form(&db, "alice", &a.number, &json!({"户号": "9999", "联系地址": "稠城街道1号"}), now())).unwrap_err();
+    let e = block_on(record::update_form(
+        &db,
+        "alice",
+        &a.number,
+        &json!({"户号": "9999", "联系地址": "稠城街道1号"}),
+        now(),
+    ))
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::ValidationFailed, "a field not named stays as it is");
-    assert!(block_on(filing::submit(&db, &OsRandom, "alice", &a.number, now())).is_err(), "the named material is not replaced yet");
-    block_on(record::update_form(&db, "alice", &a.number, &json!({"户号": "3301001", "联系地址": "稠城街道1号3幢201室"}), now())).unwrap();
+    assert!(
+        block_on(filing::submit(&db, &OsRandom, "alice", &a.number, now())).is_err(),
+        "the named material is not replaced yet"
+    );
+    block_on(record::update_form(
+        &db,
+        "alice",
+        &a.number,
+        &json!({"户号": "3301001", "联系地址": "稠城街道1号3幢201室"}),
+        now(),
+    ))
+    .unwrap();
     block_on(filing::attach(&db, "alice", &a.number, "不动产权证书", &upload(&db, &kv, "alice"), now())).unwrap();
     let a = block_on(filing::submit(&db, &OsRandom, "alice", &a.number, now())).unwrap();
     assert_eq!((a.status, a.materials[0].upload_id.clone()), (Status::Submitted, id_card));
 
     // A second notice would break the rule.
-    let again = Step::Notify { version: a.version, items: vec![Correction { material: Some("居民身份证".into()), field: None, note: "x".into() }] };
+    let again = Step::Notify {
+        version: a.version,
+        items: vec![Correction { material: Some("居民身份证".into()), field: None, note: "x".into() }],
+    };
     assert_eq!(step(&db, &zhang, &a.number, &again).unwrap_err().code, ErrorCode::Conflict);
 
     // Accepted on 30 September: 3 working days are 8, 9 and 10 October.
@@ -156,11 +219,22 @@ fn a_case_runs_from_draft_through_one_notice_and_acceptance_over_the_holiday_to_
     block_on(rating::close(&db, &OsRandom, &act, &scope(), &a.number, "已对窗口人员培训，告知书模板已修改")).unwrap();
     assert_eq!(
         inbox_titles(&db, "alice"),
-        ["申请已提交", "请补正材料（一次性告知）", "补正材料已提交", "申请已受理", "申请已办结", "您的评价已转部门整改", "整改结果"]
+        [
+            "申请已提交",
+            "请补正材料（一次性告知）",
+            "补正材料已提交",
+            "申请已受理",
+            "申请已办结",
+            "您的评价已转部门整改",
+            "整改结果"
+        ]
     );
     // Whoever holds the number sees the status and dates, never the notes.
     let p = serde_json::to_string(&block_on(record::progress(&db, &a.number)).unwrap()).unwrap();
-    assert!(p.contains("已办结") && !p.contains("门牌号") && !p.contains("1100123456789") && !p.contains("户号"), "{p}");
+    assert!(
+        p.contains("已办结") && !p.contains("门牌号") && !p.contains("1100123456789") && !p.contains("户号"),
+        "{p}"
+    );
 }
 
 #[test]
@@ -180,7 +254,12 @@ fn a_file_from_an_earlier_application_is_reused_not_taken_and_others_files_are_r
     let bobs = draft(&db, "bob", "本人");
     assert!(block_on(filing::attach(&db, "bob", &bobs.number, "居民身份证", &id, now())).is_err());
     assert_eq!(block_on(record::mine(&db, "bob", &first.number)).unwrap_err().code, ErrorCode::NotFound);
-    assert_eq!(block_on(filing::attach(&db, "bob", &first.number, "居民身份证", &upload(&db, &kv, "bob"), now())).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        block_on(filing::attach(&db, "bob", &first.number, "居民身份证", &upload(&db, &kv, "bob"), now()))
+            .unwrap_err()
+            .code,
+        ErrorCode::NotFound
+    );
 }
 
 /// A database on which another staff member acts between our read and our write.
@@ -213,7 +292,16 @@ fn of_two_staff_acting_at_once_one_wins_and_the_other_changes_nothing() {
     let racing = Racing { inner: db, fired: Cell::new(false) };
     let li = handler("李四");
     let act = Act { who: &li, now: now(), request_id: "req" };
-    let e = block_on(handling::act_on(&racing, &OsRandom, &act, &scope(), &a.number, &Step::Accept { version: a.version }, &c)).unwrap_err();
+    let e = block_on(handling::act_on(
+        &racing,
+        &OsRandom,
+        &act,
+        &scope(),
+        &a.number,
+        &Step::Accept { version: a.version },
+        &c,
+    ))
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict);
     let after = block_on(record::mine(&racing.inner, "alice", &a.number)).unwrap();
     assert_eq!((after.status, after.deadline), (Status::Rejected, None), "the loser wrote nothing");
@@ -228,7 +316,11 @@ fn another_department_neither_reads_nor_acts_and_a_draft_is_nobodys_business() {
     let a = draft(&db, "alice", "本人");
     let other = Scope::Departments(vec!["义乌市燃气有限公司".into()]);
     let act = Act { who: &handler("王五"), now: now(), request_id: "req" };
-    assert_eq!(block_on(handling::case(&db, &act, &scope(), &a.number)).unwrap_err().code, ErrorCode::NotFound, "a draft");
+    assert_eq!(
+        block_on(handling::case(&db, &act, &scope(), &a.number)).unwrap_err().code,
+        ErrorCode::NotFound,
+        "a draft"
+    );
     for m in ["居民身份证", "不动产权证书"] {
         block_on(filing::attach(&db, "alice", &a.number, m, &upload(&db, &kv, "alice"), now())).unwrap();
     }
@@ -237,7 +329,9 @@ fn another_department_neither_reads_nor_acts_and_a_draft_is_nobodys_business() {
     assert!(block_on(handling::queue(&db, &act, &other, None)).unwrap().is_empty());
     assert_eq!(block_on(handling::queue(&db, &act, &scope(), None)).unwrap().len(), 1);
     block_on(handling::open_material(&db, &act, &scope(), &a.number, "居民身份证")).unwrap();
-    let logged = block_on(db.query("SELECT action FROM audit_log WHERE action LIKE 'access.application.%' ORDER BY rowid", &[])).unwrap();
+    let logged =
+        block_on(db.query("SELECT action FROM audit_log WHERE action LIKE 'access.application.%' ORDER BY rowid", &[]))
+            .unwrap();
     let actions: Vec<&str> = logged.iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["access.application.list", "access.application.list", "access.application.material"]);
 }
@@ -249,7 +343,14 @@ fn drafts_are_capped_in_the_statement_that_adds_one() {
         draft(&db, "alice", "本人");
     }
     let (tree, answers, form) = (transfer(), vec!["本人".to_owned()], json!({}));
-    let e = block_on(record::create(&db, &OsRandom, "alice", &Draft { tree: &tree, answers: &answers, form: &form, bundle: None }, now())).unwrap_err();
+    let e = block_on(record::create(
+        &db,
+        &OsRandom,
+        "alice",
+        &Draft { tree: &tree, answers: &answers, form: &form, bundle: None },
+        now(),
+    ))
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict);
     assert!(e.message.unwrap().contains("草稿已达20件"));
 }
@@ -266,7 +367,10 @@ fn a_bundle_files_one_application_per_item_in_one_batch() {
     let numbers = block_on(record::create_bundle(&db, &OsRandom, "alice", &parts, &json!({}), now())).unwrap();
     assert_eq!(numbers.len(), 2);
     let second = block_on(record::mine(&db, "alice", &numbers[1])).unwrap();
-    assert_eq!((second.bundle.as_deref(), second.department.as_str()), (Some(numbers[0].as_str()), "义乌市燃气有限公司"));
+    assert_eq!(
+        (second.bundle.as_deref(), second.department.as_str()),
+        (Some(numbers[0].as_str()), "义乌市燃气有限公司")
+    );
     // A part that cannot be filed online files nothing at all.
     gas.online = false;
     let parts = vec![(&water, vec!["本人".to_owned()]), (&gas, vec![])];

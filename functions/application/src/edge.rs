@@ -1,0 +1,310 @@
+//! Workers glue for online applications.
+
+use crate::decide::Step;
+use crate::handling::{self, Scope};
+use crate::rating::{self, Rating};
+use crate::record::{self, Draft};
+use crate::{filing, guide};
+use serde::Deserialize;
+use serde_json::Value as Json;
+use shared::admin::{Act, Principal};
+use shared::calendar::{self, Calendar};
+use shared::edge::D1Db;
+use shared::edge::{self as e, Ctx};
+use shared::http::Query;
+use shared::limits::MAX_BODY_BYTES;
+use shared::runtime::OsRandom;
+use shared::uploads;
+use shared::{ApiError, ApiResult, ErrorCode};
+use worker::{Env, Method, Request, Response};
+
+shared::edge_entry!(dispatch);
+
+async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let segs = ctx.segments();
+    match (&ctx.method, segs.as_slice()) {
+        (Method::Post, ["v1", "applications", "resolve"]) => resolve(req, env).await,
+        (Method::Post, ["v1", "applications"]) => create(req, env, ctx).await,
+        (Method::Post, ["v1", "applications", "bundles"]) => bundle(req, env, ctx).await,
+        (Method::Post, ["v1", "applications", "uploads"]) => upload(req, env, ctx).await,
+        (Method::Get, ["v1", "applications", "mine"]) => mine(req, env, ctx).await,
+        (Method::Get, ["v1", "applications", "reusable"]) => reusable(req, env, ctx).await,
+        (Method::Get, ["v1", "applications", n]) => own(req, env, ctx, n).await,
+        (Method::Put, ["v1", "applications", n, "form"]) => form(req, env, ctx, n).await,
+        (Method::Put, ["v1", "applications", n, "materials"]) => attach(req, env, ctx, n).await,
+        (Method::Post, ["v1", "applications", n, "submit"]) => submit(req, env, ctx, n).await,
+        (Method::Get, ["v1", "applications", n, "progress"]) => progress(req, env, n).await,
+        (Method::Post, ["v1", "applications", n, "rating"]) => rate(req, env, ctx, n).await,
+        (Method::Get, ["v1", "admin", "applications"]) => queue(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "applications", "rectifications"]) => rectifications(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "applications", n]) => staff_case(req, env, ctx, n).await,
+        (Method::Get, ["v1", "admin", "applications", n, "material"]) => material(req, env, ctx, n).await,
+        (Method::Get, ["v1", "admin", "applications", n, "receipt"]) => receipt(req, env, ctx, n).await,
+        (Method::Post, ["v1", "admin", "applications", n, "steps"]) => step(req, env, ctx, n).await,
+        (Method::Post, ["v1", "admin", "applications", n, "rectification"]) => rectify(req, env, ctx, n).await,
+        (_, ["v1", "applications", ..] | ["v1", "admin", "applications", ..]) => {
+            Err(ErrorCode::MethodNotAllowed.into())
+        }
+        _ => Err(ErrorCode::NotFound.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Answers {
+    item_code: String,
+    #[serde(default)]
+    answers: Vec<String>,
+    #[serde(default)]
+    form: Option<Json>,
+}
+
+/// `POST /v1/applications/resolve`: the next question or the resolved
+/// materials (no login: it reads only the published guide).
+async fn resolve(req: &mut Request, env: &Env) -> ApiResult<Response> {
+    let body: Answers = e::json_body(req, MAX_BODY_BYTES).await?;
+    let tree = guide::tree(&e::db(env)?, &e::kv(env)?, &body.item_code).await?;
+    e::ok_json(&crate::situation::resolve(&tree, &body.answers)?, "no-store")
+}
+
+async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let body: Answers = e::json_body(req, MAX_BODY_BYTES).await?;
+    let tree = guide::tree(&db, &e::kv(env)?, &body.item_code).await?;
+    let form = body.form.unwrap_or_else(|| serde_json::json!({}));
+    let d = Draft { tree: &tree, answers: &body.answers, form: &form, bundle: None };
+    let a = record::create(&db, &OsRandom, &who.id, &d, ctx.now()).await?;
+    Ok(e::ok_json(&a, "private, no-store")?.with_status(201))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Bundle {
+    parts: Vec<Answers>,
+    #[serde(default)]
+    form: Option<Json>,
+}
+
+/// Most items one 一件事一次办 application files.
+const MAX_BUNDLE_PARTS: usize = 6;
+
+/// `POST /v1/applications/bundles`: 一件事一次办, one application per item.
+async fn bundle(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let body: Bundle = e::json_body(req, MAX_BODY_BYTES).await?;
+    if body.parts.len() < 2 || body.parts.len() > MAX_BUNDLE_PARTS {
+        return Err(crate::decide::bad("parts", format!("一件事一次办应包含2到{MAX_BUNDLE_PARTS}个事项")));
+    }
+    let kv = e::kv(env)?;
+    let mut trees = Vec::with_capacity(body.parts.len());
+    for p in &body.parts {
+        trees.push((guide::tree(&db, &kv, &p.item_code).await?, p.answers.clone()));
+    }
+    let parts: Vec<_> = trees.iter().map(|(t, a)| (t, a.clone())).collect();
+    let form = body.form.unwrap_or_else(|| serde_json::json!({}));
+    let numbers = record::create_bundle(&db, &OsRandom, &who.id, &parts, &form, ctx.now()).await?;
+    Ok(e::ok_json(&serde_json::json!({ "numbers": numbers }), "private, no-store")?.with_status(201))
+}
+
+/// `POST /v1/applications/uploads`: one material file (JPEG, PNG or PDF, raw body).
+async fn upload(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let declared = e::header(req, "content-type").unwrap_or_default();
+    let bytes = e::capped_bytes(req, uploads::MAX_UPLOAD_BYTES).await?;
+    let up =
+        uploads::store(&db, &e::kv(env)?, &OsRandom, &who.id, &declared, &bytes, uploads::DOCUMENTS, ctx.now()).await?;
+    Ok(e::ok_json(&up, "private, no-store")?.with_status(201))
+}
+
+async fn mine(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let list = record::list_mine(&db, &who.id).await?;
+    e::ok_json(&serde_json::json!({ "applications": list }), "private, no-store")
+}
+
+async fn reusable(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let q = Query::parse(&ctx.query)?;
+    let name = q.get("material").ok_or_else(|| ApiError::bad_field("material", "请提供材料名称"))?;
+    let files = filing::reusable(&db, &who.id, name).await?;
+    e::ok_json(&serde_json::json!({ "files": files }), "private, no-store")
+}
+
+async fn own(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    e::ok_json(&record::mine(&db, &who.id, n).await?, "private, no-store")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormBody {
+    form: Json,
+}
+
+async fn form(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let body: FormBody = e::json_body(req, MAX_BODY_BYTES).await?;
+    e::ok_json(&record::update_form(&db, &who.id, n, &body.form, ctx.now()).await?, "private, no-store")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Attach {
+    material: String,
+    upload_id: String,
+}
+
+async fn attach(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let body: Attach = e::json_body(req, MAX_BODY_BYTES).await?;
+    let a = filing::attach(&db, &who.id, n, &body.material, &body.upload_id, ctx.now()).await?;
+    e::ok_json(&a, "private, no-store")
+}
+
+async fn submit(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    e::ok_json(&filing::submit(&db, &OsRandom, &who.id, n, ctx.now()).await?, "private, no-store")
+}
+
+/// Counts a progress lookup against the client's limit (`LOOKUP_LIMITER`).
+async fn limit_lookups(req: &Request, env: &Env) -> ApiResult<()> {
+    let ip = e::header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+    let limiter = env.rate_limiter("LOOKUP_LIMITER").map_err(e::runtime_err)?;
+    let outcome = limiter.limit(e::pepper(env)?.ip_hash(&ip)).await.map_err(e::runtime_err)?;
+    if outcome.success {
+        Ok(())
+    } else {
+        Err(ApiError::with_message(ErrorCode::RateLimited, "查询过于频繁，请1分钟后再试"))
+    }
+}
+
+async fn progress(req: &Request, env: &Env, n: &str) -> ApiResult<Response> {
+    limit_lookups(req, env).await?;
+    e::ok_json(&record::progress(&e::db(env)?, n).await?, "no-store")
+}
+
+async fn city_calendar(db: &D1Db, ctx: &Ctx) -> ApiResult<Calendar> {
+    let today = ctx.now().date();
+    calendar::load(db, today, today + chrono::Days::new(400)).await
+}
+
+async fn rate(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let body: Rating = e::json_body(req, MAX_BODY_BYTES).await?;
+    let days = e::config(env, "RECTIFY_DAYS").and_then(|v| v.parse().ok()).unwrap_or(rating::DEFAULT_RECTIFY_DAYS);
+    let cal = city_calendar(&db, ctx).await?;
+    rating::rate(&db, &OsRandom, &who.id, n, &body, days, &cal, ctx.now()).await?;
+    e::no_content()
+}
+
+async fn staff_scope(req: &Request, db: &D1Db, ctx: &Ctx, reading: bool) -> ApiResult<(Principal, Scope)> {
+    let who = e::staff(req, db, ctx).await?;
+    let scope = handling::scope_of(db, &who, reading).await?;
+    Ok((who, scope))
+}
+
+async fn queue(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (who, scope) = staff_scope(req, &db, ctx, true).await?;
+    let q = Query::parse(&ctx.query)?;
+    let status = match q.get("status") {
+        Some(s) => {
+            Some(crate::status::Status::parse(s).ok_or_else(|| ApiError::bad_field("status", "未知的办件状态"))?)
+        }
+        None => None,
+    };
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let rows = handling::queue(&db, &act, &scope, status).await?;
+    e::ok_json(&serde_json::json!({ "applications": rows }), "no-store")
+}
+
+async fn staff_case(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (who, scope) = staff_scope(req, &db, ctx, true).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&handling::case(&db, &act, &scope, n).await?, "no-store")
+}
+
+async fn material(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (who, scope) = staff_scope(req, &db, ctx, false).await?;
+    let q = Query::parse(&ctx.query)?;
+    let name = q.get("name").ok_or_else(|| ApiError::bad_field("name", "请提供材料名称"))?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let id = handling::open_material(&db, &act, &scope, n, name).await?;
+    let (ctype, bytes) = uploads::read(&db, &e::kv(env)?, &id).await?;
+    e::private_file(&ctype, bytes)
+}
+
+/// `GET /v1/admin/applications/{number}/receipt`: the 受理通知书 as a printable page.
+async fn receipt(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (who, scope) = staff_scope(req, &db, ctx, false).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let a = handling::case(&db, &act, &scope, n).await?;
+    let html = crate::receipt::render(&a)
+        .ok_or_else(|| ApiError::with_message(ErrorCode::Conflict, "该申请尚未受理，没有受理通知书"))?;
+    let resp = e::text_response(200, html, "text/html; charset=utf-8").map_err(e::runtime_err)?;
+    let _ = resp.headers().set("cache-control", "no-store");
+    let _ = resp.headers().set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'");
+    Ok(resp)
+}
+
+async fn step(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (who, scope) = staff_scope(req, &db, ctx, false).await?;
+    let body: Step = e::json_body(req, MAX_BODY_BYTES).await?;
+    let cal = city_calendar(&db, ctx).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&handling::act_on(&db, &OsRandom, &act, &scope, n, &body, &cal).await?, "no-store")
+}
+
+async fn rectifications(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (_, scope) = staff_scope(req, &db, ctx, true).await?;
+    e::ok_json(&serde_json::json!({ "rectifications": rating::list(&db, &scope).await? }), "no-store")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Outcome {
+    outcome: String,
+}
+
+async fn rectify(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (who, scope) = staff_scope(req, &db, ctx, false).await?;
+    let body: Outcome = e::json_body(req, MAX_BODY_BYTES).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    rating::close(&db, &OsRandom, &act, &scope, n, &body.outcome).await?;
+    e::no_content()
+}
+
+/// The hourly sweep: overdue marks, logged.
+#[worker::event(scheduled)]
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    use shared::runtime::Clock;
+    let now = shared::types::BeijingTime::from_utc(shared::edge::EdgeClock.now());
+    let line = match e::db(&env) {
+        Ok(db) => match handling::sweep(&db, now).await {
+            Ok(n) => {
+                serde_json::json!({ "level": "info", "event": "application.sweep", "cron": event.cron(), "overdue": n })
+            }
+            Err(err) => {
+                serde_json::json!({ "level": "error", "event": "application.sweep", "code": err.code.as_str(), "detail": err.internal })
+            }
+        },
+        Err(err) => serde_json::json!({ "level": "error", "event": "application.sweep", "code": err.code.as_str() }),
+    };
+    worker::console_log!("{line}");
+}

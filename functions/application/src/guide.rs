@@ -1,0 +1,70 @@
+//! The situation tree of a published item, read from the rendered guide the
+//! guide worker caches in KV (`guide:v1:{code}`, "etag\nbody"), so resolving
+//! costs no D1 read when the guide has been read before; else rendered from
+//! D1 (not written back: the guide worker owns that cache).
+
+use crate::situation::{GuideMaterial, GuideQuestion, Tree};
+use serde::Deserialize;
+use shared::catalogue::repo;
+use shared::error::{ApiError, ApiResult, ErrorCode};
+use shared::store::{Db, Kv};
+
+#[derive(Deserialize)]
+struct Rendered {
+    item: ItemPart,
+    guide: GuidePart,
+}
+
+#[derive(Deserialize)]
+struct ItemPart {
+    code: String,
+    name: String,
+    department: String,
+    online: Online,
+}
+
+#[derive(Deserialize)]
+struct Online {
+    available: bool,
+}
+
+#[derive(Deserialize)]
+struct GuidePart {
+    materials: Vec<GuideMaterial>,
+    time_limit: TimeLimit,
+    #[serde(default)]
+    situations: Vec<GuideQuestion>,
+}
+
+#[derive(Deserialize)]
+struct TimeLimit {
+    promised_days: i64,
+}
+
+/// The tree from a rendered guide's JSON text.
+pub fn from_json(body: &str) -> ApiResult<Tree> {
+    let r: Rendered = serde_json::from_str(body).map_err(|e| ApiError::internal(format!("rendered guide: {e}")))?;
+    Ok(Tree {
+        item_code: r.item.code,
+        item_name: r.item.name,
+        department: r.item.department,
+        online: r.item.online.available,
+        promised_days: r.guide.time_limit.promised_days,
+        materials: r.guide.materials,
+        questions: r.guide.situations,
+    })
+}
+
+/// The tree of `code` (a published item), from KV when cached.
+pub async fn tree(db: &impl Db, kv: &impl Kv, code: &str) -> ApiResult<Tree> {
+    let code = shared::types::ItemCode::parse(code)
+        .map_err(|_| ApiError::with_message(ErrorCode::ItemNotFound, "没有找到该事项"))?;
+    let key = repo::guide_cache_key(code.as_str());
+    if let Some(text) = kv.get(&key).await.ok().flatten()
+        && let Some((_, body)) = text.split_once('\n')
+    {
+        return from_json(body);
+    }
+    let json = repo::render_guide(db, code.as_str()).await?.ok_or(ErrorCode::ItemNotFound)?;
+    from_json(&json.to_string())
+}

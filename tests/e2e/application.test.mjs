@@ -1,0 +1,195 @@
+// Online applications (网上申报) against workerd: 情形引导 resolved through the
+// API, a draft with new and reused materials, one 一次性告知, correction,
+// 受理 with a deadline over the city calendar, 办结 by post, 好差评 with a
+// 整改 task, progress by number without content, scope, a race, a bundle.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { boot, call, postJson } from "./helpers.mjs";
+import { demoCatalog } from "../../scripts/catalog/demo.mjs";
+
+const demo = demoCatalog();
+const byName = (n) => demo.items.find((i) => i.name === n);
+const TRANSFER = byName("水表过户");
+const CONNECT = byName("个人客户接水申请");
+const PDF = Buffer.from("%PDF-1.4\n% bianmin e2e\n");
+
+let rt, alice, bob, handler, holidays;
+const auth = (t) => ({ headers: { authorization: `Bearer ${t}` } });
+const put = (path, payload, token) => call(rt.url, path, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(payload) });
+
+before(async () => {
+  rt = await boot();
+  assert.equal((await postJson(rt.url, "/v1/admin/items:import", demo, rt.token(["catalogue_reviewer"]))).status, 200);
+  alice = (await postJson(rt.url, "/v1/auth/wechat", { code: "ok-alice-app" })).body.token;
+  bob = (await postJson(rt.url, "/v1/auth/wechat", { code: "ok-bob-app" })).body.token;
+  handler = rt.token(["application_handler"], "供水预审", [], [TRANSFER.department]);
+  // The city calendar has two working days off in the coming week.
+  const mark = (offset) => { const d = new Date(Date.now() + 8 * 3600e3 + offset * 86400e3); while ([0, 6].includes(d.getUTCDay())) d.setUTCDate(d.getUTCDate() + 1); return d.toISOString().slice(0, 10); };
+  holidays = [mark(1), mark(3)].filter((d, i, all) => all.indexOf(d) === i);
+  for (const day of holidays) rt.sql(`INSERT OR REPLACE INTO appt_calendar (day, kind, name) VALUES ('${day}', 'holiday', 'e2e假日')`);
+});
+after(async () => { await rt?.stop(); });
+
+/** Answers the tree of `code` until it resolves to that item itself (depth first). */
+async function walk(code, answers = []) {
+  const r = await postJson(rt.url, "/v1/applications/resolve", { item_code: code, answers });
+  assert.equal(r.status, 200, r.text);
+  if (r.body.kind === "resolved") return r.body;
+  if (r.body.kind === "elsewhere") return null;
+  for (const option of r.body.question.options) {
+    const found = await walk(code, [...answers, option]);
+    if (found) return found;
+  }
+  return null;
+}
+
+async function upload(token) {
+  const r = await call(rt.url, "/v1/applications/uploads", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/pdf" }, body: PDF });
+  assert.equal(r.status, 201, r.text);
+  return r.body.id;
+}
+
+async function draft(token, code, form = { 联系地址: "稠城街道1号" }) {
+  const resolved = await walk(code);
+  assert.ok(resolved, `the tree of ${code} reaches the item`);
+  const r = await postJson(rt.url, "/v1/applications", { item_code: code, answers: resolved.answered, form }, token);
+  assert.equal(r.status, 201, r.text);
+  return r.body;
+}
+
+async function fill(token, a, skip = new Map()) {
+  let last = a;
+  for (const m of a.materials) {
+    const id = skip.get(m.name) ?? (await upload(token));
+    const r = await put(`/v1/applications/${a.number}/materials`, { material: m.name, upload_id: id }, token);
+    assert.equal(r.status, 200, r.text);
+    last = r.body;
+  }
+  return last;
+}
+
+const step = (n, body, token = handler) => postJson(rt.url, `/v1/admin/applications/${n}/steps`, body, token);
+
+/** `n` working days after today in Beijing over weekends and the given holidays. */
+function workingDaysAfter(n, holidays) {
+  const d = new Date(Date.now() + 8 * 3600 * 1000);
+  let left = n;
+  while (left > 0) {
+    d.setUTCDate(d.getUTCDate() + 1);
+    const iso = d.toISOString().slice(0, 10);
+    if (d.getUTCDay() !== 0 && d.getUTCDay() !== 6 && !holidays.includes(iso)) left--;
+  }
+  return d.toISOString().slice(0, 10);
+}
+
+test("a citizen resolves 过户, applies with reused and new files, corrects once, is accepted, gets the result by post and rates it", async () => {
+  // An earlier application leaves a file to reuse.
+  const earlier = await fill(alice, await draft(alice, CONNECT.code));
+  const transfer = await draft(alice, TRANSFER.code);
+  assert.equal(transfer.status, "draft");
+  assert.ok(transfer.materials.every((m) => m.why.length > 0), "each material says why it is needed");
+  const shared = transfer.materials.find((m) => earlier.materials.some((e) => e.name === m.name));
+  assert.ok(shared, "a material both items need");
+  const offered = await call(rt.url, `/v1/applications/reusable?material=${encodeURIComponent(shared.name)}`, auth(alice));
+  assert.equal(offered.body.files.length, 1, offered.text);
+  let a = await fill(alice, transfer, new Map([[shared.name, offered.body.files[0].upload_id]]));
+  assert.equal(a.materials.find((m) => m.name === shared.name).reused, true);
+  // Bob neither sees nor changes it; a stranger's progress view has no content.
+  assert.equal((await call(rt.url, `/v1/applications/${a.number}`, auth(bob))).status, 404);
+  let r = await postJson(rt.url, `/v1/applications/${a.number}/submit`, {}, alice);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.status, "submitted");
+
+  // The department's queue has it; one notice names one material and one field.
+  const q = await call(rt.url, "/v1/admin/applications", auth(handler));
+  assert.ok(q.body.applications.some((x) => x.number === a.number), q.text);
+  assert.equal((await call(rt.url, "/v1/admin/applications", auth(rt.token(["hall_staff"])))).status, 403);
+  const gas = rt.token(["application_handler"], "燃气预审", [], ["义乌市燃气有限公司"]);
+  assert.equal((await call(rt.url, `/v1/admin/applications/${a.number}`, auth(gas))).status, 403);
+  const seen = await call(rt.url, `/v1/admin/applications/${a.number}`, auth(handler));
+  const target = seen.body.materials.at(-1).name;
+  r = await step(a.number, { action: "notify", version: seen.body.version, items: [{ material: target, note: "复印件不清晰，请重新拍照" }, { field: "联系地址", note: "请写到门牌号" }] });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.status, "correction");
+  const file = await call(rt.url, `/v1/admin/applications/${a.number}/material?name=${encodeURIComponent(target)}`, auth(handler));
+  assert.equal(file.status, 200);
+
+  // Only what was named may change.
+  const other = a.materials.find((m) => m.name !== target);
+  r = await put(`/v1/applications/${a.number}/materials`, { material: other.name, upload_id: await upload(alice) }, alice);
+  assert.equal(r.status, 409, r.text);
+  r = await put(`/v1/applications/${a.number}/form`, { form: { 联系地址: "稠城街道1号3幢201室" } }, alice);
+  assert.equal(r.status, 200, r.text);
+  r = await put(`/v1/applications/${a.number}/materials`, { material: target, upload_id: await upload(alice) }, alice);
+  assert.equal(r.status, 200, r.text);
+  r = await postJson(rt.url, `/v1/applications/${a.number}/submit`, {}, alice);
+  assert.equal(r.body.status, "submitted", r.text);
+  r = await step(a.number, { action: "notify", version: r.body.version, items: [{ material: target, note: "again" }] });
+  assert.equal(r.status, 409, "a second notice breaks the one-time rule");
+
+  // Accepted: the deadline is in working days over the city calendar (过户 is 即办: today).
+  const current = (await call(rt.url, `/v1/admin/applications/${a.number}`, auth(handler))).body;
+  // Two staff at once: one wins, the other gets 409.
+  const both = await Promise.all([step(a.number, { action: "accept", version: current.version }), step(a.number, { action: "reject", version: current.version, reason: "不符合条件" })]);
+  assert.deepEqual(both.map((x) => x.status).sort(), [200, 409], both.map((x) => x.text).join("\n"));
+  const won = both.find((x) => x.status === 200).body;
+  if (won.status === "rejected") return assert.fail("the reject won the race; rerun");
+  assert.equal(won.deadline, workingDaysAfter(current.promised_days, holidays));
+  const receipt = await call(rt.url, `/v1/admin/applications/${a.number}/receipt`, auth(handler));
+  assert.equal(receipt.status, 200);
+  assert.ok(receipt.text.includes("受理通知书") && receipt.text.includes(a.number));
+
+  r = await step(a.number, { action: "complete", version: won.version, delivery: { method: "post", carrier: "中国邮政EMS", tracking: "1100123456789" } });
+  assert.equal(r.body.status, "completed", r.text);
+  const pub = await call(rt.url, `/v1/applications/${a.number}/progress`);
+  assert.equal(pub.status, 200);
+  assert.equal(pub.body.status, "completed");
+  assert.ok(!pub.text.includes("1100123456789") && !pub.text.includes("门牌号") && !pub.text.includes("稠城"), pub.text);
+
+  // 不满意 needs a reason, and opens a rectification for the department.
+  assert.equal((await postJson(rt.url, `/v1/applications/${a.number}/rating`, { grade: 2 }, alice)).status, 422);
+  assert.equal((await postJson(rt.url, `/v1/applications/${a.number}/rating`, { grade: 2, reasons: "补正要求说得不清楚" }, alice)).status, 204);
+  const tasks = await call(rt.url, "/v1/admin/applications/rectifications", auth(handler));
+  assert.ok(tasks.body.rectifications.some((t) => t.number === a.number && t.status === "open"), tasks.text);
+  const inbox = await call(rt.url, "/v1/me/messages", auth(alice));
+  const titles = inbox.body.messages.filter((m) => m.kind === "application").map((m) => m.title);
+  for (const t of ["申请已提交", "请补正材料（一次性告知）", "申请已受理", "申请已办结", "您的评价已转部门整改"]) assert.ok(titles.includes(t), `${t} in ${titles}`);
+  const mine = await call(rt.url, "/v1/applications/mine", auth(alice));
+  assert.equal(mine.body.applications.find((x) => x.number === a.number).status, "completed");
+});
+
+test("新房入住 files its items as one bundle, each handled on its own", async () => {
+  const parts = [];
+  for (const item of [CONNECT, TRANSFER]) parts.push({ item_code: item.code, answers: (await walk(item.code)).answered });
+  const r = await postJson(rt.url, "/v1/applications/bundles", { parts, form: { 联系地址: "稠城街道2号" } }, bob);
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.body.numbers.length, 2);
+  const second = await call(rt.url, `/v1/applications/${r.body.numbers[1]}`, auth(bob));
+  assert.equal(second.body.bundle, r.body.numbers[0]);
+  // Each part is handled on its own: 接水 accepted alone, its deadline skipping the holidays.
+  const [connect] = r.body.numbers;
+  const first = await fill(bob, (await call(rt.url, `/v1/applications/${connect}`, auth(bob))).body);
+  assert.equal((await postJson(rt.url, `/v1/applications/${connect}/submit`, {}, bob)).status, 200);
+  const ok = await step(connect, { action: "accept", version: first.version + 1 });
+  assert.equal(ok.status, 200, ok.text);
+  assert.ok(first.promised_days > 0);
+  assert.equal(ok.body.deadline, workingDaysAfter(first.promised_days, holidays));
+  const other = await call(rt.url, `/v1/applications/${r.body.numbers[1]}`, auth(bob));
+  assert.equal(other.body.status, "draft", "the other part is untouched");
+  assert.equal((await postJson(rt.url, "/v1/applications/bundles", { parts: parts.slice(0, 1) }, bob)).status, 422);
+});
+
+test("bad input is a clear 4xx, never a 500", async () => {
+  for (const [path, body, token] of [
+    ["/v1/applications/resolve", { item_code: "nope" }, undefined],
+    ["/v1/applications/resolve", { item_code: TRANSFER.code, answers: ["不存在的选项"] }, undefined],
+    ["/v1/applications", { item_code: TRANSFER.code, answers: [] }, alice],
+    ["/v1/applications", { item_code: TRANSFER.code, form: [1, 2] }, alice],
+    ["/v1/applications", { item_code: TRANSFER.code }, undefined],
+  ]) {
+    const r = await postJson(rt.url, path, body, token);
+    assert.ok(r.status >= 400 && r.status < 500, `${path} ${JSON.stringify(body)} -> ${r.status} ${r.text}`);
+    assert.ok(r.body?.error?.message, r.text);
+  }
+  assert.equal((await call(rt.url, "/v1/applications/SB20261201ABCDEFGHJK0/progress")).status, 404);
+});
