@@ -41,10 +41,14 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Patch, ["v1", "me"]) => patch_me(req, env, ctx).await,
         (Method::Delete, ["v1", "me"]) => delete_me(req, env, ctx).await,
         (Method::Get, ["v1", "me", "messages"]) => messages(req, env, ctx).await,
+        (Method::Get, ["v1", "me", "cases"]) => cases(req, env, ctx).await,
         (Method::Post, ["v1", "me", "messages", id, "read"]) => read(req, env, ctx, id).await,
         (
             _,
-            ["v1", "auth", "wechat" | "sms-code" | "phone" | "logout"] | ["v1", "me"] | ["v1", "me", "messages", ..],
+            ["v1", "auth", "wechat" | "sms-code" | "phone" | "logout"]
+            | ["v1", "me"]
+            | ["v1", "me", "messages", ..]
+            | ["v1", "me", "cases"],
         ) => Err(ErrorCode::MethodNotAllowed.into()),
         _ => Err(ErrorCode::NotFound.into()),
     }
@@ -185,4 +189,12 @@ async fn read(req: &Request, env: &Env, ctx: &Ctx, id: &str) -> ApiResult<Respon
     let who = e::citizen(req, &db, ctx).await?;
     inbox::mark_read(&db, &who.id, id, ctx.now()).await?;
     e::no_content()
+}
+
+/// `GET /v1/me/cases`: 我的办件, one query over the five kinds.
+async fn cases(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let list = crate::cases::list(&db, &who.id, &ctx.now().to_rfc3339()).await?;
+    e::ok_json(&list, "private, no-store")
 }

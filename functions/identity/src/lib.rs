@@ -24,6 +24,7 @@
 //! phone_already_bound, message_not_found, not_found, method_not_allowed,
 //! storage_unavailable, internal_error.
 
+pub mod cases;
 pub mod login;
 
 #[cfg(target_arch = "wasm32")]
