@@ -24,6 +24,7 @@ CREATE TABLE applications (
     delivery      TEXT,                            -- the result's delivery (JSON) once 办结
     rating        INTEGER CHECK (rating BETWEEN 1 AND 5),
     overdue       INTEGER NOT NULL DEFAULT 0,
+    warned_at     TEXT,                            -- the sweep's due-soon warning (once)
     created_at    TEXT NOT NULL,
     submitted_at  TEXT,
     updated_at    TEXT NOT NULL,

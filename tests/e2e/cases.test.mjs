@@ -75,3 +75,49 @@ test("an application moves through the groups of 我的办件 at each step, besi
   const bobs = await call(rt.url, "/v1/me/cases", auth(bob));
   assert.equal(bobs.body.todo.length + bobs.body.in_progress.length + bobs.body.done.length, 0, "another citizen sees none of it");
 });
+
+async function walkItem(code, answers = []) {
+  const r = await postJson(rt.url, "/v1/applications/resolve", { item_code: code, answers });
+  assert.equal(r.status, 200, r.text);
+  if (r.body.kind === "resolved") return r.body;
+  if (r.body.kind !== "question") return null;
+  for (const o of r.body.question.options) { const f = await walkItem(code, [...answers, o]); if (f) return f; }
+  return null;
+}
+
+test("新房入住 starts from the life event and files 接水, 过户 and 燃气开户 as one bundle", async () => {
+  const events = await call(rt.url, "/v1/applications/life-events");
+  assert.deepEqual(events.body.events.map((e) => e.name), ["我要用水", "新房入住"]);
+  const first = await postJson(rt.url, "/v1/applications/life-events/resolve", { event: "new-home" });
+  assert.equal(first.body.kind, "question", first.text);
+  const three = first.body.question.options.find((o) => o.includes("另需新装"));
+  const end = await postJson(rt.url, "/v1/applications/life-events/resolve", { event: "new-home", answers: [three] });
+  assert.equal(end.body.kind, "items", end.text);
+  assert.equal(end.body.bundle, true);
+  assert.deepEqual(end.body.items.map((i) => i.name), ["个人客户接水申请", "水表过户", "管道燃气开户"]);
+  const parts = [];
+  for (const item of end.body.items) parts.push({ item_code: item.code, answers: (await walkItem(item.code)).answered });
+  const filed = await postJson(rt.url, "/v1/applications/bundles", { parts, form: { 联系地址: "稠城街道3号" } }, alice);
+  assert.equal(filed.status, 201, filed.text);
+  assert.equal(filed.body.numbers.length, 3);
+  const departments = [];
+  for (const n of filed.body.numbers) departments.push((await call(rt.url, `/v1/applications/${n}`, auth(alice))).body.department);
+  assert.deepEqual(departments, ["义乌市供水有限公司", "义乌市供水有限公司", "义乌市天然气有限公司"], "each to its own department");
+  const water = await postJson(rt.url, "/v1/applications/life-events/resolve", { event: "water", answers: ["暂时不用水或恢复用水", "已经暂停，想恢复"] });
+  assert.deepEqual(water.body.items.map((i) => i.name), ["水表复接"]);
+  assert.equal(water.body.bundle, false);
+  assert.equal((await postJson(rt.url, "/v1/applications/life-events/resolve", { event: "nope" })).status, 404);
+  assert.equal((await postJson(rt.url, "/v1/applications/life-events/resolve", { event: "water", answers: ["x"] })).status, 422);
+});
+
+test("the department's statistics count the completed application, its notice and its working days", async () => {
+  const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+  const r = await call(rt.url, `/v1/admin/applications/stats?from=${today}&to=${today}`, auth(handler));
+  assert.equal(r.status, 200, r.text);
+  assert.ok(r.body.total.completed >= 1 && r.body.total.noticed >= 1, r.text);
+  assert.equal(r.body.by_item["个人客户接水申请"].on_time_rate, 1);
+  assert.equal(r.body.by_item["个人客户接水申请"].avg_working_days, 0, "accepted and completed the same day");
+  assert.equal(r.body.by_department["义乌市天然气有限公司"], undefined, "another department's bundle part is not in scope");
+  assert.equal((await call(rt.url, `/v1/admin/applications/stats?from=${today}`, auth(handler))).status, 400);
+  assert.equal((await call(rt.url, `/v1/admin/applications/stats?from=${today}&to=${today}`, auth(rt.token(["hall_staff"])))).status, 403);
+});

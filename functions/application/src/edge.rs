@@ -24,6 +24,8 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
     let segs = ctx.segments();
     match (&ctx.method, segs.as_slice()) {
         (Method::Post, ["v1", "applications", "resolve"]) => resolve(req, env).await,
+        (Method::Get, ["v1", "applications", "life-events"]) => life_events(),
+        (Method::Post, ["v1", "applications", "life-events", "resolve"]) => life_event(req, env).await,
         (Method::Post, ["v1", "applications"]) => create(req, env, ctx).await,
         (Method::Post, ["v1", "applications", "bundles"]) => bundle(req, env, ctx).await,
         (Method::Post, ["v1", "applications", "uploads"]) => upload(req, env, ctx).await,
@@ -37,6 +39,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Post, ["v1", "applications", n, "rating"]) => rate(req, env, ctx, n).await,
         (Method::Get, ["v1", "admin", "applications"]) => queue(req, env, ctx).await,
         (Method::Get, ["v1", "admin", "applications", "rectifications"]) => rectifications(req, env, ctx).await,
+        (Method::Get, ["v1", "admin", "applications", "stats"]) => stats(req, env, ctx).await,
         (Method::Get, ["v1", "admin", "applications", n]) => staff_case(req, env, ctx, n).await,
         (Method::Get, ["v1", "admin", "applications", n, "material"]) => material(req, env, ctx, n).await,
         (Method::Get, ["v1", "admin", "applications", n, "receipt"]) => receipt(req, env, ctx, n).await,
@@ -65,6 +68,41 @@ async fn resolve(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let body: Answers = e::json_body(req, MAX_BODY_BYTES).await?;
     let tree = guide::tree(&e::db(env)?, &e::kv(env)?, &body.item_code).await?;
     e::ok_json(&crate::situation::resolve(&tree, &body.answers)?, "no-store")
+}
+
+/// `GET /v1/applications/life-events`: the entry trees by life event.
+fn life_events() -> ApiResult<Response> {
+    let list: Vec<Json> = crate::life_events::all()?
+        .into_iter()
+        .map(|e| serde_json::json!({ "id": e.id, "name": e.name, "description": e.description }))
+        .collect();
+    e::ok_json(&serde_json::json!({ "events": list }), "public, max-age=300")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventAnswers {
+    event: String,
+    #[serde(default)]
+    answers: Vec<String>,
+}
+
+/// `POST /v1/applications/life-events/resolve`: the next question, or the
+/// published items to apply for (two or more: one 一件事一次办 bundle).
+async fn life_event(req: &mut Request, env: &Env) -> ApiResult<Response> {
+    use crate::life_events::Walk;
+    let body: EventAnswers = e::json_body(req, MAX_BODY_BYTES).await?;
+    match crate::life_events::walk(&body.event, &body.answers)? {
+        q @ Walk::Question { .. } => e::ok_json(&q, "no-store"),
+        Walk::Items { basic_codes, answered } => {
+            let items = crate::guide::by_basic_codes(&e::db(env)?, &basic_codes).await?;
+            let bundle = items.len() > 1;
+            e::ok_json(
+                &serde_json::json!({ "kind": "items", "items": items, "bundle": bundle, "answered": answered }),
+                "no-store",
+            )
+        }
+    }
 }
 
 async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
@@ -269,6 +307,24 @@ async fn step(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Res
     e::ok_json(&handling::act_on(&db, &OsRandom, &act, &scope, n, &body, &cal).await?, "no-store")
 }
 
+fn day(q: &Query, key: &str) -> ApiResult<chrono::NaiveDate> {
+    let raw = q.get(key).ok_or_else(|| ApiError::bad_field(key, format!("请提供 {key}（YYYY-MM-DD）")))?;
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| ApiError::bad_field(key, "日期格式应为 YYYY-MM-DD"))
+}
+
+/// `GET /v1/admin/applications/stats?from=&to=`: on-time and notice rates, average working days.
+async fn stats(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (_, scope) = staff_scope(req, &db, ctx, true).await?;
+    let q = Query::parse(&ctx.query)?;
+    let (from, to) = (day(&q, "from")?, day(&q, "to")?);
+    if from > to || (to - from).num_days() > 366 {
+        return Err(ApiError::bad_field("from,to", "日期范围应在一年以内，且 from 不晚于 to"));
+    }
+    let cal = calendar::load(&db, from, to + chrono::Days::new(400)).await?;
+    e::ok_json(&crate::stats::load(&db, &scope, from, to, &cal).await?, "no-store")
+}
+
 async fn rectifications(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
     let (_, scope) = staff_scope(req, &db, ctx, true).await?;
@@ -290,16 +346,15 @@ async fn rectify(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<
     e::no_content()
 }
 
-/// The hourly sweep: overdue marks, logged.
+/// The hourly sweep: overdue marks and due-soon warnings, logged.
 #[worker::event(scheduled)]
 async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     use shared::runtime::Clock;
     let now = shared::types::BeijingTime::from_utc(shared::edge::EdgeClock.now());
     let line = match e::db(&env) {
-        Ok(db) => match handling::sweep(&db, now).await {
-            Ok(n) => {
-                serde_json::json!({ "level": "info", "event": "application.sweep", "cron": event.cron(), "overdue": n })
-            }
+        Ok(db) => match sweep(&db, now).await {
+            Ok(s) => serde_json::json!({ "level": "info", "event": "application.sweep", "cron": event.cron(),
+                "overdue": s.overdue, "warned": s.warned }),
             Err(err) => {
                 serde_json::json!({ "level": "error", "event": "application.sweep", "code": err.code.as_str(), "detail": err.internal })
             }
@@ -307,4 +362,9 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
         Err(err) => serde_json::json!({ "level": "error", "event": "application.sweep", "code": err.code.as_str() }),
     };
     worker::console_log!("{line}");
+}
+
+async fn sweep(db: &D1Db, now: shared::types::BeijingTime) -> ApiResult<handling::Sweep> {
+    let cal = calendar::load(db, now.date(), now.date() + chrono::Days::new(60)).await?;
+    handling::sweep(db, now, &cal).await
 }

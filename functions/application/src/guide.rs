@@ -68,3 +68,44 @@ pub async fn tree(db: &impl Db, kv: &impl Kv, code: &str) -> ApiResult<Tree> {
     let json = repo::render_guide(db, code.as_str()).await?.ok_or(ErrorCode::ItemNotFound)?;
     from_json(&json.to_string())
 }
+
+/// A published item found by its 基本编码.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+pub struct ItemRef {
+    pub code: String,
+    pub name: String,
+    pub basic_code: String,
+    pub online: bool,
+}
+
+/// The published items with these 基本编码, in the order given (one query).
+pub async fn by_basic_codes(db: &impl Db, basic: &[String]) -> ApiResult<Vec<ItemRef>> {
+    #[derive(Deserialize)]
+    struct R {
+        code: String,
+        name: String,
+        basic_code: String,
+        online: i64,
+    }
+    let list = serde_json::to_string(basic).unwrap_or_else(|_| "[]".into());
+    let rows: Vec<R> = db
+        .query_as(
+            "SELECT code, name, basic_code, online FROM items
+             WHERE status = 'published' AND basic_code IN (SELECT value FROM json_each(?1)) ORDER BY code",
+            &[list.into()],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for b in basic {
+        let r = rows.iter().find(|r| r.basic_code == *b).ok_or_else(|| {
+            ApiError::with_message(ErrorCode::NotFound, "该场景涉及的事项暂未在本地发布，请到大厅咨询")
+        })?;
+        out.push(ItemRef {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            basic_code: r.basic_code.clone(),
+            online: r.online != 0,
+        });
+    }
+    Ok(out)
+}

@@ -22,7 +22,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn allows(&self, department: &str) -> bool {
+    /// Whether an application of `department` is in scope.
+    pub fn allows(&self, department: &str) -> bool {
         match self {
             Self::City => true,
             Self::Departments(ds) => ds.iter().any(|d| d == department),
@@ -70,6 +71,8 @@ pub struct QueueRow {
     pub submitted_at: Option<String>,
     pub deadline: Option<String>,
     pub overdue: i64,
+    /// Warned by the sweep as due within two working days.
+    pub warned_at: Option<String>,
 }
 
 /// The queue: by default everything waiting on the department (待预审 first,
@@ -90,7 +93,7 @@ pub async fn queue(db: &impl Db, act: &Act<'_>, scope: &Scope, status: Option<St
     let rows = db
         .query_as(
             &format!(
-                "SELECT number, item_name, department, status, version, notices, submitted_at, deadline, overdue
+                "SELECT number, item_name, department, status, version, notices, submitted_at, deadline, overdue, warned_at
                  FROM applications WHERE status IN ({statuses}) AND {cond}
                  ORDER BY status <> 'submitted', deadline IS NULL, deadline, submitted_at LIMIT 200"
             ),
@@ -238,13 +241,37 @@ fn title(step: &Step) -> &'static str {
     }
 }
 
+/// What one sweep changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sweep {
+    /// Applications newly marked overdue.
+    pub overdue: u64,
+    /// Applications newly warned (due within two working days).
+    pub warned: u64,
+}
+
+/// Working days before its deadline an application is flagged due soon.
+pub const DUE_SOON_DAYS: u32 = 2;
+
 /// The hourly sweep: accepted applications past their deadline are marked
-/// overdue (once). Returns how many were marked.
-pub async fn sweep(db: &impl Db, now: BeijingTime) -> ApiResult<u64> {
-    db.execute(
-        "UPDATE applications SET overdue = 1
-         WHERE status IN ('accepted', 'accepted_pending') AND overdue = 0 AND deadline < ?1",
-        &[now.date().to_string().into()],
-    )
-    .await
+/// overdue, those due within [`DUE_SOON_DAYS`] working days warned (each
+/// once; the queue shows both).
+pub async fn sweep(db: &impl Db, now: BeijingTime, cal: &Calendar) -> ApiResult<Sweep> {
+    let today = now.date();
+    let soon = shared::calendar::working_days_after(today, DUE_SOON_DAYS, cal);
+    let changed = db
+        .batch(&[
+            Stmt::new(
+                "UPDATE applications SET overdue = 1
+                 WHERE status IN ('accepted', 'accepted_pending') AND overdue = 0 AND deadline < ?1",
+                vec![today.to_string().into()],
+            ),
+            Stmt::new(
+                "UPDATE applications SET warned_at = ?2
+                 WHERE status IN ('accepted', 'accepted_pending') AND warned_at IS NULL AND deadline <= ?1",
+                vec![soon.to_string().into(), now.to_rfc3339().into()],
+            ),
+        ])
+        .await?;
+    Ok(Sweep { overdue: changed.first().copied().unwrap_or(0), warned: changed.get(1).copied().unwrap_or(0) })
 }

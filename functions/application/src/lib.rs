@@ -11,10 +11,12 @@ pub mod decide;
 pub mod filing;
 pub mod guide;
 pub mod handling;
+pub mod life_events;
 pub mod rating;
 pub mod receipt;
 pub mod record;
 pub mod situation;
+pub mod stats;
 pub mod status;
 
 #[cfg(target_arch = "wasm32")]

@@ -377,3 +377,28 @@ fn a_bundle_files_one_application_per_item_in_one_batch() {
     assert!(block_on(record::create_bundle(&db, &OsRandom, "alice", &parts, &json!({}), now())).is_err());
     assert_eq!(block_on(record::list_mine(&db, "alice")).unwrap().len(), 2);
 }
+
+#[test]
+fn the_sweep_warns_two_working_days_ahead_and_marks_overdue_once_each() {
+    let (db, kv) = (db(), MemoryKv::default());
+    let a = draft(&db, "alice", "本人");
+    for m in ["居民身份证", "不动产权证书"] {
+        block_on(filing::attach(&db, "alice", &a.number, m, &upload(&db, &kv, "alice"), now())).unwrap();
+    }
+    let a = block_on(filing::submit(&db, &OsRandom, "alice", &a.number, now())).unwrap();
+    let a = step(&db, &handler("张三"), &a.number, &Step::Accept { version: a.version }).unwrap();
+    assert_eq!(a.deadline.as_deref(), Some("2026-10-10"));
+    let c = cal(&db);
+    let sweep = |t: &str| block_on(handling::sweep(&db, shared::testing::at(t), &c)).unwrap();
+    // 30 September: two working days ahead is 9 October, before the deadline.
+    assert_eq!((sweep("2026-09-30T11:00:00+08:00").warned, sweep("2026-09-30T11:00:00+08:00").overdue), (0, 0));
+    // 8 October (the first day back): 9 and 10 October are the next two working days.
+    assert_eq!(sweep("2026-10-08T11:00:00+08:00").warned, 1);
+    assert_eq!(sweep("2026-10-09T11:00:00+08:00").warned, 0, "warned once");
+    assert_eq!(sweep("2026-10-10T11:00:00+08:00").overdue, 0, "due today is not overdue");
+    assert_eq!(sweep("2026-10-12T11:00:00+08:00").overdue, 1);
+    assert_eq!(sweep("2026-10-13T11:00:00+08:00").overdue, 0, "marked once");
+    let act = Act { who: &handler("张三"), now: now(), request_id: "req" };
+    let q = block_on(handling::queue(&db, &act, &scope(), None)).unwrap();
+    assert_eq!((q[0].overdue, q[0].warned_at.is_some()), (1, true));
+}
