@@ -172,6 +172,8 @@ const IDENTITY = {
       responses: { 200: json("profile", "修改后的个人信息"), 400: ERR("字段未知或 JSON 无效"), 422: ERR("字段校验未通过"), ...session, ...bodyErrors, 503: ERR("存储不可用") } },
     delete: { operationId: "deleteMe", summary: "注销账号（删除或匿名化个人信息）", security: citizen, responses: { 204: noContent, ...session, 503: ERR("存储不可用") } },
   },
+  "/v1/me/cases": { get: { operationId: "myCases", summary: "我的办件：网上申报、预约、投诉、发票申请和缴费订单，按待处理、办理中、已办结分组，新的在前，各带下一步和详情链接", security: citizen,
+    responses: { 200: json("me-cases", "分组的办件"), ...session, ...common } } },
   "/v1/me/messages": { get: { operationId: "listMessages", summary: "消息提醒", security: citizen,
     parameters: [q("unread", "只看未读", { type: "boolean" }), q("before", "游标", { type: "integer" }), q("size", "每页条数", { type: "integer", minimum: 1, maximum: 100 })],
     responses: { 200: json("inbox-page", "一页消息"), 400: ERR("参数有误"), ...session, 503: ERR("存储不可用") } } },
@@ -462,6 +464,15 @@ const LINKS = [
     rescheduleAppointment: { id: "$response.body#/id" } }],
   ["/v1/me/appointments", "get", "200", { getAppointment: { id: "$response.body#/appointments/0/id" } }],
   ["/v1/me/outage-subscriptions", "post", "201", { unsubscribeOutages: { id: "$response.body#/id" } }],
+  ["/v1/applications", "post", "201", { getApplication: { number: "$response.body#/number" }, updateApplicationForm: { number: "$response.body#/number" },
+    attachApplicationMaterial: { number: "$response.body#/number" }, submitApplication: { number: "$response.body#/number" }, applicationProgress: { number: "$response.body#/number" } }],
+  ["/v1/applications/bundles", "post", "201", { getApplication: { number: "$response.body#/numbers/0" }, submitApplication: { number: "$response.body#/numbers/1" } }],
+  ["/v1/applications/mine", "get", "200", { getApplication: { number: "$response.body#/applications/0/number" }, applicationProgress: { number: "$response.body#/applications/0/number" } }],
+  ["/v1/applications/{number}/submit", "post", "200", { applicationProgress: { number: "$response.body#/number" } }],
+  ["/v1/admin/applications", "get", "200", { applicationCase: { number: "$response.body#/applications/0/number" }, applicationStep: { number: "$response.body#/applications/0/number" },
+    applicationReceipt: { number: "$response.body#/applications/0/number" } }],
+  ["/v1/admin/applications/{number}/steps", "post", "200", { applicationReceipt: { number: "$response.body#/number" }, applicationCase: { number: "$response.body#/number" } }],
+  ["/v1/admin/applications/rectifications", "get", "200", { rectifyApplication: { number: "$response.body#/rectifications/0/number" } }],
 ];
 
 function addLinks(paths) {
@@ -508,9 +519,95 @@ const STAFF = {
     responses: { 200: json("staff-logins", "登录记录"), 404: ERR("未找到"), ...admin, ...common } } },
 };
 
+// Online applications (functions/application). Examples succeed against what scripts/schemathesis
+// seeds: 水表过户 of the demo catalogue (供水公司), resolved as 已结清 / 房屋买卖 / 本人办理.
+const TRANSFER = DEMO.items.find((i) => i.name === "水表过户");
+const CONNECT = DEMO.items.find((i) => i.name === "个人客户接水申请");
+const TRANSFER_ANSWERS = ["已结清", "房屋买卖", "本人办理"];
+const CONNECT_ANSWERS = ["新建房屋首次接水", "已取得", "住宅，本人办理"];
+Object.assign(EXAMPLES, {
+  "application-answers": { item_code: TRANSFER.code, answers: TRANSFER_ANSWERS, form: { 联系地址: "稠城街道1号3幢201室" } },
+  "application-bundle": { parts: [{ item_code: CONNECT.code, answers: CONNECT_ANSWERS }, { item_code: TRANSFER.code, answers: TRANSFER_ANSWERS }], form: { 联系地址: "稠城街道2号" } },
+  "application-form": { form: { 联系地址: "稠城街道1号3幢202室", 联系电话: "13900001111" } },
+  "application-attach": { material: "居民身份证", upload_id: "up_000000000000000000000000" },
+  // The version the application scripts/schemathesis seeds for this step has (drafted 1, three materials, submitted: 5).
+  "application-step": { action: "accept", version: 5 },
+  "application-rating": { grade: 5, reasons: "网上申报一次办好。" },
+  "application-rectification-outcome": { outcome: "已对窗口人员进行培训，补正告知写明具体要求。" },
+});
+const appNumber = { name: "number", in: "path", required: true, description: "办件编号（不区分大小写；格式或校验位不对即 404）",
+  schema: { type: "string", pattern: "^SB[0-9]{8}[0-9A-HJKMNP-TV-Z]{11}$" } };
+const DOCUMENT = Object.fromEntries(["image/jpeg", "image/png", "application/pdf"].map((t) => [t, { schema: { type: "string", format: "binary" } }]));
+const APPLICATION = {
+  "/v1/applications/resolve": { post: { operationId: "resolveSituation", summary: "情形引导：按已选的选项给出下一个问题，或确定的情形及所需材料（逐项说明为何需要），或应改办的事项（无需登录）",
+    requestBody: body("application-answers", { item_code: TRANSFER.code, answers: TRANSFER_ANSWERS.slice(0, 2) }),
+    responses: { 200: json("application-resolution", "下一个问题、确定的情形或另一事项"), 404: ERR("事项不存在或未发布（item_not_found）"), 422: ERR("选项不存在、回答多于问题或超过20个"), ...bodyErrors, ...common } } },
+  "/v1/applications/life-events": { get: { operationId: "lifeEvents", summary: "按人生事件进入的办事场景（我要用水、新房入住…；无需登录）",
+    responses: { 200: json("application-life-events", "场景"), ...common } } },
+  "/v1/applications/life-events/resolve": { post: { operationId: "resolveLifeEvent", summary: "办事场景引导：给出下一个问题，或要办理的事项（两个及以上：一件事一次办）",
+    requestBody: body("application-life-event-request", { event: "new-home", answers: ["已有水表，要过户到我名下（二手房）"] }),
+    responses: { 200: json("application-life-event-walk", "下一个问题或要办理的事项"), 404: ERR("没有这个场景，或场景涉及的事项未在本地发布"), 422: ERR("选项不存在或回答多于问题"), ...bodyErrors, ...common } } },
+  "/v1/applications": { post: { operationId: "createApplication", summary: "按确定的情形保存申请草稿（仅可网上申报的事项；每人至多20件草稿）", security: citizen,
+    requestBody: body("application-answers"),
+    responses: { 201: json("application-record", "草稿已保存"), 404: ERR("事项不存在或未发布"), 409: ERR("该事项不支持网上申报，或草稿已达20件"),
+      422: ERR("情形未确定、填报信息不符"), ...session, ...bodyErrors, ...common } } },
+  "/v1/applications/bundles": { post: { operationId: "createApplicationBundle", summary: "一件事一次办：2-6个事项一起保存草稿，各成一件、共用一个 bundle（全部成功或全部不保存）", security: citizen,
+    requestBody: body("application-bundle"),
+    responses: { 201: json("application-numbers", "各件的办件编号"), 404: ERR("某个事项不存在或未发布"), 409: ERR("某个事项不支持网上申报，或草稿已达20件"),
+      422: ERR("事项数不在2-6之间、情形未确定或填报信息不符"), ...session, ...bodyErrors, ...common } } },
+  "/v1/applications/uploads": { post: { operationId: "uploadApplicationMaterial", summary: "上传一份材料文件（JPG、PNG 或 PDF，不超过5 MB，类型须与内容一致；不公开）", security: citizen,
+    requestBody: { required: true, content: DOCUMENT },
+    responses: { 201: json("upload", "已保存"), 413: ERR("超过5 MB"), 422: ERR("类型不符（upload_invalid）"), ...session, ...common } } },
+  "/v1/applications/mine": { get: { operationId: "myApplications", summary: "我的办件（新的在前）", security: citizen,
+    responses: { 200: json("application-mine", "本人的申请"), ...session, ...common } } },
+  "/v1/applications/reusable": { get: { operationId: "reusableMaterials", summary: "材料复用：本人其他申请中同名材料的文件（复用不会从原申请取走）", security: citizen,
+    parameters: [q("material", "材料名称", { type: "string", minLength: 1 }, true)],
+    responses: { 200: json("application-reusable", "可复用的文件"), ...session, ...common } } },
+  "/v1/applications/{number}": { get: { operationId: "getApplication", summary: "本人的一件申请及其办理记录（他人的办件编号答 404）", security: citizen, parameters: [appNumber],
+    responses: { 200: json("application-record", "申请"), 404: ERR("未找到"), ...session, ...common } } },
+  "/v1/applications/{number}/form": { put: { operationId: "updateApplicationForm", summary: "修改填报信息（草稿；补正时只能改告知中列出的填报项）", security: citizen, parameters: [appNumber],
+    requestBody: body("application-form"),
+    responses: { 200: json("application-record", "修改后"), 404: ERR("未找到"), 409: ERR("已提交，或期间已被改动"), 422: ERR("填报信息不符，或改了告知以外的填报项"), ...session, ...bodyErrors, ...common } } },
+  "/v1/applications/{number}/materials": { put: { operationId: "attachApplicationMaterial", summary: "为一项材料附上新上传的文件或本人其他申请用过的文件（补正、容缺时只能换告知中列出的材料）", security: citizen, parameters: [appNumber],
+    requestBody: body("application-attach"),
+    responses: { 200: json("application-record", "附上后"), 404: ERR("未找到"), 409: ERR("已提交不能更换、不是要求补正的材料，或期间已被改动"),
+      422: ERR("本申请不需要这项材料，或没有找到本人上传的这个文件"), ...session, ...bodyErrors, ...common } } },
+  "/v1/applications/{number}/submit": { post: { operationId: "submitApplication", summary: "提交申请（必需材料齐全）、补正后重新提交，或报告容缺材料已补齐；每步通知本人", security: citizen, parameters: [appNumber],
+    responses: { 200: json("application-record", "提交后"), 404: ERR("未找到"), 409: ERR("已提交，无需重复提交"), 422: ERR("还缺少材料"), ...session, ...common } } },
+  "/v1/applications/{number}/progress": { get: { operationId: "applicationProgress", summary: "凭办件编号查询进度：状态、承诺办结日期与带日期的步骤（无内容、无备注；草稿不可查）", parameters: [appNumber],
+    responses: { 200: json("application-progress", "进度"), 404: ERR("未找到"), 429: ERR("同一来源每分钟最多查询30次"), 503: ERR("存储不可用") } } },
+  "/v1/applications/{number}/rating": { post: { operationId: "rateApplication", summary: "好差评（办结后，本人，一次；不满意、非常不满意须写理由，并转部门整改）", security: citizen, parameters: [appNumber],
+    requestBody: body("application-rating"),
+    responses: { 204: { description: "已评价" }, 404: ERR("未找到"), 409: ERR("未办结或已评价"), 422: ERR("等级应为1-5，低评须写理由"), ...session, ...bodyErrors, ...common } } },
+  "/v1/admin/applications": { get: { operationId: "applicationQueue", summary: "预审队列：本部门的件（application_handler；auditor 看全部），待预审在前、按期限排序；查看记入审计", security: staff,
+    parameters: [q("status", "只看该状态（缺省：待预审、已受理、容缺受理）", { enum: ["draft", "submitted", "correction", "accepted", "accepted_pending", "rejected", "completed"] })],
+    responses: { 200: json("application-queue", "队列"), ...admin, ...common } } },
+  "/v1/admin/applications/stats": { get: { operationId: "applicationStats", summary: "网上申报统计：按期办结率、需一次性告知的比例、受理到办结的平均工作日，按部门和事项（本部门的 application_handler；auditor 看全部）", security: staff,
+    parameters: [q("from", "起（YYYY-MM-DD，按提交日）", { type: "string", format: "date" }, true), q("to", "止（YYYY-MM-DD，至多一年）", { type: "string", format: "date" }, true)],
+    responses: { 200: json("application-stats", "统计"), ...admin, ...common } } },
+  "/v1/admin/applications/rectifications": { get: { operationId: "applicationRectifications", summary: "整改任务及结果（本部门的 application_handler；auditor 看全部）", security: staff,
+    responses: { 200: json("application-rectifications", "整改任务"), ...admin, ...common } } },
+  "/v1/admin/applications/{number}": { get: { operationId: "applicationCase", summary: "办件详情（本部门的 application_handler，或 auditor；查看记入审计）", security: staff, parameters: [appNumber],
+    responses: { 200: json("application-record", "申请"), 403: ERR("角色不符，或不在本部门的办理范围内"), 404: ERR("未找到"), 401: admin[401], ...common } } },
+  "/v1/admin/applications/{number}/material": { get: { operationId: "applicationMaterial", summary: "查看一项材料的文件（本部门的 application_handler；记入审计）", security: staff, parameters: [appNumber,
+    q("name", "材料名称", { type: "string", minLength: 1 }, true)],
+    responses: { 200: { description: "材料文件", content: DOCUMENT }, 403: ERR("角色不符，或不在本部门的办理范围内"), 404: ERR("未找到，或该材料尚未上传"), 401: admin[401], ...common } } },
+  "/v1/admin/applications/{number}/receipt": { get: { operationId: "applicationReceipt", summary: "可打印的受理通知书（本部门的 application_handler；受理后）", security: staff, parameters: [appNumber],
+    responses: { 200: { description: "受理通知书（HTML）", content: { "text/html": { schema: { type: "string" } } } }, 403: ERR("角色不符，或不在本部门的办理范围内"), 404: ERR("未找到"),
+      409: ERR("尚未受理，没有受理通知书"), 401: admin[401], ...common } } },
+  "/v1/admin/applications/{number}/steps": { post: { operationId: "applicationStep", summary: "受理、一次性告知（仅一次）、容缺受理、不予受理、办结（本部门的 application_handler；带读到的 version，两人同时操作时一人成功、另一人 409）；每步通知本人并记入审计", security: staff,
+    parameters: [appNumber], requestBody: body("application-step"),
+    responses: { 200: json("application-record", "操作后"), 403: ERR("角色不符，或不在本部门的办理范围内"), 404: ERR("未找到"), 409: ERR("当前状态不允许、已告知过，或已被他人处理"),
+      422: ERR("校验未通过"), 401: admin[401], ...bodyErrors, ...common } } },
+  "/v1/admin/applications/{number}/rectification": { post: { operationId: "rectifyApplication", summary: "记录整改结果并告知评价人（本部门的 application_handler）", security: staff, parameters: [appNumber],
+    requestBody: body("application-rectification-outcome"),
+    responses: { 204: { description: "已整改" }, 403: ERR("角色不符，或不在本部门的办理范围内"), 404: ERR("未找到"), 409: ERR("没有待整改的任务"), 422: ERR("请写明整改结果（不超过500字）"),
+      401: admin[401], ...bodyErrors, ...common } } },
+};
+
 export function buildOpenApi() {
   const paths = { ...structuredClone(GUIDE_DETAIL), ...structuredClone(MANAGE), ...structuredClone(IDENTITY), ...structuredClone(SEARCH) };
-  Object.assign(paths, structuredClone(APPOINTMENT), structuredClone(BILLING), structuredClone(COMPLAINT), structuredClone(OUTAGES), structuredClone(O311), structuredClone(FAQ), structuredClone(STAFF));
+  Object.assign(paths, structuredClone(APPOINTMENT), structuredClone(BILLING), structuredClone(COMPLAINT), structuredClone(OUTAGES), structuredClone(O311), structuredClone(FAQ), structuredClone(STAFF), structuredClone(APPLICATION));
   addLinks(paths);
   return {
     openapi: "3.1.0",

@@ -1,7 +1,7 @@
 // Boots the runtime with the demo catalogue and an all-roles admin token,
 // seeds what the operations taking an id need (supply areas and accounts,
 // outages, bills, a bound water account, an invoice application, a counter
-// receipt, complaints), then runs schemathesis against it (asynchronously:
+// receipt, complaints, online applications), then runs schemathesis against it (asynchronously:
 // this process hosts workerd). The seeded ids reach scripts/schemathesis.toml
 // as environment variables (BM_*), which names the values each operation uses.
 import { spawn } from "node:child_process";
@@ -134,6 +134,38 @@ async function seed(staff, reviewer, citizen, items) {
   return env;
 }
 
+/** Online applications (水表过户, 供水公司): a draft and an unclaimed file to attach, one ready to submit, one submitted
+ * (its version is the contract's step example), one accepted (受理通知书), one completed to rate, one rated 2 to rectify. */
+async function seedApplications(citizen, handler, items) {
+  const env = {};
+  const transfer = items.find((i) => i.name === "水表过户").code;
+  const pdf = Buffer.concat([Buffer.from("%PDF-1.7\n"), Buffer.alloc(300, 66)]);
+  const upload = async () => (await send("POST", "/v1/applications/uploads", citizen, pdf, 201, "application/pdf")).id;
+  const draft = () => send("POST", "/v1/applications", citizen, { item_code: transfer, answers: ["已结清", "房屋买卖", "本人办理"], form: { 联系地址: "稠城街道1号" } }, 201);
+  const filled = async () => {
+    let a = await draft();
+    for (const m of a.materials) a = await send("PUT", `/v1/applications/${a.number}/materials`, citizen, { material: m.name, upload_id: await upload() }, 200);
+    return a;
+  };
+  const submitted = async () => send("POST", `/v1/applications/${(await filled()).number}/submit`, citizen, undefined, 200);
+  const step = (a, body) => send("POST", `/v1/admin/applications/${a.number}/steps`, handler, { ...body, version: a.version }, 200);
+  const completed = async () => step(await step(await submitted(), { action: "accept" }), { action: "complete", delivery: { method: "pickup", hall: "北苑营业厅" } });
+  env.BM_APPLICATION_DRAFT = (await draft()).number;
+  env.BM_APPLICATION_UPLOAD = await upload();
+  env.BM_APPLICATION_FILLED = (await filled()).number;
+  const pending = await submitted();
+  // gen-openapi.mjs's application-step example carries this version.
+  if (pending.version !== 5) throw new Error(`seeding: a submitted application has version ${pending.version}, not 5 as the contract's example`);
+  env.BM_APPLICATION_SUBMITTED = pending.number;
+  env.BM_APPLICATION_ACCEPTED = (await step(await submitted(), { action: "accept" })).number;
+  env.BM_APPLICATION_COMPLETED = (await completed()).number;
+  const low = await completed();
+  await send("POST", `/v1/applications/${low.number}/rating`, citizen, { grade: 2, reasons: "补正要求说得不清楚" }, 204);
+  env.BM_APPLICATION_RECTIFY = low.number;
+  env.BM_APPLICATION_HANDLER = handler;
+  return env;
+}
+
 /** scripts/schemathesis.toml, plus the item bodies the catalogue operations send (too big to keep by hand). */
 function config(items, dir) {
   const [create] = items;
@@ -153,6 +185,8 @@ try {
   const reviewer = rt.token(["catalogue_reviewer"], "schemathesis-reviewer");
   const login = await send("POST", "/v1/auth/wechat", null, { code: "ok-fuzz-1" }, 200);
   const env = await seed(token, reviewer, login.token, catalog.items);
+  const handler = rt.token(["application_handler"], "schemathesis-application", [], ["义乌市供水有限公司"]);
+  Object.assign(env, await seedApplications(login.token, handler, catalog.items));
   const configFile = config(catalog.items, rt.state);
   const run = (bearer, extra) => new Promise((resolve) => {
     const args = [
@@ -167,10 +201,13 @@ try {
   });
   // Pass 1: everything but the citizen's own routes, as staff. Pass 2: those
   // with a citizen session (as staff they could only ever answer 401).
-  const citizenRoutes = "^/v1/(me|auth|appointments|bills|invoices|complaints|payments/\\{out_trade_no\\})";
-  code = await run(token, ["--exclude-path-regex", citizenRoutes]);
+  const citizenRoutes = "^/v1/(me|auth|appointments|bills|invoices|complaints|applications|payments/\\{out_trade_no\\})";
+  // ST_INCLUDE_PATH_REGEX (optional) narrows both passes to the paths it matches, e.g. "^/v1/(admin/)?applications".
+  const only = process.env.ST_INCLUDE_PATH_REGEX;
+  code = await run(token, [...(only ? ["--include-path-regex", only] : []), "--exclude-path-regex", citizenRoutes]);
   // Logout and account deletion would end the session mid-run; the e2e suite covers them.
-  code = code || (await run(login.token, ["--include-path-regex", citizenRoutes, "--exclude-operation-id", "logout", "--exclude-operation-id", "deleteMe"]));
+  const citizenOnly = only ? `(?=${citizenRoutes})(?=.*?(?:${only}))` : citizenRoutes;
+  code = code || (await run(login.token, ["--include-path-regex", citizenOnly, "--exclude-operation-id", "logout", "--exclude-operation-id", "deleteMe"]));
 } finally {
   await rt.stop();
 }

@@ -34,11 +34,12 @@ pub fn is_working_day(d: NaiveDate, cal: &Calendar) -> bool {
 }
 
 /// The date `n` working days after `day` (`day` itself not counted), e.g. a
-/// handling deadline. Gives up (returns the last date reached) after a year.
+/// handling deadline. Gives up (returns the last date reached) after twice
+/// `n` days and a year (more holidays than that are not a calendar).
 pub fn working_days_after(day: NaiveDate, n: u32, cal: &Calendar) -> NaiveDate {
     let mut d = day;
     let mut left = n;
-    for _ in 0..366 {
+    for _ in 0..(u64::from(n) * 2 + 366) {
         if left == 0 {
             break;
         }

@@ -5,6 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { boot, call, postJson } from "./helpers.mjs";
+import { checkResponse } from "./contract.mjs";
 import { demoCatalog } from "../../scripts/catalog/demo.mjs";
 
 const demo = demoCatalog();
@@ -34,6 +35,7 @@ after(async () => { await rt?.stop(); });
 async function walk(code, answers = []) {
   const r = await postJson(rt.url, "/v1/applications/resolve", { item_code: code, answers });
   assert.equal(r.status, 200, r.text);
+  checkResponse("/v1/applications/resolve", "post", r);
   if (r.body.kind === "resolved") return r.body;
   if (r.body.kind === "elsewhere") return null;
   for (const option of r.body.question.options) {
@@ -46,6 +48,7 @@ async function walk(code, answers = []) {
 async function upload(token) {
   const r = await call(rt.url, "/v1/applications/uploads", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/pdf" }, body: PDF });
   assert.equal(r.status, 201, r.text);
+  checkResponse("/v1/applications/uploads", "post", r);
   return r.body.id;
 }
 
@@ -54,6 +57,7 @@ async function draft(token, code, form = { 联系地址: "稠城街道1号" }) {
   assert.ok(resolved, `the tree of ${code} reaches the item`);
   const r = await postJson(rt.url, "/v1/applications", { item_code: code, answers: resolved.answered, form }, token);
   assert.equal(r.status, 201, r.text);
+  checkResponse("/v1/applications", "post", r);
   return r.body;
 }
 
@@ -63,6 +67,7 @@ async function fill(token, a, skip = new Map()) {
     const id = skip.get(m.name) ?? (await upload(token));
     const r = await put(`/v1/applications/${a.number}/materials`, { material: m.name, upload_id: id }, token);
     assert.equal(r.status, 200, r.text);
+    checkResponse("/v1/applications/{number}/materials", "put", r);
     last = r.body;
   }
   return last;
@@ -92,70 +97,94 @@ test("a citizen resolves 过户, applies with reused and new files, corrects onc
   assert.ok(shared, "a material both items need");
   const offered = await call(rt.url, `/v1/applications/reusable?material=${encodeURIComponent(shared.name)}`, auth(alice));
   assert.equal(offered.body.files.length, 1, offered.text);
+  checkResponse("/v1/applications/reusable", "get", offered);
   let a = await fill(alice, transfer, new Map([[shared.name, offered.body.files[0].upload_id]]));
   assert.equal(a.materials.find((m) => m.name === shared.name).reused, true);
   // Bob neither sees nor changes it; a stranger's progress view has no content.
-  assert.equal((await call(rt.url, `/v1/applications/${a.number}`, auth(bob))).status, 404);
+  const hidden = await call(rt.url, `/v1/applications/${a.number}`, auth(bob));
+  assert.equal(hidden.status, 404);
+  checkResponse("/v1/applications/{number}", "get", hidden);
   let r = await postJson(rt.url, `/v1/applications/${a.number}/submit`, {}, alice);
   assert.equal(r.status, 200, r.text);
+  checkResponse("/v1/applications/{number}/submit", "post", r);
   assert.equal(r.body.status, "submitted");
 
   // The department's queue has it; one notice names one material and one field.
   const q = await call(rt.url, "/v1/admin/applications", auth(handler));
   assert.ok(q.body.applications.some((x) => x.number === a.number), q.text);
-  assert.equal((await call(rt.url, "/v1/admin/applications", auth(rt.token(["hall_staff"])))).status, 403);
+  checkResponse("/v1/admin/applications", "get", q);
+  const refused = await call(rt.url, "/v1/admin/applications", auth(rt.token(["hall_staff"])));
+  assert.equal(refused.status, 403);
+  checkResponse("/v1/admin/applications", "get", refused);
   const gas = rt.token(["application_handler"], "燃气预审", [], ["义乌市燃气有限公司"]);
-  assert.equal((await call(rt.url, `/v1/admin/applications/${a.number}`, auth(gas))).status, 403);
+  const elsewhere = await call(rt.url, `/v1/admin/applications/${a.number}`, auth(gas));
+  assert.equal(elsewhere.status, 403);
+  checkResponse("/v1/admin/applications/{number}", "get", elsewhere);
   const seen = await call(rt.url, `/v1/admin/applications/${a.number}`, auth(handler));
+  checkResponse("/v1/admin/applications/{number}", "get", seen);
   const target = seen.body.materials.at(-1).name;
   r = await step(a.number, { action: "notify", version: seen.body.version, items: [{ material: target, note: "复印件不清晰，请重新拍照" }, { field: "联系地址", note: "请写到门牌号" }] });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.body.status, "correction");
+  checkResponse("/v1/admin/applications/{number}/steps", "post", r);
   const file = await call(rt.url, `/v1/admin/applications/${a.number}/material?name=${encodeURIComponent(target)}`, auth(handler));
   assert.equal(file.status, 200);
+  checkResponse("/v1/admin/applications/{number}/material", "get", file);
 
   // Only what was named may change.
   const other = a.materials.find((m) => m.name !== target);
   r = await put(`/v1/applications/${a.number}/materials`, { material: other.name, upload_id: await upload(alice) }, alice);
   assert.equal(r.status, 409, r.text);
+  checkResponse("/v1/applications/{number}/materials", "put", r);
   r = await put(`/v1/applications/${a.number}/form`, { form: { 联系地址: "稠城街道1号3幢201室" } }, alice);
   assert.equal(r.status, 200, r.text);
+  checkResponse("/v1/applications/{number}/form", "put", r);
   r = await put(`/v1/applications/${a.number}/materials`, { material: target, upload_id: await upload(alice) }, alice);
   assert.equal(r.status, 200, r.text);
   r = await postJson(rt.url, `/v1/applications/${a.number}/submit`, {}, alice);
   assert.equal(r.body.status, "submitted", r.text);
   r = await step(a.number, { action: "notify", version: r.body.version, items: [{ material: target, note: "again" }] });
   assert.equal(r.status, 409, "a second notice breaks the one-time rule");
+  checkResponse("/v1/admin/applications/{number}/steps", "post", r);
 
   // Accepted: the deadline is in working days over the city calendar (过户 is 即办: today).
   const current = (await call(rt.url, `/v1/admin/applications/${a.number}`, auth(handler))).body;
   // Two staff at once: one wins, the other gets 409.
   const both = await Promise.all([step(a.number, { action: "accept", version: current.version }), step(a.number, { action: "reject", version: current.version, reason: "不符合条件" })]);
   assert.deepEqual(both.map((x) => x.status).sort(), [200, 409], both.map((x) => x.text).join("\n"));
+  for (const x of both) checkResponse("/v1/admin/applications/{number}/steps", "post", x);
   const won = both.find((x) => x.status === 200).body;
   if (won.status === "rejected") return assert.fail("the reject won the race; rerun");
   assert.equal(won.deadline, workingDaysAfter(current.promised_days, holidays));
   const receipt = await call(rt.url, `/v1/admin/applications/${a.number}/receipt`, auth(handler));
   assert.equal(receipt.status, 200);
+  checkResponse("/v1/admin/applications/{number}/receipt", "get", receipt);
   assert.ok(receipt.text.includes("受理通知书") && receipt.text.includes(a.number));
 
   r = await step(a.number, { action: "complete", version: won.version, delivery: { method: "post", carrier: "中国邮政EMS", tracking: "1100123456789" } });
   assert.equal(r.body.status, "completed", r.text);
   const pub = await call(rt.url, `/v1/applications/${a.number}/progress`);
   assert.equal(pub.status, 200);
+  checkResponse("/v1/applications/{number}/progress", "get", pub);
   assert.equal(pub.body.status, "completed");
   assert.ok(!pub.text.includes("1100123456789") && !pub.text.includes("门牌号") && !pub.text.includes("稠城"), pub.text);
 
   // 不满意 needs a reason, and opens a rectification for the department.
-  assert.equal((await postJson(rt.url, `/v1/applications/${a.number}/rating`, { grade: 2 }, alice)).status, 422);
-  assert.equal((await postJson(rt.url, `/v1/applications/${a.number}/rating`, { grade: 2, reasons: "补正要求说得不清楚" }, alice)).status, 204);
+  const unexplained = await postJson(rt.url, `/v1/applications/${a.number}/rating`, { grade: 2 }, alice);
+  assert.equal(unexplained.status, 422);
+  checkResponse("/v1/applications/{number}/rating", "post", unexplained);
+  const rated = await postJson(rt.url, `/v1/applications/${a.number}/rating`, { grade: 2, reasons: "补正要求说得不清楚" }, alice);
+  assert.equal(rated.status, 204);
+  checkResponse("/v1/applications/{number}/rating", "post", rated);
   const tasks = await call(rt.url, "/v1/admin/applications/rectifications", auth(handler));
+  checkResponse("/v1/admin/applications/rectifications", "get", tasks);
   assert.ok(tasks.body.rectifications.some((t) => t.number === a.number && t.status === "open"), tasks.text);
   const inbox = await call(rt.url, "/v1/me/messages", auth(alice));
   const titles = inbox.body.messages.filter((m) => m.kind === "application").map((m) => m.title);
   for (const t of ["申请已提交", "请补正材料（一次性告知）", "申请已受理", "申请已办结", "您的评价已转部门整改"]) assert.ok(titles.includes(t), `${t} in ${titles}`);
   const mine = await call(rt.url, "/v1/applications/mine", auth(alice));
   assert.equal(mine.body.applications.find((x) => x.number === a.number).status, "completed");
+  checkResponse("/v1/applications/mine", "get", mine);
 });
 
 test("新房入住 files its items as one bundle, each handled on its own", async () => {
@@ -164,8 +193,10 @@ test("新房入住 files its items as one bundle, each handled on its own", asyn
   const r = await postJson(rt.url, "/v1/applications/bundles", { parts, form: { 联系地址: "稠城街道2号" } }, bob);
   assert.equal(r.status, 201, r.text);
   assert.equal(r.body.numbers.length, 2);
+  checkResponse("/v1/applications/bundles", "post", r);
   const second = await call(rt.url, `/v1/applications/${r.body.numbers[1]}`, auth(bob));
   assert.equal(second.body.bundle, r.body.numbers[0]);
+  checkResponse("/v1/applications/{number}", "get", second);
   // Each part is handled on its own: 接水 accepted alone, its deadline skipping the holidays.
   const [connect] = r.body.numbers;
   const first = await fill(bob, (await call(rt.url, `/v1/applications/${connect}`, auth(bob))).body);
@@ -176,7 +207,9 @@ test("新房入住 files its items as one bundle, each handled on its own", asyn
   assert.equal(ok.body.deadline, workingDaysAfter(first.promised_days, holidays));
   const other = await call(rt.url, `/v1/applications/${r.body.numbers[1]}`, auth(bob));
   assert.equal(other.body.status, "draft", "the other part is untouched");
-  assert.equal((await postJson(rt.url, "/v1/applications/bundles", { parts: parts.slice(0, 1) }, bob)).status, 422);
+  const single = await postJson(rt.url, "/v1/applications/bundles", { parts: parts.slice(0, 1) }, bob);
+  assert.equal(single.status, 422);
+  checkResponse("/v1/applications/bundles", "post", single);
 });
 
 test("bad input is a clear 4xx, never a 500", async () => {
@@ -190,6 +223,9 @@ test("bad input is a clear 4xx, never a 500", async () => {
     const r = await postJson(rt.url, path, body, token);
     assert.ok(r.status >= 400 && r.status < 500, `${path} ${JSON.stringify(body)} -> ${r.status} ${r.text}`);
     assert.ok(r.body?.error?.message, r.text);
+    checkResponse(path, "post", r);
   }
-  assert.equal((await call(rt.url, "/v1/applications/SB20261201ABCDEFGHJK0/progress")).status, 404);
+  const unknown = await call(rt.url, "/v1/applications/SB20261201ABCDEFGHJK0/progress");
+  assert.equal(unknown.status, 404);
+  checkResponse("/v1/applications/{number}/progress", "get", unknown);
 });

@@ -9,6 +9,10 @@ use shared::error::{ApiError, ApiResult, ErrorCode, FieldError};
 
 /// Longest note, reason or tracking text a step carries.
 pub const MAX_NOTE_CHARS: usize = 500;
+/// Longest time (working days) 容缺受理 may give to supply the missing
+/// materials: within a month, so they come before the promised deadline of
+/// most items and never "later" without end.
+pub const MAX_PENDING_DAYS: u32 = 20;
 /// Most corrections one notice lists.
 pub const MAX_CORRECTIONS: usize = 30;
 
@@ -158,6 +162,9 @@ pub fn decide(cur: &Current<'_>, step: &Step, today: NaiveDate, cal: &Calendar) 
             }
             if *due <= today {
                 return Err(bad("due", "补交期限应晚于今天"));
+            }
+            if *due > working_days_after(today, MAX_PENDING_DAYS, cal) {
+                return Err(bad("due", format!("补交期限不能超过{MAX_PENDING_DAYS}个工作日")));
             }
             let (status, accepted) = accept(Status::AcceptedPending);
             let note = format!("容缺受理：请于{}前补交{}", due.format("%Y年%m月%d日"), materials.join("、"));

@@ -20,6 +20,21 @@ use worker::{Env, Method, Request, Response};
 
 shared::edge_entry!(dispatch);
 
+shared::isolate_cache! {
+    /// Situation trees parsed by this isolate (see `guide::TREE_CACHE_MS`).
+    fn hot_trees() -> crate::situation::Tree = (guide::TREE_CACHE_ENTRIES, guide::TREE_CACHE_MS);
+}
+
+/// The tree of an item, from this isolate's memory when recent.
+async fn trees(db: &D1Db, kv: &shared::edge::WorkersKv, code: &str) -> ApiResult<std::rc::Rc<crate::situation::Tree>> {
+    use shared::runtime::Clock;
+    guide::tree_cached(db, kv, hot_trees(), e::EdgeClock.now().timestamp_millis(), code).await
+}
+
+async fn trees_of(db: &D1Db, kv: &shared::edge::WorkersKv, code: &str) -> ApiResult<crate::situation::Tree> {
+    Ok((*trees(db, kv, code).await?).clone())
+}
+
 async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let segs = ctx.segments();
     match (&ctx.method, segs.as_slice()) {
@@ -66,7 +81,7 @@ struct Answers {
 /// materials (no login: it reads only the published guide).
 async fn resolve(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let body: Answers = e::json_body(req, MAX_BODY_BYTES).await?;
-    let tree = guide::tree(&e::db(env)?, &e::kv(env)?, &body.item_code).await?;
+    let tree = trees(&e::db(env)?, &e::kv(env)?, &body.item_code).await?;
     e::ok_json(&crate::situation::resolve(&tree, &body.answers)?, "no-store")
 }
 
@@ -109,7 +124,7 @@ async fn create(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     let db = e::db(env)?;
     let who = e::citizen(req, &db, ctx).await?;
     let body: Answers = e::json_body(req, MAX_BODY_BYTES).await?;
-    let tree = guide::tree(&db, &e::kv(env)?, &body.item_code).await?;
+    let tree = trees(&db, &e::kv(env)?, &body.item_code).await?;
     let form = body.form.unwrap_or_else(|| serde_json::json!({}));
     let d = Draft { tree: &tree, answers: &body.answers, form: &form, bundle: None };
     let a = record::create(&db, &OsRandom, &who.id, &d, ctx.now()).await?;
@@ -138,7 +153,7 @@ async fn bundle(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     let kv = e::kv(env)?;
     let mut trees = Vec::with_capacity(body.parts.len());
     for p in &body.parts {
-        trees.push((guide::tree(&db, &kv, &p.item_code).await?, p.answers.clone()));
+        trees.push((trees_of(&db, &kv, &p.item_code).await?, p.answers.clone()));
     }
     let parts: Vec<_> = trees.iter().map(|(t, a)| (t, a.clone())).collect();
     let form = body.form.unwrap_or_else(|| serde_json::json!({}));
@@ -327,8 +342,12 @@ async fn stats(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
 
 async fn rectifications(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
-    let (_, scope) = staff_scope(req, &db, ctx, true).await?;
-    e::ok_json(&serde_json::json!({ "rectifications": rating::list(&db, &scope).await? }), "no-store")
+    let (who, scope) = staff_scope(req, &db, ctx, true).await?;
+    let list = rating::list(&db, &scope).await?;
+    // The tasks carry citizens' own words: the read is logged.
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    shared::admin::log_access(&db, &act, "application.rectifications", "open").await?;
+    e::ok_json(&serde_json::json!({ "rectifications": list }), "no-store")
 }
 
 #[derive(Deserialize)]

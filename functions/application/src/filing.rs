@@ -49,7 +49,11 @@ pub async fn attach(
         .iter()
         .find(|m| m.name == material)
         .ok_or_else(|| crate::decide::bad("material", "本申请不需要这项材料"))?;
-    may_change(r.status()?, m.correction.is_some())?;
+    let status = r.status()?;
+    may_change(status, m.correction.is_some())?;
+    if status != Status::Draft && mats.iter().any(|x| x.upload_id.as_deref() == Some(upload_id)) {
+        return Err(crate::decide::bad("upload_id", "请上传新的文件替换告知中指出的材料"));
+    }
     let up: Option<UploadRow> =
         db.first_as("SELECT citizen_id, content_type, used_by FROM uploads WHERE id = ?1", &[upload_id.into()]).await?;
     let up = up

@@ -7,7 +7,8 @@ use crate::situation::{GuideMaterial, GuideQuestion, Tree};
 use serde::Deserialize;
 use shared::catalogue::repo;
 use shared::error::{ApiError, ApiResult, ErrorCode};
-use shared::store::{Db, Kv};
+use shared::store::{Db, HotCache, Kv};
+use std::rc::Rc;
 
 #[derive(Deserialize)]
 struct Rendered {
@@ -53,6 +54,31 @@ pub fn from_json(body: &str) -> ApiResult<Tree> {
         materials: r.guide.materials,
         questions: r.guide.situations,
     })
+}
+
+/// How long an isolate keeps a parsed tree: the same bound on staleness as
+/// the guide worker's own isolate cache (a publish shows within 30 s).
+pub const TREE_CACHE_MS: i64 = 30_000;
+/// Trees kept per isolate.
+pub const TREE_CACHE_ENTRIES: usize = 500;
+
+/// The tree of `code`, from this isolate's memory when it parsed it in the
+/// last [`TREE_CACHE_MS`], else as [`tree`] reads it: resolving a situation
+/// then costs no storage read at all.
+pub async fn tree_cached(
+    db: &impl Db,
+    kv: &impl Kv,
+    hot: &HotCache<Tree>,
+    now_ms: i64,
+    code: &str,
+) -> ApiResult<Rc<Tree>> {
+    let key = code.trim().to_ascii_uppercase();
+    if let Some(t) = hot.get(&key, now_ms) {
+        return Ok(t);
+    }
+    let t = Rc::new(tree(db, kv, &key).await?);
+    hot.put(&key, Rc::clone(&t), now_ms);
+    Ok(t)
 }
 
 /// The tree of `code` (a published item), from KV when cached.

@@ -78,6 +78,10 @@ pub struct QueueRow {
 /// The queue: by default everything waiting on the department (待预审 first,
 /// then by deadline); `status` narrows it.
 pub async fn queue(db: &impl Db, act: &Act<'_>, scope: &Scope, status: Option<Status>) -> ApiResult<Vec<QueueRow>> {
+    if status == Some(Status::Draft) {
+        // A draft is the citizen's alone until submitted (every other staff route answers 404).
+        return Err(crate::decide::bad("status", "草稿尚未提交，不在办理范围内"));
+    }
     let (cond, params): (String, Vec<Value>) = match scope {
         Scope::City => ("1 = 1".into(), vec![]),
         Scope::Departments(ds) if ds.is_empty() => ("0 = 1".into(), vec![]),
@@ -263,7 +267,8 @@ pub async fn sweep(db: &impl Db, now: BeijingTime, cal: &Calendar) -> ApiResult<
         .batch(&[
             Stmt::new(
                 "UPDATE applications SET overdue = 1
-                 WHERE status IN ('accepted', 'accepted_pending') AND overdue = 0 AND deadline < ?1",
+                 WHERE status IN ('accepted', 'accepted_pending') AND overdue = 0
+                   AND (deadline < ?1 OR (status = 'accepted_pending' AND pending_until < ?1))",
                 vec![today.to_string().into()],
             ),
             Stmt::new(

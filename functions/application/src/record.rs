@@ -309,6 +309,15 @@ fn online_resolution(tree: &Tree, answers: &[String]) -> ApiResult<(String, Vec<
     }
 }
 
+/// The draft limit's refusal, said as such.
+fn draft_cap(e: ApiError) -> ApiError {
+    if e.code == ErrorCode::Conflict {
+        ApiError::with_message(ErrorCode::Conflict, format!("草稿已达{MAX_DRAFTS}件，请先提交或删除部分草稿"))
+    } else {
+        e
+    }
+}
+
 /// Saves a new draft for `citizen` from the answers over `tree`.
 pub async fn create(
     db: &impl Db,
@@ -319,13 +328,7 @@ pub async fn create(
 ) -> ApiResult<Application> {
     let (situation, needed) = online_resolution(d.tree, d.answers)?;
     let number = shared::case_number::generate(ids, PREFIX, now.date())?;
-    db.batch(&draft_stmts(&number, citizen, d, &situation, &needed, now)?).await.map_err(|e| {
-        if e.code == ErrorCode::Conflict {
-            ApiError::with_message(ErrorCode::Conflict, format!("草稿已达{MAX_DRAFTS}件，请先提交或删除部分草稿"))
-        } else {
-            e
-        }
-    })?;
+    db.batch(&draft_stmts(&number, citizen, d, &situation, &needed, now)?).await.map_err(draft_cap)?;
     mine(db, citizen, &number).await
 }
 
@@ -341,6 +344,11 @@ pub async fn create_bundle(
 ) -> ApiResult<Vec<String>> {
     let mut stmts = Vec::new();
     let mut numbers: Vec<String> = Vec::new();
+    for (i, (tree, _)) in parts.iter().enumerate() {
+        if parts.iter().take(i).any(|(t, _)| t.item_code == tree.item_code) {
+            return Err(crate::decide::bad(&format!("parts[{i}]"), "同一事项在一件事中只需申请一次"));
+        }
+    }
     for (tree, answers) in parts {
         let (situation, needed) = online_resolution(tree, answers)?;
         let number = shared::case_number::generate(ids, PREFIX, now.date())?;
@@ -349,7 +357,7 @@ pub async fn create_bundle(
         stmts.extend(draft_stmts(&number, citizen, &d, &situation, &needed, now)?);
         numbers.push(number);
     }
-    db.batch(&stmts).await?;
+    db.batch(&stmts).await.map_err(draft_cap)?;
     Ok(numbers)
 }
 
@@ -456,7 +464,8 @@ pub async fn progress(db: &impl Db, raw: &str) -> ApiResult<Progress> {
     let timeline = timeline(db, &number)
         .await?
         .into_iter()
-        .filter(|e| e.status != Status::Draft)
+        // Whether and how the citizen rated (a 整改 follows only a low grade) is theirs alone.
+        .filter(|e| e.status != Status::Draft && !matches!(e.action.as_str(), "rate" | "rectified"))
         .map(|e| PublicEvent { status: e.status, phrase: e.status.phrase(), at: e.at })
         .collect();
     Ok(Progress { number, status, phrase: status.phrase(), deadline: r.deadline, timeline })

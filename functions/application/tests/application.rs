@@ -402,3 +402,28 @@ fn the_sweep_warns_two_working_days_ahead_and_marks_overdue_once_each() {
     let q = block_on(handling::queue(&db, &act, &scope(), None)).unwrap();
     assert_eq!((q[0].overdue, q[0].warned_at.is_some()), (1, true));
 }
+
+#[test]
+fn a_tree_comes_from_the_cached_guide_then_from_memory_without_any_storage_read() {
+    use shared::store::{HotCache, Kv};
+    let (db, kv) = (db(), MemoryKv::default());
+    let code = "91330782MA2D4W8J3L4000172009003";
+    let rendered = json!({
+        "item": { "code": code, "name": "水表过户", "department": "义乌市供水有限公司", "online": { "available": true } },
+        "guide": { "materials": [{ "name": "居民身份证", "required": true, "note": "户主本人" }],
+                   "time_limit": { "promised_days": 0 }, "situations": [] }
+    });
+    block_on(kv.put(&shared::catalogue::repo::guide_cache_key(code), &format!("\"etag\"\n{rendered}"), None)).unwrap();
+    db.break_storage(true);
+    let hot = HotCache::new(10, application::guide::TREE_CACHE_MS);
+    let t = block_on(application::guide::tree_cached(&db, &kv, &hot, 1_000, code)).unwrap();
+    assert_eq!(
+        (t.item_name.as_str(), t.materials.len(), t.online),
+        ("水表过户", 1, true),
+        "from KV, the database broken"
+    );
+    kv.break_storage(true);
+    let again = block_on(application::guide::tree_cached(&db, &kv, &hot, 20_000, &code.to_ascii_lowercase())).unwrap();
+    assert_eq!(again.item_code, code, "from memory, KV broken too");
+    assert!(block_on(application::guide::tree_cached(&db, &kv, &hot, 40_000, code)).is_err(), "expired after 30 s");
+}

@@ -88,10 +88,14 @@ impl Ctx {
 
     fn error_response(&self, e: &ApiError) -> worker::Result<Response> {
         if let Some(detail) = &e.internal {
-            worker::console_error!(
-                "{}",
-                serde_json::json!({"level": "error", "request_id": self.request_id, "detail": crate::pii::redact_text(detail)})
-            );
+            // A lost race (a failed precondition: 409) is expected, not an error.
+            let line = serde_json::json!({"level": if e.status() >= 500 { "error" } else { "warn" },
+                "request_id": self.request_id, "detail": crate::pii::redact_text(detail)});
+            if e.status() >= 500 {
+                worker::console_error!("{line}");
+            } else {
+                worker::console_log!("{line}");
+            }
         }
         Ok(json_response(e.status(), &e.envelope(&self.request_id))?.with_headers(no_store()))
     }

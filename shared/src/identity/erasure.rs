@@ -77,6 +77,12 @@ pub const TABLES: &[(&str, Treatment)] = &[
         ),
     ),
     (
+        "application_rectifications",
+        Treatment::Anonymised(
+            "the citizen's own reasons for a low grade cleared; the grade, the department's task and its outcome stay",
+        ),
+    ),
+    (
         "payment_orders",
         Treatment::Kept(
             "payments are accounting records kept 30 years (会计档案管理办法 §14); the row names only the pseudonymous account id",
@@ -154,6 +160,11 @@ pub fn stmts(citizen_id: &str, phone_hash: Option<&str>, now: BeijingTime) -> Ve
             who(),
         ),
         Stmt::new("UPDATE applications SET form = '{}', field_fixes = '[]' WHERE citizen_id = ?1", who()),
+        Stmt::new(
+            "UPDATE application_rectifications SET reasons = '' WHERE number IN
+               (SELECT number FROM applications WHERE citizen_id = ?1)",
+            who(),
+        ),
         Stmt::new(
             "DELETE FROM uploads WHERE citizen_id = ?1 AND id NOT IN
                (SELECT license_upload FROM invoice_requests UNION SELECT tax_notice_upload FROM invoice_requests)",
