@@ -132,6 +132,23 @@ pub async fn require_hall(db: &impl Db, who: &Principal, hall: &str) -> ApiResul
     }
 }
 
+/// The departments a token (or staff account) serves, as `scripts/admin-token
+/// create --department` or 员工管理 grants them: a complaint_handler's and an
+/// application_handler's scope.
+pub async fn departments(db: &impl Db, who: &Principal) -> ApiResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct D {
+        department: String,
+    }
+    let rows: Vec<D> = db
+        .query_as(
+            "SELECT department FROM admin_token_departments WHERE token_id = ?1 ORDER BY department",
+            &[who.token_id.as_str().into()],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|d| d.department).collect())
+}
+
 /// A token's halls, as `scripts/admin-token create --hall` grants them.
 pub fn grant_halls_stmts(token_id: &str, halls: &[&str]) -> Vec<Stmt> {
     halls

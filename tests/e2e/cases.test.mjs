@@ -70,6 +70,13 @@ test("an application moves through the groups of 我的办件 at each step, besi
   assert.equal(g, "done");
   assert.match(c.next_step, /评价/);
 
+  // The next application starts from what was filed: the corrected address comes back, with its source.
+  const pre = await call(rt.url, `/v1/applications/prefill?item_code=${ITEM.code}`, auth(alice));
+  assert.equal(pre.status, 200, pre.text);
+  assert.equal(pre.body.form.联系地址, "稠城街道1号2幢");
+  assert.equal(pre.body.sources.联系地址, "上次申请");
+  assert.equal((await call(rt.url, "/v1/applications/prefill?item_code=nope", auth(alice))).status, 400);
+  assert.deepEqual((await call(rt.url, `/v1/applications/prefill?item_code=${ITEM.code}`, auth(bob))).body.form, {}, "nothing of alice's for bob");
   const complaint = (await postJson(rt.url, "/v1/complaints", { kind: "suggestion", category: "供水", subject: "北苑营业厅", content: "建议周六下午也开放。", anonymous: false }, alice)).body;
   assert.equal((await groupOf(complaint.number))[0], "in_progress");
   const bobs = await call(rt.url, "/v1/me/cases", auth(bob));

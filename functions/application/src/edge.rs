@@ -46,6 +46,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Post, ["v1", "applications", "uploads"]) => upload(req, env, ctx).await,
         (Method::Get, ["v1", "applications", "mine"]) => mine(req, env, ctx).await,
         (Method::Get, ["v1", "applications", "reusable"]) => reusable(req, env, ctx).await,
+        (Method::Get, ["v1", "applications", "prefill"]) => prefill(req, env, ctx).await,
         (Method::Get, ["v1", "applications", n]) => own(req, env, ctx, n).await,
         (Method::Put, ["v1", "applications", n, "form"]) => form(req, env, ctx, n).await,
         (Method::Put, ["v1", "applications", n, "materials"]) => attach(req, env, ctx, n).await,
@@ -188,6 +189,18 @@ async fn reusable(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     e::ok_json(&serde_json::json!({ "files": files }), "private, no-store")
 }
 
+/// `GET /v1/applications/prefill?item_code=`: the form filled in from the
+/// profile, the bound water accounts and the latest filed application.
+async fn prefill(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let q = Query::parse(&ctx.query)?;
+    let code = q.get("item_code").ok_or_else(|| ApiError::bad_field("item_code", "请提供事项的实施编码"))?;
+    let code =
+        shared::types::ItemCode::parse(code).map_err(|_| ApiError::bad_field("item_code", "实施编码格式不正确"))?;
+    e::ok_json(&crate::prefill::load(&db, &who.id, code.as_str()).await?, "private, no-store")
+}
+
 async fn own(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = e::citizen(req, &db, ctx).await?;
@@ -228,20 +241,8 @@ async fn submit(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Respo
     e::ok_json(&filing::submit(&db, &OsRandom, &who.id, n, ctx.now()).await?, "private, no-store")
 }
 
-/// Counts a progress lookup against the client's limit (`LOOKUP_LIMITER`).
-async fn limit_lookups(req: &Request, env: &Env) -> ApiResult<()> {
-    let ip = e::header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
-    let limiter = env.rate_limiter("LOOKUP_LIMITER").map_err(e::runtime_err)?;
-    let outcome = limiter.limit(e::pepper(env)?.ip_hash(&ip)).await.map_err(e::runtime_err)?;
-    if outcome.success {
-        Ok(())
-    } else {
-        Err(ApiError::with_message(ErrorCode::RateLimited, "查询过于频繁，请1分钟后再试"))
-    }
-}
-
 async fn progress(req: &Request, env: &Env, n: &str) -> ApiResult<Response> {
-    limit_lookups(req, env).await?;
+    e::limit_lookups(req, env).await?;
     e::ok_json(&record::progress(&e::db(env)?, n).await?, "no-store")
 }
 

@@ -46,17 +46,7 @@ pub async fn scope_of(db: &impl Db, who: &Principal, reading: bool) -> ApiResult
         return Ok(Scope::City);
     }
     who.require(Role::ApplicationHandler)?;
-    #[derive(Deserialize)]
-    struct D {
-        department: String,
-    }
-    let rows: Vec<D> = db
-        .query_as(
-            "SELECT department FROM admin_token_departments WHERE token_id = ?1 ORDER BY department",
-            &[who.token_id.as_str().into()],
-        )
-        .await?;
-    Ok(Scope::Departments(rows.into_iter().map(|d| d.department).collect()))
+    Ok(Scope::Departments(shared::admin::departments(db, who).await?))
 }
 
 /// A row of the queue (no form, no materials: those are read one by one).
@@ -80,7 +70,7 @@ pub struct QueueRow {
 pub async fn queue(db: &impl Db, act: &Act<'_>, scope: &Scope, status: Option<Status>) -> ApiResult<Vec<QueueRow>> {
     if status == Some(Status::Draft) {
         // A draft is the citizen's alone until submitted (every other staff route answers 404).
-        return Err(crate::decide::bad("status", "草稿尚未提交，不在办理范围内"));
+        return Err(ApiError::bad_field("status", "草稿尚未提交，不在办理范围内"));
     }
     let (cond, params): (String, Vec<Value>) = match scope {
         Scope::City => ("1 = 1".into(), vec![]),

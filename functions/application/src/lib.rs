@@ -12,6 +12,7 @@ pub mod filing;
 pub mod guide;
 pub mod handling;
 pub mod life_events;
+pub mod prefill;
 pub mod rating;
 pub mod receipt;
 pub mod record;

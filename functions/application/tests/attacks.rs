@@ -678,7 +678,7 @@ fn a_draft_does_not_show_in_the_queue_even_when_asked_for_by_status() {
     let rows = block_on(handling::queue(&db, &act, &water(), Some(Status::Draft)));
     match rows {
         Ok(rows) => assert!(rows.iter().all(|r| r.number != d.number), "a draft number is listed to staff"),
-        Err(e) => assert_eq!(e.code, ErrorCode::ValidationFailed),
+        Err(e) => assert_eq!(e.code, ErrorCode::BadRequest),
     }
 }
 

@@ -60,19 +60,6 @@ async fn submit(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
     Ok(if replayed { resp } else { resp.with_status(201) })
 }
 
-/// Counts a lookup against the client's limit (`LOOKUP_LIMITER`, 30 a
-/// minute per client IP, keyed by its HMAC): 429 beyond it.
-async fn limit_lookups(req: &Request, env: &Env) -> ApiResult<()> {
-    let ip = e::header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
-    let limiter = env.rate_limiter("LOOKUP_LIMITER").map_err(e::runtime_err)?;
-    let outcome = limiter.limit(e::pepper(env)?.ip_hash(&ip)).await.map_err(e::runtime_err)?;
-    if outcome.success {
-        Ok(())
-    } else {
-        Err(ApiError::with_message(ErrorCode::RateLimited, "查询过于频繁，请1分钟后再试"))
-    }
-}
-
 shared::isolate_cache! {
     /// Public views kept 5 s per isolate: a burst of lookups of one number
     /// costs one D1 query; a new step shows within 5 s (the author's view is
@@ -83,7 +70,7 @@ shared::isolate_cache! {
 /// The author (with a valid session, or with `phone_last4`) gets the full
 /// record and the timeline; everyone else the public view.
 async fn lookup(req: &Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
-    limit_lookups(req, env).await?;
+    e::limit_lookups(req, env).await?;
     let db = e::db(env)?;
     let q = shared::http::Query::parse(&ctx.query)?;
     let mine = match q.get("phone_last4") {

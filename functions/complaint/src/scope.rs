@@ -74,17 +74,7 @@ pub async fn of(db: &impl Db, who: &Principal, need: Need) -> ApiResult<Scope> {
     let mut roles = city.to_vec();
     roles.push(Role::ComplaintHandler);
     who.require_any(&roles)?;
-    #[derive(serde::Deserialize)]
-    struct D {
-        department: String,
-    }
-    let rows: Vec<D> = db
-        .query_as(
-            "SELECT department FROM admin_token_departments WHERE token_id = ?1 ORDER BY department",
-            &[who.token_id.as_str().into()],
-        )
-        .await?;
-    Ok(Scope::Departments(rows.into_iter().map(|d| d.department).collect()))
+    Ok(Scope::Departments(shared::admin::departments(db, who).await?))
 }
 
 /// A token's departments, as `scripts/admin-token create --department` grants them.

@@ -223,6 +223,20 @@ isolate_cache! {
     pub fn sessions() -> SessionEntry = (session::SESSION_CACHE_ENTRIES, session::SESSION_CACHE_MS);
 }
 
+/// Counts a lookup by number (a complaint's, an application's) against the
+/// client's limit (the `LOOKUP_LIMITER` binding, 30 a minute per client IP,
+/// keyed by its HMAC): 429 beyond it.
+pub async fn limit_lookups(req: &Request, env: &worker::Env) -> ApiResult<()> {
+    let ip = header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+    let limiter = env.rate_limiter("LOOKUP_LIMITER").map_err(runtime_err)?;
+    let outcome = limiter.limit(pepper(env)?.ip_hash(&ip)).await.map_err(runtime_err)?;
+    if outcome.success {
+        Ok(())
+    } else {
+        Err(ApiError::with_message(crate::error::ErrorCode::RateLimited, "查询过于频繁，请1分钟后再试"))
+    }
+}
+
 /// The citizen behind the request's bearer token (401 otherwise).
 pub async fn citizen(req: &Request, db: &D1Db, ctx: &Ctx) -> ApiResult<Citizen> {
     session::authenticate(db, sessions(), header(req, "authorization").as_deref(), ctx.now()).await
