@@ -31,10 +31,6 @@ async fn trees(db: &D1Db, kv: &shared::edge::WorkersKv, code: &str) -> ApiResult
     guide::tree_cached(db, kv, hot_trees(), e::EdgeClock.now().timestamp_millis(), code).await
 }
 
-async fn trees_of(db: &D1Db, kv: &shared::edge::WorkersKv, code: &str) -> ApiResult<crate::situation::Tree> {
-    Ok((*trees(db, kv, code).await?).clone())
-}
-
 async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let segs = ctx.segments();
     match (&ctx.method, segs.as_slice()) {
@@ -152,11 +148,11 @@ async fn bundle(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> 
         return Err(crate::decide::bad("parts", format!("一件事一次办应包含2到{MAX_BUNDLE_PARTS}个事项")));
     }
     let kv = e::kv(env)?;
-    let mut trees = Vec::with_capacity(body.parts.len());
+    let mut found = Vec::with_capacity(body.parts.len());
     for p in &body.parts {
-        trees.push((trees_of(&db, &kv, &p.item_code).await?, p.answers.clone()));
+        found.push(trees(&db, &kv, &p.item_code).await?);
     }
-    let parts: Vec<_> = trees.iter().map(|(t, a)| (t, a.clone())).collect();
+    let parts: Vec<_> = found.iter().zip(body.parts).map(|(t, p)| (&**t, p.answers)).collect();
     let form = body.form.unwrap_or_else(|| serde_json::json!({}));
     let numbers = record::create_bundle(&db, &OsRandom, &who.id, &parts, &form, ctx.now()).await?;
     Ok(e::ok_json(&serde_json::json!({ "numbers": numbers }), "private, no-store")?.with_status(201))

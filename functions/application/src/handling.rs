@@ -30,7 +30,8 @@ impl Scope {
         }
     }
 
-    fn check(&self, department: &str) -> ApiResult<()> {
+    /// 403 unless an application of `department` is in scope.
+    pub fn check(&self, department: &str) -> ApiResult<()> {
         if self.allows(department) {
             Ok(())
         } else {

@@ -143,13 +143,6 @@ pub async fn list(db: &impl Db, scope: &crate::handling::Scope) -> ApiResult<Vec
     .await
 }
 
-fn scope_allows(scope: &crate::handling::Scope, department: &str) -> bool {
-    match scope {
-        crate::handling::Scope::City => true,
-        crate::handling::Scope::Departments(ds) => ds.iter().any(|d| d == department),
-    }
-}
-
 /// Closes a rectification with its outcome; the citizen hears it.
 pub async fn close(
     db: &impl Db,
@@ -161,9 +154,7 @@ pub async fn close(
 ) -> ApiResult<()> {
     let number = crate::record::parse_number(raw)?;
     let r = crate::record::row(db, &number).await?;
-    if !scope_allows(scope, &r.department) {
-        return Err(ApiError::with_message(ErrorCode::Forbidden, "此件不在您所在部门的办理范围内"));
-    }
+    scope.check(&r.department)?;
     let outcome = outcome.trim();
     if outcome.is_empty() || outcome.chars().count() > MAX_REASON_CHARS {
         return Err(crate::decide::bad("outcome", format!("请写明整改结果（不超过{MAX_REASON_CHARS}字）")));

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::identity::inbox;
 use shared::runtime::IdSource;
-use shared::store::{Db, Stmt, Value};
+use shared::store::{Db, Stmt};
 use shared::types::BeijingTime;
 
 /// The prefix of a 办件编号 (申报).
@@ -489,9 +489,4 @@ pub fn notice_stmt(
         Some(&format!("/applications/{number}")),
         now,
     )
-}
-
-/// Value helper for optional text.
-pub fn opt(v: Option<&str>) -> Value {
-    v.map(str::to_owned).into()
 }
