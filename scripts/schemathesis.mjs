@@ -135,7 +135,8 @@ async function seed(staff, reviewer, citizen, items) {
 }
 
 /** Online applications (水表过户, 供水公司): a draft and an unclaimed file to attach, one ready to submit, one submitted
- * (its version is the contract's step example), one accepted (受理通知书), one completed to rate, one rated 2 to rectify. */
+ * (its version is the contract's step example), one accepted (受理通知书), one completed to rate, one rated 2 to rectify,
+ * one completed by 电子 delivery with its result file. */
 async function seedApplications(citizen, handler, items) {
   const env = {};
   const transfer = items.find((i) => i.name === "水表过户").code;
@@ -159,6 +160,10 @@ async function seedApplications(citizen, handler, items) {
   env.BM_APPLICATION_SUBMITTED = pending.number;
   env.BM_APPLICATION_ACCEPTED = (await step(await submitted(), { action: "accept" })).number;
   env.BM_APPLICATION_COMPLETED = (await completed()).number;
+  // 电子 delivery: the result file attached after acceptance, then 办结; both downloads read it.
+  const accepted = await step(await submitted(), { action: "accept" });
+  const withResult = await send("PUT", `/v1/admin/applications/${accepted.number}/result`, handler, pdf, 200, "application/pdf");
+  env.BM_APPLICATION_ELECTRONIC = (await step(withResult, { action: "complete", delivery: { method: "electronic", note: "请在办件详情中下载" } })).number;
   const low = await completed();
   await send("POST", `/v1/applications/${low.number}/rating`, citizen, { grade: 2, reasons: "补正要求说得不清楚" }, 204);
   env.BM_APPLICATION_RECTIFY = low.number;

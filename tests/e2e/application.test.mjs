@@ -13,6 +13,7 @@ const byName = (n) => demo.items.find((i) => i.name === n);
 const TRANSFER = byName("水表过户");
 const CONNECT = byName("个人客户接水申请");
 const PDF = Buffer.from("%PDF-1.4\n% bianmin e2e\n");
+const RESULT = Buffer.from("%PDF-1.4\n% 用水证明 (e2e result)\n");
 
 let rt, alice, bob, handler, holidays;
 const auth = (t) => ({ headers: { authorization: `Bearer ${t}` } });
@@ -210,6 +211,59 @@ test("新房入住 files its items as one bundle, each handled on its own", asyn
   const single = await postJson(rt.url, "/v1/applications/bundles", { parts: parts.slice(0, 1) }, bob);
   assert.equal(single.status, 422);
   checkResponse("/v1/applications/bundles", "post", single);
+});
+
+test("a result by 电子 delivery: attached while handling, downloadable by the applicant only once 办结", async () => {
+  const a = await fill(alice, await draft(alice, TRANSFER.code));
+  const submitted = await postJson(rt.url, `/v1/applications/${a.number}/submit`, {}, alice);
+  assert.equal(submitted.status, 200, submitted.text);
+  const accepted = await step(a.number, { action: "accept", version: submitted.body.version });
+  assert.equal(accepted.status, 200, accepted.text);
+  const electronic = (version) => step(a.number, { action: "complete", version, delivery: { method: "electronic", note: "用水证明请在办件详情中下载" } });
+  const early = await electronic(accepted.body.version);
+  assert.equal(early.status, 409, "no file, no 电子 delivery");
+  checkResponse("/v1/admin/applications/{number}/steps", "post", early);
+  const putFile = (body, type, token = handler) => call(rt.url, `/v1/admin/applications/${a.number}/result`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": type }, body });
+  const lie = await putFile("<html>not a pdf</html>", "application/pdf");
+  assert.equal(lie.status, 422, lie.text);
+  checkResponse("/v1/admin/applications/{number}/result", "put", lie);
+  const foreign = rt.token(["application_handler"], "燃气预审", [], ["义乌市燃气有限公司"]);
+  assert.equal((await putFile(RESULT, "application/pdf", foreign)).status, 403, "another department");
+  assert.equal((await putFile(RESULT, "application/pdf", alice)).status, 401, "a citizen is no staff");
+  const attached = await putFile(RESULT, "application/pdf");
+  assert.equal(attached.status, 200, attached.text);
+  checkResponse("/v1/admin/applications/{number}/result", "put", attached);
+  assert.equal(attached.body.result_file, true);
+  assert.equal(attached.body.result_download, null);
+  assert.equal((await call(rt.url, `/v1/applications/${a.number}/result`, auth(alice))).status, 404, "not before 办结");
+  assert.equal((await electronic(accepted.body.version)).status, 409, "the upload moved the version");
+  const done = await electronic(attached.body.version);
+  assert.equal(done.status, 200, done.text);
+  assert.equal(done.body.result_download, `/v1/applications/${a.number}/result`);
+
+  const file = await call(rt.url, done.body.result_download, auth(alice));
+  assert.equal(file.status, 200);
+  checkResponse("/v1/applications/{number}/result", "get", file);
+  assert.equal(file.text, RESULT.toString());
+  assert.equal(file.headers.get("content-type"), "application/pdf");
+  assert.equal(file.headers.get("cache-control"), "no-store");
+  assert.match(file.headers.get("content-disposition"), /^attachment; .*filename\*=UTF-8''SB\w+-%E5%8A%9E%E7%90%86%E7%BB%93%E6%9E%9C\.pdf$/);
+  for (const [who, want] of [[bob, 404], [undefined, 401]]) {
+    const r = await call(rt.url, done.body.result_download, who ? auth(who) : {});
+    assert.equal(r.status, want, `${who ? "another citizen" : "no session"}: ${r.text}`);
+    checkResponse("/v1/applications/{number}/result", "get", r);
+  }
+  const staffRead = await call(rt.url, `/v1/admin/applications/${a.number}/result`, auth(handler));
+  assert.equal(staffRead.status, 200);
+  checkResponse("/v1/admin/applications/{number}/result", "get", staffRead);
+  const logged = rt.sql(`SELECT COUNT(*) AS n FROM audit_log WHERE action = 'access.application.result' AND target = '${a.number}'`);
+  assert.equal(logged[0].n, 1, "the department's read is logged");
+  // Whoever holds only the number learns nothing of the file.
+  const progress = await call(rt.url, `/v1/applications/${a.number}/progress`);
+  assert.ok(!progress.text.includes("/result") && !progress.text.includes("up_"), progress.text);
+  // The inbox says where the result is.
+  const inbox = await call(rt.url, "/v1/me/messages", auth(alice));
+  assert.ok(inbox.text.includes("电子结果已发放"), inbox.text.slice(0, 300));
 });
 
 test("bad input is a clear 4xx, never a 500", async () => {

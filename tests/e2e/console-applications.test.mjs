@@ -8,7 +8,10 @@
 // second application is accepted under 容缺受理 and, once past its deadline,
 // tagged overdue; a third, rejected meanwhile by a colleague, answers 受理 with
 // "该申请已被他人处理，请刷新". A 不满意 rating becomes a 整改任务 closed with its
-// outcome. A staff member without the role gets neither the menu nor the page.
+// outcome. 统计 shows the figures the statistics API answers for the same
+// months (summary, the month's row, by department and by item, sortable), or
+// an empty state to a department without applications. A staff member
+// without the role gets neither the menu nor the page.
 // axe-core checks each page state (no serious or critical violation);
 // screenshots go to functions/console/web/screenshots/ (applications-*).
 import { test, before, after } from "node:test";
@@ -260,6 +263,134 @@ test("a handler gives one notice, accepts after the correction and completes by 
   await page.waitForFunction(() => document.querySelector(".tasks .el-table__body")?.textContent.includes("已整改"));
   assert.match(await task.textContent(), /已整改.*已约谈经办人员/);
   assert.ok((await inboxTitles()).includes("整改结果"));
+});
+
+test("统计 shows what the API answers for the same months: figures, the month's row, by department and by item; a department without applications sees the empty state", async () => {
+  // Three more applications over HTTP: one noticed, corrected, accepted and completed late;
+  // one completed the same day; one accepted and still open.
+  const colleague = rt.token(["application_handler"], "王预审", [], [DEPT]);
+  const steps = async (number, version, ...bodies) => {
+    for (const b of bodies) {
+      const r = await postJson(rt.url, `/v1/admin/applications/${number}/steps`, { ...b, version }, colleague);
+      assert.equal(r.status, 200, r.text);
+      ({ version } = r.body);
+    }
+    return version;
+  };
+  const complete = { action: "complete", delivery: { method: "post", carrier: "中国邮政EMS", tracking: "1100987654321" } };
+  const d = await apply(TRANSFER.code);
+  const missing = d.materials.at(-1).name;
+  await steps(d.number, d.version, { action: "notify", items: [{ material: missing, note: "复印件不清晰，请重新上传" }] });
+  assert.equal((await put(`/v1/applications/${d.number}/materials`, { material: missing, upload_id: await upload() })).status, 200);
+  const again = await postJson(rt.url, `/v1/applications/${d.number}/submit`, {}, citizen);
+  assert.equal(again.status, 200, again.text);
+  await steps(d.number, again.body.version, { action: "accept" }, complete);
+  const day = (n) => new Date(Date.now() + 8 * 3600e3 + n * 864e5).toISOString().slice(0, 10);
+  rt.sql(`UPDATE applications SET accepted_on = '${day(-10)}', deadline = '${day(-3)}' WHERE number = '${d.number}'`);
+  const e = await apply(TRANSFER.code);
+  await steps(e.number, e.version, { action: "accept" }, complete);
+  const f = await apply(CONNECT.code);
+  await steps(f.number, f.version, { action: "accept" });
+
+  // The API for the page's default range (the last six months) and this month.
+  const month = day(0).slice(0, 7);
+  const shift = (ym, n) => new Date(Date.UTC(Number(ym.slice(0, 4)), Number(ym.slice(5)) - 1 + n, 1)).toISOString().slice(0, 7);
+  const end = (ym) => new Date(Date.UTC(Number(ym.slice(0, 4)), Number(ym.slice(5)), 0)).toISOString().slice(0, 10);
+  const stats = async (from, to) => {
+    const r = await call(rt.url, `/v1/admin/applications/stats?from=${from}&to=${to}`, { headers: { authorization: `Bearer ${colleague}` } });
+    assert.equal(r.status, 200, r.text);
+    return r.body;
+  };
+  const whole = await stats(`${shift(month, -5)}-01`, end(month));
+  const mine = await stats(`${month}-01`, end(month));
+  assert.ok(whole.total.completed >= 2 && whole.total.on_time < whole.total.completed && whole.total.noticed >= 1, JSON.stringify(whole.total));
+  assert.ok(whole.total.avg_working_days > 0, "the late one took working days");
+  const pct = (x) => (x == null ? "—" : `${(Math.round(x * 1000) / 10).toFixed(1)}%`);
+  const avg = (x) => (x == null ? "—" : x.toFixed(1));
+  const cellsOf = (g) => [g.submitted, g.noticed, pct(g.notice_rate), g.completed, g.on_time, pct(g.on_time_rate), avg(g.avg_working_days)].map(String);
+  const texts = async (loc) => (await loc.locator("td").allTextContents()).map((t) => t.trim());
+
+  const viewer = await makeStaff(rt, "tongji", "赵统计", ["application_handler"], { departments: [DEPT] });
+  await page.context().clearCookies();
+  await signInAs(page, rt, viewer);
+  await page.goto(`${rt.url}/console/#/applications`);
+  await page.click(".applications-tabs a:has-text('统计')");
+  await page.waitForSelector(".stat-submitted");
+  assert.equal(await page.locator(".applications-tabs a[aria-current=page]").textContent().then((t) => t.trim()), "统计");
+  const stat = async (k) => (await page.locator(`.stat-${k} .stat-value`).textContent()).trim();
+  assert.deepEqual(
+    [await stat("submitted"), await stat("completed"), await stat("on-time"), await stat("notice"), await stat("days")],
+    [String(whole.total.submitted), String(whole.total.completed), pct(whole.total.on_time_rate), pct(whole.total.notice_rate), avg(whole.total.avg_working_days)],
+  );
+  const label = `${Number(month.slice(0, 4))}年${Number(month.slice(5))}月`;
+  assert.equal(await page.locator(".months .el-table__body tr").count(), 6);
+  assert.deepEqual(await texts(page.locator(".months .el-table__body tr", { hasText: label })), [label, ...cellsOf(mine.total)]);
+  const deptRows = page.locator(".group-department .el-table__body tr");
+  assert.equal(await deptRows.count(), Object.keys(whole.by_department).length);
+  assert.deepEqual(await texts(deptRows.filter({ hasText: DEPT })), [DEPT, ...cellsOf(whole.by_department[DEPT])]);
+  const itemRows = page.locator(".group-item .el-table__body tr");
+  assert.equal(await itemRows.count(), Object.keys(whole.by_item).length);
+  for (const [name, g] of Object.entries(whole.by_item)) assert.deepEqual(await texts(itemRows.filter({ hasText: name })), [name, ...cellsOf(g)]);
+  // Sortable: most applications first, fewest first once 申报 is sorted ascending.
+  const names = async () => (await page.locator(".group-item .el-table__body tr td:first-child").allTextContents()).map((t) => t.trim());
+  const order = Object.entries(whole.by_item).sort((x, y) => y[1].submitted - x[1].submitted).map(([n]) => n);
+  assert.deepEqual(await names(), order);
+  await page.locator(".group-item th", { hasText: /^申报$/ }).locator(".sort-caret.ascending").click();
+  assert.deepEqual(await names(), [...order].reverse());
+  await page.waitForFunction(() => [...document.querySelectorAll(".chart svg text")].some((t) => t.textContent.includes("一次性告知率")));
+  await quiet();
+  await check(page, "applications-stats");
+
+  // A handler of a department without applications: the empty state, no figures.
+  const other = await makeStaff(rt, "tongji2", "钱统计", ["application_handler"], { departments: ["义乌市燃气有限公司"] });
+  await page.context().clearCookies();
+  await signInAs(page, rt, other);
+  await page.goto(`${rt.url}/console/#/applications/stats`);
+  await page.waitForSelector(".empty-stats");
+  assert.match(await page.locator(".empty-stats").textContent(), /没有提交的申请，暂无统计数据/);
+  assert.equal(await page.locator(".stat-submitted").count(), 0);
+  await quiet();
+  await check(page, "applications-stats-empty");
+});
+
+test("电子 delivery: the handler uploads the result file on the record, then completes; the applicant downloads it", async () => {
+  const handlerE = await makeStaff(rt, "dianzi", "周电子", ["application_handler"], { departments: [DEPT] });
+  const a = await apply(TRANSFER.code);
+  const colleague = rt.token(["application_handler"], "王预审", [], [DEPT]);
+  const ok = await postJson(rt.url, `/v1/admin/applications/${a.number}/steps`, { action: "accept", version: a.version }, colleague);
+  assert.equal(ok.status, 200, ok.text);
+  await signInAs(page, rt, handlerE);
+  await page.goto(`${rt.url}/console/#/applications/${a.number}`);
+  await waitStatus("已受理");
+  // 电子 without a file: the dialog says so and the API refuses.
+  await page.click(".act-complete");
+  await page.click(".step-dialog .methods label:has-text('电子结果')");
+  await page.locator(".no-result").waitFor();
+  await page.click(".step-dialog button:has-text('取消')");
+  // A file that is not a PDF or picture is refused before it leaves the browser.
+  await page.setInputFiles("#result-file", { name: "结果.txt", mimeType: "text/plain", buffer: Buffer.from("not a result") });
+  assert.match(await page.locator(".result-file .field-error").textContent(), /PDF、PNG 或 JPG/);
+  const RESULT = Buffer.from("%PDF-1.4\n% 用水证明 (console e2e)\n");
+  await page.setInputFiles("#result-file", { name: "用水证明.pdf", mimeType: "application/pdf", buffer: RESULT });
+  await page.locator(".result-link").waitFor();
+  assert.match(await page.locator(".result-file").textContent(), /已上传.*办结后申请人可下载/s);
+  assert.match(await timeline(), /上传电子结果/);
+  const seen = await page.request.get(`${rt.url}/v1/admin/applications/${a.number}/result`);
+  assert.equal(seen.status(), 200);
+  assert.equal((await seen.body()).toString(), RESULT.toString());
+  await page.click(".act-complete");
+  await page.click(".step-dialog .methods label:has-text('电子结果')");
+  assert.equal(await page.locator(".no-result").count(), 0, "the file is there");
+  await page.fill("#step-note", "用水证明已生成，可在“我的办件”中下载");
+  await quiet();
+  await check(page, "applications-electronic");
+  await sendStep();
+  await waitStatus("已办结");
+  assert.match(await page.locator(".result-file").textContent(), /申请人可在“我的办件”中下载/);
+  const got = await call(rt.url, `/v1/applications/${a.number}/result`, auth(citizen));
+  assert.equal(got.status, 200, got.text);
+  assert.equal(got.text, RESULT.toString());
+  assert.match(got.headers.get("content-disposition"), /^attachment;/);
 });
 
 test("a staff member without the role gets neither the menu nor the page, and the API refuses them", async () => {

@@ -87,6 +87,8 @@ pub struct Current<'a> {
     pub promised_days: i64,
     /// The materials of the application, by name.
     pub materials: &'a [String],
+    /// Whether the handler has attached the 电子 result file.
+    pub has_result: bool,
 }
 
 /// What a step changes.
@@ -185,9 +187,21 @@ pub fn decide(cur: &Current<'_>, step: &Step, today: NaiveDate, cal: &Calendar) 
             if cur.status != Status::Accepted {
                 return Err(conflict("只有已受理且材料齐全的申请才能办结"));
             }
+            if matches!(delivery, Delivery::Electronic { .. }) && !cur.has_result {
+                return Err(conflict("请先上传电子结果文件，再以电子方式办结"));
+            }
             let note = delivery_note(delivery)?;
             Ok(Outcome { status: Status::Completed, accepted: None, pending_until: None, corrections: vec![], note })
         }
+    }
+}
+
+/// The 电子 result file is attached while the application is being handled
+/// (accepted, before 办结): never to a draft, a rejected or a finished one.
+pub fn may_attach_result(status: Status) -> ApiResult<()> {
+    match status {
+        Status::Accepted | Status::AcceptedPending => Ok(()),
+        _ => Err(conflict("只有已受理、尚未办结的申请才能上传电子结果文件")),
     }
 }
 
@@ -257,7 +271,7 @@ mod tests {
     }
 
     fn cur(status: Status, notices: i64, m: &[String]) -> Current<'_> {
-        Current { status, notices, promised_days: 3, materials: m }
+        Current { status, notices, promised_days: 3, materials: m, has_result: false }
     }
 
     #[test]
@@ -361,5 +375,30 @@ mod tests {
         assert_eq!((s.version(), s.action()), (4, "complete"));
         assert!(serde_json::from_str::<Step>(r#"{"action":"accept"}"#).is_err());
         assert!(serde_json::from_str::<Step>(r#"{"action":"approve","version":1}"#).is_err());
+    }
+
+    #[test]
+    fn electronic_delivery_needs_the_result_file() {
+        let m = mats();
+        let step = Step::Complete {
+            version: 1,
+            delivery: Delivery::Electronic { note: "结果文件可在办件详情下载".into() },
+        };
+        let err = decide(&cur(Status::Accepted, 0, &m), &step, d(11, 2), &Calendar::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Conflict);
+        let with = Current { has_result: true, ..cur(Status::Accepted, 0, &m) };
+        let out = decide(&with, &step, d(11, 2), &Calendar::new()).unwrap();
+        assert_eq!(out.status, Status::Completed);
+        assert!(out.note.contains("电子结果已发放"));
+    }
+
+    #[test]
+    fn a_result_file_is_attached_only_while_handling() {
+        for s in [Status::Accepted, Status::AcceptedPending] {
+            assert!(may_attach_result(s).is_ok(), "{s}");
+        }
+        for s in [Status::Draft, Status::Submitted, Status::Correction, Status::Rejected, Status::Completed] {
+            assert!(may_attach_result(s).is_err(), "{s}");
+        }
     }
 }

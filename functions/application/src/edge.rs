@@ -48,6 +48,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Put, ["v1", "applications", n, "materials"]) => attach(req, env, ctx, n).await,
         (Method::Post, ["v1", "applications", n, "submit"]) => submit(req, env, ctx, n).await,
         (Method::Get, ["v1", "applications", n, "progress"]) => progress(req, env, n).await,
+        (Method::Get, ["v1", "applications", n, "result"]) => citizen_result(req, env, ctx, n).await,
         (Method::Post, ["v1", "applications", n, "rating"]) => rate(req, env, ctx, n).await,
         (Method::Get, ["v1", "admin", "applications"]) => queue(req, env, ctx).await,
         (Method::Get, ["v1", "admin", "applications", "rectifications"]) => rectifications(req, env, ctx).await,
@@ -56,6 +57,8 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Get, ["v1", "admin", "applications", n, "material"]) => material(req, env, ctx, n).await,
         (Method::Get, ["v1", "admin", "applications", n, "receipt"]) => receipt(req, env, ctx, n).await,
         (Method::Post, ["v1", "admin", "applications", n, "steps"]) => step(req, env, ctx, n).await,
+        (Method::Put, ["v1", "admin", "applications", n, "result"]) => attach_result(req, env, ctx, n).await,
+        (Method::Get, ["v1", "admin", "applications", n, "result"]) => staff_result(req, env, ctx, n).await,
         (Method::Post, ["v1", "admin", "applications", n, "rectification"]) => rectify(req, env, ctx, n).await,
         (_, ["v1", "applications", ..] | ["v1", "admin", "applications", ..]) => {
             Err(ErrorCode::MethodNotAllowed.into())
@@ -78,7 +81,13 @@ struct Answers {
 /// materials (no login: it reads only the published guide).
 async fn resolve(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let body: Answers = e::json_body(req, MAX_BODY_BYTES).await?;
-    let tree = trees(&e::db(env)?, &e::kv(env)?, &body.item_code).await?;
+    use shared::runtime::Clock;
+    // A tree parsed in the last 30 s needs no binding, let alone a read.
+    let now = e::EdgeClock.now().timestamp_millis();
+    let tree = match guide::hot_tree(hot_trees(), now, &body.item_code) {
+        Some(t) => t,
+        None => trees(&e::db(env)?, &e::kv(env)?, &body.item_code).await?,
+    };
     e::ok_json(&crate::situation::resolve(&tree, &body.answers)?, "no-store")
 }
 
@@ -294,6 +303,43 @@ async fn material(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Res
     let id = handling::open_material(&db, &act, &scope, n, name).await?;
     let (ctype, bytes) = uploads::read(&db, &e::kv(env)?, &id).await?;
     e::private_file(&ctype, bytes)
+}
+
+/// `PUT /v1/admin/applications/{number}/result`: the 电子 result file (PDF,
+/// PNG or JPG, the bytes as the body), attached while handling.
+async fn attach_result(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (who, scope) = staff_scope(req, &db, ctx, false).await?;
+    let declared = e::header(req, "content-type").unwrap_or_default();
+    let bytes = e::capped_bytes(req, uploads::MAX_UPLOAD_BYTES).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let file = crate::result::Incoming { declared: &declared, bytes: &bytes };
+    let a = crate::result::attach(&db, &e::kv(env)?, &OsRandom, &act, &scope, n, file).await?;
+    e::ok_json(&a, "no-store")
+}
+
+/// `GET /v1/admin/applications/{number}/result`: the department reads the file (logged).
+async fn staff_result(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let (who, scope) = staff_scope(req, &db, ctx, false).await?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    let (id, number) = crate::result::for_staff(&db, &act, &scope, n).await?;
+    download(&db, env, &id, &number).await
+}
+
+/// `GET /v1/applications/{number}/result`: the applicant downloads the 电子 result once 办结.
+async fn citizen_result(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let (id, number) = crate::result::for_citizen(&db, &who.id, n).await?;
+    download(&db, env, &id, &number).await
+}
+
+async fn download(db: &D1Db, env: &Env, id: &str, number: &str) -> ApiResult<Response> {
+    let (ctype, bytes) = uploads::read(db, &e::kv(env)?, id).await?;
+    let resp = e::private_file(&ctype, bytes)?;
+    let _ = resp.headers().set("content-disposition", &crate::result::content_disposition(number, &ctype));
+    Ok(resp)
 }
 
 /// `GET /v1/admin/applications/{number}/receipt`: the 受理通知书 as a printable page.

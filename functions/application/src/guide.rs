@@ -72,13 +72,19 @@ pub async fn tree_cached(
     now_ms: i64,
     code: &str,
 ) -> ApiResult<Rc<Tree>> {
-    let key = code.trim().to_ascii_uppercase();
-    if let Some(t) = hot.get(&key, now_ms) {
+    if let Some(t) = hot_tree(hot, now_ms, code) {
         return Ok(t);
     }
+    let key = code.trim().to_ascii_uppercase();
     let t = Rc::new(tree(db, kv, &key).await?);
     hot.put(&key, Rc::clone(&t), now_ms);
     Ok(t)
+}
+
+/// The tree of `code` if this isolate parsed it in the last
+/// [`TREE_CACHE_MS`] (no storage touched: the resolver's hot path).
+pub fn hot_tree(hot: &HotCache<Tree>, now_ms: i64, code: &str) -> Option<Rc<Tree>> {
+    hot.get(&code.trim().to_ascii_uppercase(), now_ms)
 }
 
 /// The tree of `code` (a published item), from KV when cached.

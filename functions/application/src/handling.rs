@@ -99,7 +99,7 @@ pub async fn queue(db: &impl Db, act: &Act<'_>, scope: &Scope, status: Option<St
     Ok(rows)
 }
 
-async fn in_scope(db: &impl Db, scope: &Scope, raw: &str) -> ApiResult<Row> {
+pub(crate) async fn in_scope(db: &impl Db, scope: &Scope, raw: &str) -> ApiResult<Row> {
     let number = record::parse_number(raw)?;
     let r = record::row(db, &number).await?;
     if r.status()? == Status::Draft {
@@ -146,7 +146,13 @@ pub async fn act_on(
         return Err(ApiError::with_message(ErrorCode::Conflict, "该申请已被他人处理或已更新，请刷新后再操作"));
     }
     let names: Vec<String> = record::materials(db, &r.number).await?.into_iter().map(|m| m.name).collect();
-    let cur = Current { status: r.status()?, notices: r.notices, promised_days: r.promised_days, materials: &names };
+    let cur = Current {
+        status: r.status()?,
+        notices: r.notices,
+        promised_days: r.promised_days,
+        materials: &names,
+        has_result: r.result_upload.is_some(),
+    };
     let out = decide(&cur, step, act.now.date(), cal)?;
     db.batch(&step_stmts(ids, act, &r, step, &out)?).await?;
     record::mine(db, &r.citizen_id, &r.number).await

@@ -16,6 +16,7 @@ pub mod prefill;
 pub mod rating;
 pub mod receipt;
 pub mod record;
+pub mod result;
 pub mod situation;
 pub mod stats;
 pub mod status;

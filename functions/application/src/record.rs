@@ -70,6 +70,10 @@ pub struct Application {
     pub created_at: String,
     pub submitted_at: Option<String>,
     pub updated_at: String,
+    /// Whether the handler attached the 电子 result file.
+    pub result_file: bool,
+    /// Where the applicant downloads it, once 办结.
+    pub result_download: Option<String>,
     pub timeline: Vec<Event>,
 }
 
@@ -97,6 +101,8 @@ pub(crate) struct Row {
     pub created_at: String,
     pub submitted_at: Option<String>,
     pub updated_at: String,
+    #[serde(default)]
+    pub result_upload: Option<String>,
 }
 
 impl Row {
@@ -119,7 +125,7 @@ struct MaterialRow {
 pub(crate) const COLUMNS: &str =
     "number, citizen_id, item_code, item_name, department, bundle, status, version, notices,
     answers, situation, form, field_fixes, promised_days, accepted_on, deadline, pending_until, delivery, rating,
-    created_at, submitted_at, updated_at";
+    created_at, submitted_at, updated_at, result_upload";
 
 fn not_found() -> ApiError {
     ApiError::with_message(ErrorCode::NotFound, "没有找到该办件，请核对办件编号")
@@ -199,6 +205,9 @@ pub(crate) async fn assemble(db: &impl Db, r: Row) -> ApiResult<Application> {
         created_at: r.created_at,
         submitted_at: r.submitted_at,
         updated_at: r.updated_at,
+        result_file: r.result_upload.is_some(),
+        result_download: (r.result_upload.is_some() && status == Status::Completed)
+            .then(|| format!("/v1/applications/{}/result", r.number)),
         timeline,
         number: r.number,
         item_code: r.item_code,

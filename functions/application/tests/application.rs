@@ -427,3 +427,76 @@ fn a_tree_comes_from_the_cached_guide_then_from_memory_without_any_storage_read(
     assert_eq!(again.item_code, code, "from memory, KV broken too");
     assert!(block_on(application::guide::tree_cached(&db, &kv, &hot, 40_000, code)).is_err(), "expired after 30 s");
 }
+
+#[test]
+fn an_electronic_result_is_attached_while_handling_read_by_the_department_logged_and_downloaded_only_by_the_applicant()
+{
+    use application::result::{self, Incoming};
+    let (db, kv) = (db(), MemoryKv::default());
+    let a = draft(&db, "alice", "本人");
+    for m in ["居民身份证", "不动产权证书"] {
+        block_on(filing::attach(&db, "alice", &a.number, m, &upload(&db, &kv, "alice"), now())).unwrap();
+    }
+    let a = block_on(filing::submit(&db, &OsRandom, "alice", &a.number, now())).unwrap();
+    let zhang = handler("张三");
+    let act = Act { who: &zhang, now: now(), request_id: "req" };
+    let pdf = Incoming { declared: "application/pdf", bytes: b"%PDF-1.4 result v1" };
+    let e = block_on(result::attach(&db, &kv, &OsRandom, &act, &scope(), &a.number, pdf)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict, "not before acceptance");
+    let a = step(&db, &zhang, &a.number, &Step::Accept { version: a.version }).unwrap();
+    let electronic = |version| Step::Complete {
+        version,
+        delivery: Delivery::Electronic { note: "请在办件详情中下载用水证明".into() },
+    };
+    assert_eq!(step(&db, &zhang, &a.number, &electronic(a.version)).unwrap_err().code, ErrorCode::Conflict);
+
+    // A file that lies about its type is refused; another department cannot attach.
+    let lie = Incoming { declared: "application/pdf", bytes: b"<html>not a pdf</html>" };
+    let e = block_on(result::attach(&db, &kv, &OsRandom, &act, &scope(), &a.number, lie)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::UploadInvalid);
+    let other = Scope::Departments(vec!["义乌市燃气有限公司".into()]);
+    let pdf = Incoming { declared: "application/pdf", bytes: b"%PDF-1.4 result v1" };
+    assert_eq!(
+        block_on(result::attach(&db, &kv, &OsRandom, &act, &other, &a.number, pdf)).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    let pdf = Incoming { declared: "application/pdf", bytes: b"%PDF-1.4 result v1" };
+    let b = block_on(result::attach(&db, &kv, &OsRandom, &act, &scope(), &a.number, pdf)).unwrap();
+    assert!(b.result_file && b.result_download.is_none(), "not downloadable before 办结");
+    assert_eq!(step(&db, &zhang, &a.number, &electronic(a.version)).unwrap_err().code, ErrorCode::Conflict, "stale");
+    // Replaced: the first file's row and bytes go.
+    let first: String = block_on(db.first_as::<serde_json::Value>("SELECT result_upload AS id FROM applications", &[]))
+        .unwrap()
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let png = Incoming { declared: "image/png", bytes: b"\x89PNG\r\n\x1a\n result v2" };
+    let b = block_on(result::attach(&db, &kv, &OsRandom, &act, &scope(), &a.number, png)).unwrap();
+    assert!(block_on(shared::uploads::read(&db, &kv, &first)).is_err(), "the replaced file is gone");
+    assert_eq!(block_on(result::for_citizen(&db, "alice", &a.number)).unwrap_err().code, ErrorCode::NotFound);
+    let done = step(&db, &zhang, &a.number, &electronic(b.version)).unwrap();
+    assert_eq!(done.result_download, Some(format!("/v1/applications/{}/result", a.number)));
+
+    let (id, _) = block_on(result::for_citizen(&db, "alice", &a.number)).unwrap();
+    let (ctype, bytes) = block_on(shared::uploads::read(&db, &kv, &id)).unwrap();
+    assert_eq!((ctype.as_str(), &bytes[..]), ("image/png", &b"\x89PNG\r\n\x1a\n result v2"[..]));
+    assert_eq!(block_on(result::for_citizen(&db, "bob", &a.number)).unwrap_err().code, ErrorCode::NotFound);
+    // The applicant cannot reuse the result as a material of a new application.
+    let again = draft(&db, "alice", "本人");
+    assert!(block_on(filing::attach(&db, "alice", &again.number, "居民身份证", &id, now())).is_err());
+    // The department's read is logged; the timeline says so without the file.
+    block_on(result::for_staff(&db, &act, &scope(), &a.number)).unwrap();
+    let logged =
+        block_on(db.query(
+            "SELECT target FROM audit_log WHERE action = 'access.application.result' AND actor_name = '张三'",
+            &[],
+        ))
+        .unwrap();
+    assert_eq!(logged.len(), 1);
+    assert!(done.timeline.iter().any(|e| e.action == "result" && e.note == "电子结果文件已更新"));
+    // An erased account takes its result file with it.
+    block_on(shared::identity::erasure::delete(&db, &kv, "alice", now())).unwrap();
+    assert!(block_on(shared::uploads::read(&db, &kv, &id)).is_err());
+    assert_eq!(block_on(result::for_staff(&db, &act, &scope(), &a.number)).unwrap_err().code, ErrorCode::NotFound);
+}

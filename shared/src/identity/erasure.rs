@@ -159,7 +159,10 @@ pub fn stmts(citizen_id: &str, phone_hash: Option<&str>, now: BeijingTime) -> Ve
                (SELECT number FROM applications WHERE citizen_id = ?1)",
             who(),
         ),
-        Stmt::new("UPDATE applications SET form = '{}', field_fixes = '[]' WHERE citizen_id = ?1", who()),
+        Stmt::new(
+            "UPDATE applications SET form = '{}', field_fixes = '[]', result_upload = NULL WHERE citizen_id = ?1",
+            who(),
+        ),
         Stmt::new(
             "UPDATE application_rectifications SET reasons = '' WHERE number IN
                (SELECT number FROM applications WHERE citizen_id = ?1)",

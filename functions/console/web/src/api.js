@@ -28,14 +28,16 @@ export function setUnauthorizedHandler(fn) {
  */
 export async function api(method, path, body, opts = {}) {
   const headers = { accept: "application/json", ...opts.headers };
-  if (body !== undefined) headers["content-type"] = "application/json";
+  // A file (Blob) goes as its own bytes with its own type; anything else as JSON.
+  const file = typeof Blob !== "undefined" && body instanceof Blob;
+  if (body !== undefined) headers["content-type"] = file ? body.type || "application/octet-stream" : "application/json";
   if (method !== "GET" && session.csrf) headers["x-csrf-token"] = session.csrf;
   let res;
   try {
     res = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : file ? body : JSON.stringify(body),
       credentials: "same-origin",
       cache: "no-store",
     });

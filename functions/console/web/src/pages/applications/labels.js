@@ -32,6 +32,7 @@ export const EVENT_LABELS = {
   notify: "一次性告知",
   accept_pending: "容缺受理",
   reject: "不予受理",
+  result: "上传电子结果",
   complete: "办结",
   rate: "评价",
   rectified: "整改完成",
@@ -65,4 +66,23 @@ export function deliveryText(d) {
   if (d.method === "pickup") return `窗口自取：${d.hall}`;
   if (d.method === "electronic") return `电子结果：${d.note}`;
   return "";
+}
+
+/** A rate (0-1) as a percentage with one decimal, "—" when there is none. */
+export const percent = (x) => (x == null ? "—" : `${(Math.round(x * 1000) / 10).toFixed(1)}%`);
+
+/** "2026-08" moved by `n` months. */
+export function shiftMonth(ym, n) {
+  const [y, m] = ym.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1 + n, 1)).toISOString().slice(0, 7);
+}
+/** The last day of "2026-08", "2026-08-31". */
+export const lastDay = (ym) => addDays(`${shiftMonth(ym, 1)}-01`, -1);
+/** "2026-08" as "2026年8月". */
+export const monthLabel = (ym) => `${Number(ym.slice(0, 4))}年${Number(ym.slice(5))}月`;
+/** The months from `a` to `b` ("2026-03" to "2026-08"), stopping once past `max`. */
+export function monthsBetween(a, b, max) {
+  const out = [];
+  for (let m = a; m <= b && out.length <= max; m = shiftMonth(m, 1)) out.push(m);
+  return out;
 }

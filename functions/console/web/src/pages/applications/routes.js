@@ -5,7 +5,7 @@ const roles = ["application_handler"];
 
 export const menu = { path: "/applications", label: "网上申报", roles };
 
-// One frame (Index.vue: the area's tabs) around the queue, a record and the 整改 tasks.
+// One frame (Index.vue: the area's tabs) around the queue, a record, the 整改 tasks and 统计.
 export const routes = [
   {
     path: "applications",
@@ -14,6 +14,7 @@ export const routes = [
     children: [
       { path: "", component: () => import("./Queue.vue"), meta: { title: "预审队列", roles } },
       { path: "rectifications", component: () => import("./Rectifications.vue"), meta: { title: "整改任务", roles } },
+      { path: "stats", component: () => import("./Stats.vue"), meta: { title: "统计", roles } },
       { path: ":number", component: () => import("./Record.vue"), meta: { title: "办件详情", roles } },
     ],
   },
