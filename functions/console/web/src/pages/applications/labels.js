@@ -70,19 +70,3 @@ export function deliveryText(d) {
 
 /** A rate (0-1) as a percentage with one decimal, "—" when there is none. */
 export const percent = (x) => (x == null ? "—" : `${(Math.round(x * 1000) / 10).toFixed(1)}%`);
-
-/** "2026-08" moved by `n` months. */
-export function shiftMonth(ym, n) {
-  const [y, m] = ym.split("-").map(Number);
-  return new Date(Date.UTC(y, m - 1 + n, 1)).toISOString().slice(0, 7);
-}
-/** The last day of "2026-08", "2026-08-31". */
-export const lastDay = (ym) => addDays(`${shiftMonth(ym, 1)}-01`, -1);
-/** "2026-08" as "2026年8月". */
-export const monthLabel = (ym) => `${Number(ym.slice(0, 4))}年${Number(ym.slice(5))}月`;
-/** The months from `a` to `b` ("2026-03" to "2026-08"), stopping once past `max`. */
-export function monthsBetween(a, b, max) {
-  const out = [];
-  for (let m = a; m <= b && out.length <= max; m = shiftMonth(m, 1)) out.push(m);
-  return out;
-}
