@@ -1,8 +1,8 @@
 // The benchmark driver behind scripts/bench: a fresh migrated database, the
 // demo catalogue plus N synthetic items, then wrk per scenario.
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadCatalog } from "./load-catalog.mjs";
 import { demoCatalog } from "./catalog/demo.mjs";
@@ -405,6 +405,88 @@ if (!only.length || only.some((o) => "fanout".includes(o))) {
   console.log(`\noutage fan-out: ${N} subscribers (${N / 2} by account, ${N / 2} by address), areas loaded in ${(loadMs / 1000).toFixed(1)} s (1,022 areas, ${N / 2} accounts);`);
   console.log(`  publish answered in ${publishMs.toFixed(0)} ms (outbox written: ${v.recipients} rows); all recorded sent after ${(ms / 1000).toFixed(1)} s (target < 300 s)`);
   console.log(`  sent ${v.sent}, failed ${v.failed}; provider calls ${rt.fakes.state.smsCalls.SendSms} (ideal ${Math.ceil(v.recipients / 1000)}); numbers reached ${perPhone.size}, messages ${msgs.length}, numbers messaged twice: ${twice}`);
+}
+
+// City-wide emergency (issue 18): BENCH_HOLDERS billing accounts (default
+// 1,000,000; every tenth shares its neighbour's phone) imported through the
+// billing API, which seals each holder's phone, in 1,000 buildings; plus a
+// tenth as many subscribers, half of them holders too. An emergency on the
+// whole street: time from publishing until every outbox row is recorded
+// sent, provider calls, numbers messaged twice, and workerd's peak memory.
+if (only.some((o) => "holders".includes(o))) {
+  const N = Number(process.env.BENCH_HOLDERS ?? 1000000);
+  const S = Math.floor(N / 10);
+  const publisher = rt.token(["outage_publisher"], "bench");
+  const billingOp = rt.token(["billing_operator"], "bench-holders");
+  const send = (method, path, tok, body) => call(url, path, { method, headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" }, body: JSON.stringify(body) })
+    .then((r) => { if (r.status !== 200) throw new Error(`${path}: ${r.status} ${r.text.slice(0, 300)}`); return r.body; });
+  const areas = [{ code: "H-yw", name: "义乌市", level: "district" }, { code: "H-st", name: "全城街道", level: "street", parent: "H-yw" }];
+  for (let c = 0; c < 20; c++) {
+    areas.push({ code: `H-c${c}`, name: `全城社区${c}`, level: "community", parent: "H-st" });
+    for (let b = 0; b < 50; b++) areas.push({ code: `H-c${c}-${b}`, name: `${b + 1}幢`, level: "building", parent: `H-c${c}` });
+  }
+  await send("PUT", "/v1/admin/supply-areas", publisher, { areas });
+  const acct = (i) => `HB${String(i).padStart(7, "0")}`;
+  const building = (i) => `H-c${i % 20}-${Math.floor(i / 20) % 50}`;
+  const holderPhone = (i) => `136${String(i % 10 === 9 ? i - 1 : i).padStart(8, "0")}`;
+  const tl = performance.now();
+  let done = 0;
+  // Imports of 2,000 accounts (the route's most), four at a time; supply map by 5,000.
+  const jobs = [];
+  for (let k = 0; k < N; k += 5000) jobs.push(() => send("PUT", "/v1/admin/supply-accounts", publisher,
+    { accounts: Array.from({ length: Math.min(5000, N - k) }, (_, j) => ({ utility: "water", account_no: acct(k + j), area: building(k + j) })) }));
+  for (let k = 0; k < N; k += 2000) jobs.push(() => send("POST", "/v1/admin/bills:import", billingOp,
+    { accounts: Array.from({ length: Math.min(2000, N - k) }, (_, j) => ({ account_no: acct(k + j), holder_name: "全城户", holder_phone: holderPhone(k + j), address: "义乌市全城街道", category: "居民" })) })
+    .then(() => { done += Math.min(2000, N - k); if (done % 100000 === 0) console.log(`  imported ${done} accounts (${((performance.now() - tl) / 1000).toFixed(0)} s)`); }));
+  const queue = [...jobs];
+  await Promise.all(Array.from({ length: 4 }, async () => { while (queue.length) await queue.shift()(); }));
+  const importMs = performance.now() - tl;
+  // Subscribers in SQL (logins would measure the login): half share a holder's phone.
+  const pepper = rt.fakes.vars.IDENTITY_PEPPER;
+  const subPhone = (j) => (j < S / 2 ? holderPhone(j * 2) : `137${String(j).padStart(8, "0")}`);
+  const subs = Array.from({ length: S }, (_, j) => j);
+  const rowsOf = (head, f) => Array.from({ length: Math.ceil(S / 200) }, (_, k) => `${head} VALUES ${subs.slice(k * 200, k * 200 + 200).map(f).join(",\n")};`);
+  const sqlFile = join(state, "holders-subscribers.sql");
+  writeFileSync(sqlFile, [
+    ...rowsOf("INSERT INTO citizens (id, phone, phone_hash, real_name_level, created_at, updated_at)",
+      (j) => `('cit_hold${j}', '${subPhone(j)}', '${createHmac("sha256", pepper).update(`phone:${subPhone(j)}`).digest("hex")}', 1, 'x', 'x')`),
+    ...rowsOf("INSERT INTO outage_subscriptions (id, citizen_id, utility, account_no, area_code, created_at)",
+      (j) => `('SUBH${j}', 'cit_hold${j}', 'water', NULL, '${building(j)}', 'x')`),
+  ].join("\n"));
+  wrangler(["d1", "execute", "bianmin", "--local", "--persist-to", state, "--file", sqlFile]);
+  const distinctHolders = N - Math.floor(N / 10);
+  const expected = distinctHolders + S / 2;
+  rt.fakes.state.messages.length = 0;
+  rt.fakes.state.smsCalls.SendSms = 0;
+  // workerd's peak resident memory (VmHWM) over the run, sampled.
+  const workerdPids = () => { try { return execFileSync("pgrep", ["-x", "workerd"], { encoding: "utf8" }).trim().split("\n").filter(Boolean); } catch { return []; } };
+  const rss = () => workerdPids().map((pid) => { try { return Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]); } catch { return 0; } }).reduce((a, b) => a + b, 0);
+  const rssBefore = rss();
+  let rssPeak = rssBefore;
+  const start = new Date(Date.now() + 8 * 3600e3 + 3600e3).toISOString().slice(0, 19) + "+08:00";
+  const end = new Date(Date.now() + 8 * 3600e3 + 6 * 3600e3).toISOString().slice(0, 19) + "+08:00";
+  const t0 = performance.now();
+  const made = await call(url, "/v1/admin/outages", { method: "POST", headers: { authorization: `Bearer ${publisher}`, "content-type": "application/json" },
+    body: JSON.stringify({ utility: "water", kind: "emergency", areas: ["全城街道"], start, end, reason: "水源地突发污染", issuer: "义乌市供水有限公司", contact_phone: "0579-85510011" }) });
+  if (made.status !== 201) throw new Error(`publish: ${made.status} ${made.text}`);
+  const publishMs = performance.now() - t0;
+  let v, polls = 0;
+  for (;;) {
+    rssPeak = Math.max(rssPeak, rss());
+    v = (await call(url, `/v1/admin/outages/${made.body.id}/delivery`, { headers: { authorization: `Bearer ${publisher}` } })).body.versions[0];
+    if (++polls % 40 === 0) console.log(`  progress ${(v.progress * 100).toFixed(1)}%: sent ${v.sent} of ${v.recipients}, queued ${v.queued}, sending ${v.sending} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    if (v.recipients > 0 && v.sent + v.failed >= v.recipients && v.queued + v.sending + v.deferred === 0) break;
+    if (performance.now() - t0 > 20 * 60e3) { console.log("  gave up after 20 min"); break; }
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+  const ms = performance.now() - t0;
+  const perPhone = new Map();
+  for (const m of rt.fakes.state.messages) perPhone.set(m.phone, (perPhone.get(m.phone) ?? 0) + 1);
+  const twice = [...perPhone.values()].filter((n) => n > 1).length;
+  console.log(`\ncity-wide emergency: ${N} billing accounts (${distinctHolders} distinct holder phones) imported and sealed through the API in ${(importMs / 1000).toFixed(0)} s, ${S} subscribers (${S / 2} of them holders too);`);
+  console.log(`  publish answered in ${(publishMs / 1000).toFixed(1)} s (outbox: ${v.recipients} rows, expected ${expected}; by holder ${v.reached?.holder}, by subscription ${v.reached?.subscription});`);
+  console.log(`  every message recorded sent after ${(ms / 1000).toFixed(1)} s (goal < 600 s); sent ${v.sent}, failed ${v.failed}; provider calls ${rt.fakes.state.smsCalls.SendSms} (about one per 1,000 phones: ${Math.ceil(expected / 1000)});`);
+  console.log(`  phones reached ${perPhone.size}, messages ${rt.fakes.state.messages.length}, phones messaged twice: ${twice}; workerd resident memory ${(rssBefore / 1024).toFixed(0)} MiB before, peak ${(rssPeak / 1024).toFixed(0)} MiB during`);
 }
 
 await rt.stop();

@@ -325,6 +325,9 @@ const BILLING = {
     requestBody: body("void-request"), responses: { 200: json("ledger-entry", "已作废"), 404: ERR("未找到"), 409: ERR("已作废"), ...admin, ...bodyErrors, ...common } } },
   "/v1/admin/bills:import": { post: { operationId: "importBills", summary: "批量导入户号与账单（billing_operator；全部成功或全部不导入；已缴账单不被覆盖）", security: staff,
     requestBody: body("bills-import"), responses: { 200: json("bills-import-outcome", "已导入"), 422: ERR("校验未通过，列出每一处错误"), ...admin, ...bodyErrors, ...common } } },
+  "/v1/admin/billing/phone-keys:rekey": { post: { operationId: "rekeyHolderPhones", summary: "换密钥：把旧密钥下加密的户主手机号按当前密钥重新加密，每次最多 limit 户（默认500；billing_operator，留痕；scripts/rekey-phones 反复调用至剩余为0）", security: staff,
+    requestBody: { required: false, content: { "application/json": { schema: ref("billing-phone-rekey-request"), example: { limit: 500 } } } },
+    responses: { 200: json("billing-phone-rekey", "本次结果与剩余户数"), 422: ERR("limit 应为 1 到 1000 之间的整数"), ...admin, 413: ERR("内容过大"), ...common, 500: ERR("未配置或无法读取 PHONE_KEYS") } } },
 };
 
 // TS + YYYYMMDD + 10 characters and a check character of functions/complaint/src/number.rs's alphabet.

@@ -31,6 +31,7 @@ pub mod testing;
 pub mod text_enum;
 pub mod types;
 pub mod uploads;
+pub mod vault;
 
 pub use error::{ApiError, ApiResult, ErrorCode, FieldError};
 

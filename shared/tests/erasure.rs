@@ -64,6 +64,10 @@ fn seeded() -> (SqliteDb, MemoryKv) {
             "INSERT INTO citizen_water_accounts (citizen_id, account_no, bound_at)
                VALUES (?1, '1001' || (CASE ?1 WHEN 'a' THEN '01' ELSE '02' END), 'x')",
             "INSERT INTO water_bind_failures (citizen_id, at) VALUES (?1, 'x')",
+            "INSERT INTO bills (id, account_no, period, usage_m3, amount_fen, due_date, updated_at)
+               VALUES ('B' || ?1, '1001' || (CASE ?1 WHEN 'a' THEN '01' ELSE '02' END), '2026-11', 10, 3000, '2026-12-20', 'x')",
+            "INSERT INTO bill_notices (bill_id, kind, citizen_id, channel, status, at, sweep)
+               VALUES ('B' || ?1, 'issued', ?1, 'inbox', 'posted', 'x', 's')",
             "INSERT INTO outage_subscriptions (id, citizen_id, utility, area_code, created_at) VALUES ('os-' || ?1, ?1, 'water', 'A1', 'x')",
             "INSERT INTO uploads (id, citizen_id, content_type, size, sha256, created_at) VALUES ('up_' || ?1, ?1, 'image/png', 3, 'x', 'x')",
             "INSERT INTO uploads (id, citizen_id, content_type, size, sha256, created_at) VALUES ('up_doc_' || ?1, ?1, 'application/pdf', 3, 'x', 'x')",

@@ -86,6 +86,14 @@ test("an emergency is composed with the area picker and live preview, published,
   assert.equal(await text(".sms-parts"), String(chars <= 70 ? 1 : Math.ceil(chars / 67)), "条数 as the provider bills it");
   assert.match(await text(".preview-card"), /紧急停供，立即发送/);
   assert.match(await text(".preview-card"), /可以发布/);
+  // 降压供水 is a choice of its own: the preview switches to its notice text, and back.
+  await page.click("label.el-radio-button:has-text('降压供水')");
+  await page.waitForFunction(() => document.querySelector("[data-testid=sms-text]")?.textContent.includes("水压偏低"));
+  assert.match(await text("[data-testid=sms-text]"), /紧急降压供水/);
+  await check(page, "outages-compose-pressure");
+  await page.click("label.el-radio-button:has-text('停水')");
+  await page.waitForFunction(() => !document.querySelector("[data-testid=sms-text]")?.textContent.includes("水压偏低"));
+  await page.waitForFunction(() => !document.querySelector(".preview-card")?.textContent.includes("更新中"));
   await check(page, "outages-compose");
 
   // Publish; the fake provider rate-limits the first send, so the rows wait for the sweep.

@@ -52,3 +52,22 @@ test("short notice is refused for planned stops and accepted for emergencies", a
   const log = rt.sql("SELECT action FROM audit_log WHERE action LIKE 'outage.publish%' ORDER BY id");
   assert.deepEqual(log.map((r) => r.action), ["outage.publish", "outage.publish.emergency"]);
 });
+
+test("降压供水: water only, 24 hours ahead when planned, its own notice text", async () => {
+  const pressure = (extra) => postJson(rt.url, "/v1/admin/outages", body({ effect: "reduced_pressure", reason: "管网冲洗", ...extra }), publisher);
+  const gas = await pressure({ utility: "gas" });
+  assert.equal(gas.status, 422, gas.text);
+  assert.ok(gas.body.error.fields.some((f) => f.field === "effect" && f.message.includes("供水")), gas.text);
+  checkResponse("/v1/admin/outages", "post", gas);
+  const short = await pressure({ start: inHours(20), end: inHours(26) });
+  assert.equal(short.status, 422, short.text);
+  assert.match(short.text, /计划降压供水须至少提前24小时/);
+  const ok = await pressure({});
+  assert.equal(ok.status, 201, ok.text);
+  checkResponse("/v1/admin/outages", "post", ok);
+  assert.equal(ok.body.effect, "reduced_pressure");
+  assert.match(ok.body.message, /降压供水，届时水压偏低/);
+  const pub = await call(rt.url, `/v1/outages/${ok.body.id}`);
+  assert.equal(pub.body.effect, "reduced_pressure");
+  checkResponse("/v1/outages/{id}", "get", pub);
+});

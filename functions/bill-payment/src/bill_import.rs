@@ -1,6 +1,8 @@
 //! `POST /v1/admin/bills:import` (billing_operator): accounts and bills,
 //! every row checked first and every rejection reported, then one atomic
-//! batch or nothing. A paid bill is never overwritten.
+//! batch or nothing. A paid bill is never overwritten. The holder's phone is
+//! kept as an HMAC (binding) and sealed with the phone vault (outage notices);
+//! neither the response, the audit entry nor a log shows it.
 
 use crate::account::{account_no, period};
 use chrono::NaiveDate;
@@ -9,8 +11,10 @@ use shared::admin::{Act, Role, audit_stmt};
 use shared::error::{ApiError, ApiResult, FieldError};
 use shared::identity::Pepper;
 use shared::pii::mask_name;
+use shared::runtime::IdSource;
 use shared::store::{Db, Stmt};
 use shared::types::{Fen, MobileNumber};
+use shared::vault::PhoneVault;
 use std::collections::HashSet;
 
 /// Most rows of each kind in one import (one D1 batch).
@@ -106,8 +110,20 @@ fn check_bill(i: usize, b: &BillRow, accounts: &HashSet<String>, errs: &mut Vec<
     }
 }
 
+/// How an import keeps holders' phones: an HMAC for binding, sealed for sending.
+pub struct Phones<'a, I: IdSource> {
+    pub pepper: &'a Pepper,
+    pub vault: &'a PhoneVault,
+    pub ids: &'a I,
+}
+
 /// Validates everything, then writes everything in one batch (role billing_operator).
-pub async fn apply(db: &impl Db, pepper: &Pepper, act: &Act<'_>, body: &ImportBody) -> ApiResult<Outcome> {
+pub async fn apply(
+    db: &impl Db,
+    phones: &Phones<'_, impl IdSource>,
+    act: &Act<'_>,
+    body: &ImportBody,
+) -> ApiResult<Outcome> {
     act.who.require(Role::BillingOperator)?;
     #[derive(Deserialize)]
     struct Key {
@@ -115,7 +131,7 @@ pub async fn apply(db: &impl Db, pepper: &Pepper, act: &Act<'_>, body: &ImportBo
     }
     let existing: Vec<Key> = db.query_as("SELECT account_no AS k FROM water_accounts", &[]).await?;
     check(body, existing.into_iter().map(|r| r.k).collect())?;
-    db.batch(&stmts(body, pepper, act)?).await?;
+    db.batch(&stmts(body, phones, act)?).await?;
     Ok(Outcome { accounts: body.accounts.len(), bills: body.bills.len() })
 }
 
@@ -151,22 +167,27 @@ fn check(body: &ImportBody, mut known: HashSet<String>) -> ApiResult<()> {
 }
 
 /// The upserts of a checked import and its audit entry. A paid bill is
-/// never overwritten.
-fn stmts(body: &ImportBody, pepper: &Pepper, act: &Act<'_>) -> ApiResult<Vec<Stmt>> {
+/// never overwritten; the phone is sealed for its account.
+fn stmts(body: &ImportBody, phones: &Phones<'_, impl IdSource>, act: &Act<'_>) -> ApiResult<Vec<Stmt>> {
     let now = act.now.to_rfc3339();
     let mut stmts = Vec::new();
     for a in &body.accounts {
         let phone = MobileNumber::parse(&a.holder_phone).map_err(|e| ApiError::bad_field("holder_phone", e.0))?;
+        let acct = a.account_no.trim();
         stmts.push(Stmt::new(
-            "INSERT INTO water_accounts (account_no, holder_masked, holder_phone_hash, address, category, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO water_accounts (account_no, holder_masked, holder_phone_hash, holder_phone_enc,
+               holder_phone_kid, address, category, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (account_no) DO UPDATE SET holder_masked = excluded.holder_masked,
-               holder_phone_hash = excluded.holder_phone_hash, address = excluded.address,
+               holder_phone_hash = excluded.holder_phone_hash, holder_phone_enc = excluded.holder_phone_enc,
+               holder_phone_kid = excluded.holder_phone_kid, address = excluded.address,
                category = excluded.category, updated_at = excluded.updated_at",
             vec![
-                a.account_no.trim().into(),
+                acct.into(),
                 mask_name(a.holder_name.trim()).into(),
-                pepper.phone_hash(&phone).into(),
+                phones.pepper.phone_hash(&phone).into(),
+                phones.vault.seal(phones.ids, &phone, acct)?.into(),
+                phones.vault.current_kid().into(),
                 a.address.trim().into(),
                 a.category.as_str().into(),
                 now.as_str().into(),

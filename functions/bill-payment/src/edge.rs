@@ -2,11 +2,12 @@
 
 use crate::bill_import as import;
 use crate::bills;
+use crate::phone_keys;
 use shared::admin::{self, Act};
 use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, path_segment};
 use shared::limits::{MAX_BODY_BYTES, MAX_IMPORT_BYTES};
-use shared::runtime::Clock;
+use shared::runtime::{Clock, OsRandom};
 use shared::types::MobileNumber;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
@@ -41,6 +42,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Post, ["v1", "admin", "invoice-ledger"]) => invoice::record(req, env, ctx).await,
         (Method::Post, ["v1", "admin", "invoice-ledger", id, "void"]) => invoice::void(req, env, ctx, id).await,
         (Method::Post, ["v1", "admin", "bills:import"]) => import_bills(req, env, ctx).await,
+        (Method::Post, ["v1", "admin", "billing", "phone-keys:rekey"]) => rekey_phones(req, env, ctx).await,
         (Method::Post, ["v1", "admin", "payments:reconcile"]) => reconcile_routes::reconcile_now(req, env, ctx).await,
         (Method::Get, ["v1", "admin", "payments", "reconciliation"]) => {
             reconcile_routes::day_report(req, env, ctx).await
@@ -50,6 +52,7 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
             reconcile_routes::resolve(req, env, ctx, id).await
         }
         (_, ["v1", "me", "water-accounts", ..] | ["v1", "admin", "bills:import"] | ["v1", "bills", ..])
+        | (_, ["v1", "admin", "billing", "phone-keys:rekey"])
         | (_, ["v1", "payments", ..] | ["v1", "admin", "payments" | "payments:reconcile", ..])
         | (_, ["v1", "invoices", ..] | ["v1", "admin", "invoices" | "invoice-ledger", ..]) => {
             Err(ErrorCode::MethodNotAllowed.into())
@@ -137,13 +140,25 @@ async fn import_bills(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Resp
     who.require(admin::Role::BillingOperator)?;
     let body: import::ImportBody = e::json_body(req, MAX_IMPORT_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
-    e::ok_json(&import::apply(&db, &e::pepper(env)?, &act, &body).await?, "no-store")
+    let (pepper, vault) = (e::pepper(env)?, e::phone_vault(env)?);
+    let phones = import::Phones { pepper: &pepper, vault: &vault, ids: &OsRandom };
+    e::ok_json(&import::apply(&db, &phones, &act, &body).await?, "no-store")
 }
 
-/// Cron `*/10 * * * *`: reconciliation (pending orders queried from their provider).
+async fn rekey_phones(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    who.require(admin::Role::BillingOperator)?;
+    let limit = phone_keys::parse_limit(&e::capped_bytes(req, MAX_BODY_BYTES).await?)?;
+    let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
+    e::ok_json(&phone_keys::rekey(&db, &e::phone_vault(env)?, &OsRandom, &act, limit).await?, "no-store")
+}
+
+/// Cron `*/10 * * * *`: reconciliation (pending orders queried from their
+/// provider), then the bill reminders (`reminder_cron`).
 #[worker::event(scheduled)]
 async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    use shared::runtime::{Clock, IdSource, OsRandom};
+    use shared::runtime::IdSource;
     let now = shared::types::BeijingTime::from_utc(shared::edge::EdgeClock.now());
     let request_id = format!("cron-{}", OsRandom.hex(8).unwrap_or_default());
     let line = match reconcile_routes::reconcile_run(&env, now, &request_id).await {
@@ -153,4 +168,6 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
             "detail": err.internal }),
     };
     worker::console_log!("{line}");
+    let reminders = crate::reminder_cron::run(&env, now, &request_id).await;
+    worker::console_log!("{reminders}");
 }

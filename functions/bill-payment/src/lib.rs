@@ -20,18 +20,22 @@
 //! Staff: `GET /v1/admin/invoices`, `GET .../invoices/{id}/documents/{license|tax-notice}`,
 //! `POST .../invoices/{id}/steps` (issue, mail, reject), `GET|POST /v1/admin/invoice-ledger`,
 //! `POST .../invoice-ledger/{id}/void` (票据管理) (billing_operator; lists also auditor);
-//! `POST /v1/admin/bills:import` (billing_operator), all or nothing;
+//! `POST /v1/admin/bills:import` (billing_operator), all or nothing, holders' phones sealed;
+//! `POST /v1/admin/billing/phone-keys:rekey {limit}` (billing_operator): phones re-sealed under the current key;
 //! `POST /v1/admin/payments:reconcile` (billing_operator); `GET /v1/admin/payments/reconciliation?date=`
 //! and `GET /v1/admin/payments/reviews` (billing_operator, auditor);
 //! `POST /v1/admin/payments/reviews/{id}/resolve` (billing_operator, audited).
 //!
-//! Cron: `*/10 * * * *`: pending orders queried from their provider (lost notifications).
+//! Cron: `*/10 * * * *`: pending orders queried from their provider (lost notifications); bill
+//! reminders (出账通知, 即将到期, 已逾期 with an SMS) swept, each once per bill, kind and bound citizen,
+//! never in the quiet hours (`BILL_QUIET_HOURS`).
 //!
 //! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`, rate limit `NOTIFY_LIMITER` (refused
 //! callbacks stored per client IP); vars `PUBLIC_BASE_URL`, `WECHAT_APPID`,
 //! `WECHATPAY_API_BASE`, `WECHATPAY_MCHID`, `WECHATPAY_MERCHANT_SERIAL`, `WECHATPAY_PLATFORM_CERTS`,
 //! `WECHATPAY_PUBLIC_KEY_ID`, `WECHATPAY_PUBLIC_KEY`, `ALIPAY_GATEWAY`, `ALIPAY_APP_ID`,
-//! `ALIPAY_SELLER_ID` (required unless `ENVIRONMENT=development`), `ALIPAY_PUBLIC_KEY`; secrets `IDENTITY_PEPPER`, `WECHATPAY_MERCHANT_KEY`,
+//! `ALIPAY_SELLER_ID` (required unless `ENVIRONMENT=development`), `ALIPAY_PUBLIC_KEY`,
+//! `BILL_QUIET_HOURS`, `SMS_TEMPLATE_BILL_OVERDUE` (and identity's SMS vars and secrets); secrets `IDENTITY_PEPPER`, `PHONE_KEYS` (seals holders' phones), `WECHATPAY_MERCHANT_KEY`,
 //! `WECHATPAY_APIV3_KEY`, `ALIPAY_APP_PRIVATE_KEY`.
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
@@ -48,7 +52,9 @@ pub mod invoices;
 pub mod notify;
 pub mod orders;
 pub mod payment;
+pub mod phone_keys;
 pub mod reconcile;
+pub mod reminders;
 pub mod settlement;
 pub mod states;
 
@@ -62,3 +68,5 @@ mod pay;
 mod providers;
 #[cfg(target_arch = "wasm32")]
 mod reconcile_routes;
+#[cfg(target_arch = "wasm32")]
+mod reminder_cron;

@@ -13,6 +13,19 @@ use shared::store::{Db, SqliteDb};
 use shared::testing::now;
 use shared::types::MobileNumber;
 
+/// An import with a test phone vault.
+fn import_with_vault(db: &SqliteDb, act: &Act<'_>, b: &import::ImportBody) -> shared::ApiResult<import::Outcome> {
+    use base64::Engine;
+    let vault = shared::vault::PhoneVault::parse(&format!(
+        "t1:{}",
+        base64::engine::general_purpose::STANDARD.encode([7u8; 32])
+    ))
+    .map_err(shared::ApiError::internal)?;
+    let pepper = pepper();
+    let phones = import::Phones { pepper: &pepper, vault: &vault, ids: &shared::runtime::OsRandom };
+    block_on(import::apply(db, &phones, act, b))
+}
+
 fn pepper() -> Pepper {
     Pepper::new("test-pepper")
 }
@@ -37,7 +50,7 @@ fn seeded() -> SqliteDb {
             {"account_no": "10012345", "period": "2026-10", "usage_m3": 10, "amount_fen": 3200, "due_date": "2026-11-30"},
         ]
     }));
-    assert_eq!(block_on(import::apply(&db, &pepper(), &act, &b)).unwrap(), import::Outcome { accounts: 1, bills: 2 });
+    assert_eq!(import_with_vault(&db, &act, &b).unwrap(), import::Outcome { accounts: 1, bills: 2 });
     db
 }
 
@@ -51,7 +64,7 @@ fn an_import_with_any_bad_row_writes_nothing_and_lists_every_error() {
         "bills": [{"account_no": "99999999", "period": "2026-13", "usage_m3": -1, "amount_fen": 100, "due_date": "soon",
                    "items": [{"name": "水费", "amount_fen": 99}]}]
     }));
-    let err = block_on(import::apply(&db, &pepper(), &act, &b)).unwrap_err();
+    let err = import_with_vault(&db, &act, &b).unwrap_err();
     assert_eq!(err.code, ErrorCode::ValidationFailed);
     let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
     for f in [
@@ -70,7 +83,7 @@ fn an_import_with_any_bad_row_writes_nothing_and_lists_every_error() {
     assert!(block_on(db.query("SELECT 1 FROM water_accounts", &[])).unwrap().is_empty());
     let clerk = Principal { token_id: "c".into(), name: "c".into(), roles: vec![Role::HallStaff] };
     let act = Act { who: &clerk, now: now(), request_id: "r" };
-    assert_eq!(block_on(import::apply(&db, &pepper(), &act, &b)).unwrap_err().code, ErrorCode::Forbidden);
+    assert_eq!(import_with_vault(&db, &act, &b).unwrap_err().code, ErrorCode::Forbidden);
 }
 
 #[test]
@@ -124,7 +137,7 @@ fn a_paid_bill_is_never_overwritten_by_a_later_import() {
     let again = body(json!({"bills": [
         {"account_no": "10012345", "period": "2026-09", "usage_m3": 99, "amount_fen": 9900, "due_date": "2026-10-20"},
         {"account_no": "10012345", "period": "2026-10", "usage_m3": 11, "amount_fen": 3520, "due_date": "2026-11-30"}]}));
-    block_on(import::apply(&db, &pepper(), &act, &again)).unwrap();
+    import_with_vault(&db, &act, &again).unwrap();
     let rows = block_on(db.query("SELECT period, amount_fen FROM bills ORDER BY period", &[])).unwrap();
     assert_eq!((rows[0]["amount_fen"].as_i64(), rows[1]["amount_fen"].as_i64()), (Some(3840), Some(3520)));
 }

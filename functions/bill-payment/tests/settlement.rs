@@ -22,6 +22,19 @@ use shared::runtime::OsRandom;
 use shared::store::{Db, SqliteDb};
 use shared::testing::now;
 
+/// An import with a test phone vault.
+fn import_with_vault(db: &SqliteDb, act: &Act<'_>, b: &import::ImportBody) -> shared::ApiResult<import::Outcome> {
+    use base64::Engine;
+    let vault = shared::vault::PhoneVault::parse(&format!(
+        "t1:{}",
+        base64::engine::general_purpose::STANDARD.encode([7u8; 32])
+    ))
+    .map_err(shared::ApiError::internal)?;
+    let pepper = Pepper::new("p");
+    let phones = import::Phones { pepper: &pepper, vault: &vault, ids: &shared::runtime::OsRandom };
+    block_on(import::apply(db, &phones, act, b))
+}
+
 fn seeded() -> SqliteDb {
     let db = shared::testing::db_with_citizens(&["a", "b"]);
     let who = Principal { token_id: "op".into(), name: "收费员".into(), roles: vec![Role::BillingOperator] };
@@ -34,7 +47,7 @@ fn seeded() -> SqliteDb {
         ]
     }))
     .unwrap();
-    block_on(import::apply(&db, &Pepper::new("p"), &act, &body)).unwrap();
+    import_with_vault(&db, &act, &body).unwrap();
     block_on(db.execute(
         "INSERT INTO citizen_water_accounts (citizen_id, account_no, bound_at) VALUES ('a', '10012345', 'x')",
         &[],
@@ -160,7 +173,7 @@ fn a_bill_reimported_with_a_new_amount_while_its_order_is_open_is_not_marked_pai
         "bills": [{"account_no": "10012345", "period": "2026-09", "usage_m3": 30, "amount_fen": 9600, "due_date": "2026-10-20"}]
     }))
     .unwrap();
-    block_on(import::apply(&db, &Pepper::new("p"), &act, &reimport)).unwrap();
+    import_with_vault(&db, &act, &reimport).unwrap();
     // The payer pays what the order was opened for: 7040 fen, no longer the bills' sum.
     assert_eq!(apply(&db, &paid(&o, "4200009", 7040)), Outcome::Review(ReviewReason::AmountMismatch));
     assert_eq!(

@@ -84,6 +84,7 @@ pub async fn amend(
     let old_start = BeijingTime::parse(&o.start).map_err(|_| ApiError::internal("stored start"))?;
     let merged = OutageBody {
         utility: o.utility.as_str().to_owned(),
+        effect: Some(o.effect.as_str().to_owned()),
         kind: o.kind.as_str().to_owned(),
         areas: b.areas.clone().unwrap_or_else(|| o.areas.clone()),
         start: b.start.unwrap_or(old_start),
@@ -108,7 +109,7 @@ pub async fn amend(
     let (kind, plan) = if notified {
         (MessageKind::Correction, rules::plan_followup(emergency, merged.start, now, quiet))
     } else {
-        (MessageKind::Notice, rules::plan_send(checked.utility, emergency, merged.start, now, quiet))
+        (MessageKind::Notice, rules::plan_send(checked.service(), emergency, merged.start, now, quiet))
     };
     let r = render(&o, sign, kind, now)?;
     let version = o.version + 1;

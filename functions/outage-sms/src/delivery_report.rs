@@ -25,6 +25,13 @@ pub struct VersionDelivery {
     pub failed: i64,
     pub superseded: i64,
     pub failed_by_reason: BTreeMap<String, i64>,
+    /// Recipients by how they were reached: `subscription` (a citizen
+    /// subscribed in the mini-program) or `holder` (the holder of an affected
+    /// billing account); a phone that is both counts as a subscription.
+    pub reached: BTreeMap<String, i64>,
+    /// Messages by channel: `sms` (every recipient above) and `inbox` (the
+    /// 消息中心 of citizens bound to an affected account).
+    pub channels: BTreeMap<String, i64>,
     /// Rows with a final result (sent, delivered, failed, superseded) over recipients.
     pub progress: f64,
 }
@@ -53,15 +60,23 @@ struct Head {
     send_at: String,
     send_reason: String,
     recipients: i64,
+    #[serde(default)]
+    inbox: i64,
 }
 
-/// Outbox rows of one version in one status with one error code.
+/// Outbox rows of one version in one status with one error code, reached one way.
 #[derive(Debug, Clone, Deserialize)]
 struct Count {
     version: i64,
     status: OutboxStatus,
     code: String,
+    #[serde(default = "subscription")]
+    source: String,
     n: i64,
+}
+
+fn subscription() -> String {
+    "subscription".into()
 }
 
 /// A version's counts from the outbox counts (of any version), and its
@@ -83,10 +98,13 @@ fn tally(h: Head, counts: &[Count]) -> VersionDelivery {
         failed: 0,
         superseded: 0,
         failed_by_reason: BTreeMap::new(),
+        reached: BTreeMap::from([("subscription".into(), 0), ("holder".into(), 0)]),
+        channels: BTreeMap::from([("sms".into(), h.recipients), ("inbox".into(), h.inbox)]),
         progress: 0.0,
     };
     let mut done = 0;
     for c in counts.iter().filter(|c| c.version == v.version) {
+        *v.reached.entry(c.source.clone()).or_default() += c.n;
         let slot = match c.status {
             OutboxStatus::Queued => &mut v.queued,
             OutboxStatus::Sending => &mut v.sending,
@@ -110,15 +128,15 @@ fn tally(h: Head, counts: &[Count]) -> VersionDelivery {
 pub async fn delivery(db: &impl Db, outage_id: &str) -> ApiResult<Delivery> {
     let heads: Vec<Head> = db
         .query_as(
-            "SELECT version, kind, state, send_at, send_reason, recipients
+            "SELECT version, kind, state, send_at, send_reason, recipients, inbox
                FROM outage_versions WHERE outage_id = ?1 ORDER BY version",
             &[outage_id.into()],
         )
         .await?;
     let counts: Vec<Count> = db
         .query_as(
-            "SELECT version, status, COALESCE(error_code, '') AS code, COUNT(*) AS n FROM outage_outbox
-              WHERE outage_id = ?1 GROUP BY version, status, code",
+            "SELECT version, status, COALESCE(error_code, '') AS code, source, COUNT(*) AS n FROM outage_outbox
+              WHERE outage_id = ?1 GROUP BY version, status, code, source",
             &[outage_id.into()],
         )
         .await?;
@@ -146,11 +164,12 @@ mod tests {
             send_at: String::new(),
             send_reason: String::new(),
             recipients,
+            inbox: 0,
         }
     }
 
     fn count(version: i64, status: OutboxStatus, code: &str, n: i64) -> Count {
-        Count { version, status, code: code.into(), n }
+        Count { version, status, code: code.into(), source: subscription(), n }
     }
 
     #[test]

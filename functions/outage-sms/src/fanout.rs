@@ -86,6 +86,7 @@ fn templates(env: &Env) -> ApiResult<Templates> {
         correction: e::required(env, "SMS_TEMPLATE_OUTAGE_CORRECTION")?,
         cancellation: e::required(env, "SMS_TEMPLATE_OUTAGE_CANCELLATION")?,
         reminder: e::required(env, "SMS_TEMPLATE_OUTAGE_REMINDER")?,
+        pressure_notice: e::required(env, "SMS_TEMPLATE_OUTAGE_PRESSURE")?,
     })
 }
 
@@ -119,7 +120,11 @@ async fn queue(batch: MessageBatch<Chunk>, env: Env, _ctx: worker::Context) -> w
         base_secs: secs(&env, "SMS_RETRY_BASE_SECONDS", RetryPolicy::default().base_secs),
         max_secs: secs(&env, "SMS_RETRY_MAX_SECONDS", RetryPolicy::default().max_secs),
     };
-    let tx = Sender { sms: &sms, templates: &templates, policy, quiet: quiet(&env) };
+    // Without PHONE_KEYS the subscribers are still reached; holders' rows fail (logged).
+    let vault = e::phone_vault(&env)
+        .map_err(|err| log(serde_json::json!({ "level": "error", "event": "outage.config", "detail": err.internal })))
+        .ok();
+    let tx = Sender { sms: &sms, templates: &templates, policy, quiet: quiet(&env), vault: vault.as_ref() };
     for msg in messages {
         let chunk = msg.body();
         let result: ApiResult<Disposition> = if dead {

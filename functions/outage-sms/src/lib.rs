@@ -29,7 +29,8 @@
 //! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`, queue producer `OUTAGE_QUEUE`. Vars:
 //! `SMS_SIGN_NAME`, `SMS_API_BASE`, `SMS_TEMPLATE_OUTAGE_{NOTICE,CORRECTION,CANCELLATION,REMINDER}`,
 //! `SMS_RETRY_BASE_SECONDS`, `SMS_RETRY_MAX_SECONDS`, `OUTAGE_QUIET_HOURS`.
-//! Secrets: `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`, `SMS_CALLBACK_TOKEN`.
+//! Secrets: `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`, `SMS_CALLBACK_TOKEN`,
+//! `PHONE_KEYS` (opens billing holders' sealed phones inside a send).
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
 //! unsupported_media_type, unauthorized, forbidden, not_found, method_not_allowed,
@@ -45,6 +46,7 @@ pub mod notices;
 pub mod outbox;
 pub mod publish;
 pub mod receipts;
+pub mod recipients;
 pub mod retry;
 pub mod rules;
 pub mod send;

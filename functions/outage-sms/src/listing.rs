@@ -86,6 +86,7 @@ pub struct DeliverySummary {
 pub struct Listed {
     pub id: String,
     pub utility: Utility,
+    pub effect: crate::rules::Effect,
     pub kind: OutageKind,
     pub status: OutageStatus,
     pub areas: Vec<String>,
@@ -250,6 +251,7 @@ fn listed(o: Outage, delivery: DeliverySummary) -> Listed {
     Listed {
         id: o.id,
         utility: o.utility,
+        effect: o.effect,
         kind: o.kind,
         status: o.status,
         areas: o.areas,

@@ -2,7 +2,7 @@
 //! by area and utility; one by id, also when cancelled), and the versions
 //! of one outage that are due or may go out again.
 
-use crate::rules::Utility;
+use crate::rules::{Effect, Utility};
 use crate::states::{OutageKind, OutageStatus};
 use serde::{Deserialize, Serialize};
 use shared::error::{ApiError, ApiResult, ErrorCode};
@@ -14,6 +14,8 @@ use shared::types::BeijingTime;
 pub struct Outage {
     pub id: String,
     pub utility: Utility,
+    /// stop (停水/停气) or reduced_pressure (降压供水).
+    pub effect: Effect,
     pub kind: OutageKind,
     pub areas: Vec<String>,
     pub start: String,
@@ -73,6 +75,7 @@ pub async fn republishable(db: &impl Db, id: &str) -> ApiResult<i64> {
 struct Row {
     id: String,
     utility: Utility,
+    effect: Effect,
     kind: OutageKind,
     areas: String,
     start_at: String,
@@ -97,7 +100,8 @@ pub(crate) async fn find(db: &impl Db, cond: &str, args: Vec<Value>) -> ApiResul
         .query_as(
             &format!(
                 "SELECT id, utility, kind, areas, start_at, end_at, reason, issuer, contact_phone, temporary_supply,
-                        message, chars, parts, send_at, send_reason, status, created_at, version, remind_before_hours
+                        message, chars, parts, send_at, send_reason, status, created_at, version, remind_before_hours,
+                        effect
                  FROM outages WHERE {cond} ORDER BY start_at LIMIT 200"
             ),
             &args,
@@ -109,6 +113,7 @@ pub(crate) async fn find(db: &impl Db, cond: &str, args: Vec<Value>) -> ApiResul
             areas: serde_json::from_str(&r.areas).unwrap_or_default(),
             id: r.id,
             utility: r.utility,
+            effect: r.effect,
             kind: r.kind,
             start: r.start_at,
             end: r.end_at,

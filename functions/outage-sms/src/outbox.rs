@@ -60,34 +60,6 @@ pub struct FanOut {
     pub chunks: Vec<Chunk>,
 }
 
-/// The subscribers of the affected areas: by address, or by a water account
-/// they still hold (bound in `citizen_water_accounts`).
-const AFFECTED: &str = "
-  SELECT s.citizen_id FROM outage_subscriptions s
-   WHERE s.utility = (SELECT utility FROM outages WHERE id = ?1) AND s.area_code IN (SELECT code FROM hit)
-  UNION
-  SELECT s.citizen_id FROM supply_accounts acc
-    JOIN outage_subscriptions s ON s.utility = acc.utility AND s.account_no = acc.account_no
-    JOIN citizen_water_accounts held ON held.citizen_id = s.citizen_id AND held.account_no = s.account_no
-   WHERE acc.utility = 'water' AND acc.utility = (SELECT utility FROM outages WHERE id = ?1)
-     AND acc.area_code IN (SELECT code FROM hit)";
-
-const NOTIFIED: &str = "
-  SELECT b.citizen_id FROM outage_outbox b
-   WHERE b.outage_id = ?1 AND b.version < ?2 AND b.status IN ('sending', 'sent', 'delivered')
-     AND b.citizen_id IN (SELECT citizen_id FROM outage_subscriptions)";
-
-/// Who gets a version of this kind: the notice and reminder go to the
-/// subscribers of the affected areas; a correction to them and to everyone
-/// already notified; a cancellation only to those already notified.
-fn recipients_sql(kind: MessageKind) -> String {
-    match kind {
-        MessageKind::Notice | MessageKind::Reminder => AFFECTED.to_owned(),
-        MessageKind::Correction => format!("{AFFECTED}\n  UNION{NOTIFIED}"),
-        MessageKind::Cancellation => NOTIFIED.to_owned(),
-    }
-}
-
 /// Whether a version of this kind takes over what earlier versions still
 /// hold queued or deferred (a correction or cancellation does).
 fn supersedes_earlier(kind: MessageKind) -> bool {
@@ -95,25 +67,11 @@ fn supersedes_earlier(kind: MessageKind) -> bool {
 }
 
 /// The fan-out's writes, in batch order: superseding what earlier versions
-/// still hold (when this kind does), the outbox rows, and the version
-/// marked fanned out with its count.
+/// still hold (when this kind does), the outbox rows (subscribers, then
+/// holders: [`crate::recipients`]), the inbox of citizens bound to an
+/// affected account and its count, and the version marked fanned out with
+/// its count. The two outbox inserts are the 5th- and 4th-last statements.
 fn fan_out_stmts(kind: MessageKind, outage_id: &str, version: i64, now: BeijingTime, batch: &str) -> Vec<Stmt> {
-    let insert = format!(
-        "INSERT OR IGNORE INTO outage_outbox (outage_id, version, citizen_id, phone_hash, status, batch, next_at)
-         WITH hit AS (
-           SELECT a.code FROM outage_areas oa
-             JOIN supply_areas x ON x.code = oa.code
-             JOIN supply_areas a ON a.path >= x.path AND a.path < x.path || '~'
-            WHERE oa.outage_id = ?1),
-         who AS ({who})
-         SELECT ?1, ?2, c.id, c.phone_hash, ?5, ?3, ?4
-           FROM who JOIN citizens c ON c.id = who.citizen_id
-          WHERE c.phone IS NOT NULL AND c.phone_hash IS NOT NULL AND c.deleted_at IS NULL
-            AND NOT EXISTS (SELECT 1 FROM sms_flags f WHERE f.phone_hash = c.phone_hash)
-            AND EXISTS (SELECT 1 FROM outage_versions v
-                         WHERE v.outage_id = ?1 AND v.version = ?2 AND v.state != 'superseded')",
-        who = recipients_sql(kind)
-    );
     let mut stmts = Vec::new();
     if supersedes_earlier(kind) {
         stmts.push(Stmt::new(
@@ -122,15 +80,11 @@ fn fan_out_stmts(kind: MessageKind, outage_id: &str, version: i64, now: BeijingT
             vec![outage_id.into(), version.into(), OutboxStatus::Superseded.as_str().into()],
         ));
     }
+    stmts.extend(crate::recipients::insert_stmts(kind, outage_id, version, now, batch));
+    // changes(): the inbox messages the statement before this one added.
     stmts.push(Stmt::new(
-        insert,
-        vec![
-            outage_id.into(),
-            version.into(),
-            batch.into(),
-            now.to_rfc3339().into(),
-            OutboxStatus::Queued.as_str().into(),
-        ],
+        "UPDATE outage_versions SET inbox = inbox + changes() WHERE outage_id = ?1 AND version = ?2",
+        vec![outage_id.into(), version.into()],
     ));
     stmts.push(Stmt::new(
         "UPDATE outage_versions SET state = ?3,
@@ -181,7 +135,8 @@ async fn fan_out_with(
     // does not move it.
     let stmts: Vec<Stmt> = extra.into_iter().chain(fan_out_stmts(kind, outage_id, version, now, batch)).collect();
     let changed = db.batch(&stmts).await?;
-    let added = changed.get(stmts.len().saturating_sub(2)).copied().unwrap_or(0) as i64;
+    let at = |back: usize| changed.get(stmts.len().saturating_sub(back)).copied().unwrap_or(0) as i64;
+    let added = at(5) + at(4);
     #[derive(Deserialize)]
     struct N {
         n: i64,
@@ -282,17 +237,9 @@ mod tests {
         let now = BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap();
         let kinds = [MessageKind::Notice, MessageKind::Correction, MessageKind::Cancellation, MessageKind::Reminder];
         let counts: Vec<usize> = kinds.iter().map(|k| fan_out_stmts(*k, "O", 2, now, "b").len()).collect();
-        assert_eq!(counts, [2, 3, 3, 2]);
+        assert_eq!(counts, [5, 6, 6, 5]);
         let first = fan_out_stmts(MessageKind::Cancellation, "O", 2, now, "b");
         assert!(first.first().is_some_and(|s| s.params.last() == Some(&Value::from("superseded"))));
         assert!(first.last().is_some_and(|s| s.params.last() == Some(&Value::from("fanned_out"))));
-    }
-
-    #[test]
-    fn a_cancellation_reaches_only_the_notified_and_a_correction_the_affected_too() {
-        assert_eq!(recipients_sql(MessageKind::Cancellation), NOTIFIED);
-        assert_eq!(recipients_sql(MessageKind::Reminder), AFFECTED);
-        let correction = recipients_sql(MessageKind::Correction);
-        assert!(correction.contains(AFFECTED) && correction.contains(NOTIFIED));
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::areas::{self, Resolved};
 use crate::notices::{Outage, find};
-use crate::rules::{self, MAX_MESSAGE_CHARS, MessageKind, Notice, QuietHours, Rendered, SendPlan, Utility};
+use crate::rules::{
+    self, Effect, MAX_MESSAGE_CHARS, MessageKind, Notice, QuietHours, Rendered, SendPlan, Service, Utility,
+};
 use crate::states::{OutageKind, OutageStatus, VersionState};
 use serde::{Deserialize, Serialize};
 use shared::admin::{Act, Role, audit_stmt};
@@ -19,6 +21,9 @@ use shared::types::BeijingTime;
 #[serde(deny_unknown_fields)]
 pub struct OutageBody {
     pub utility: String,
+    /// `stop` (停水/停气, the default) or `reduced_pressure` (降压供水, water only).
+    #[serde(default)]
+    pub effect: Option<String>,
     /// planned or emergency.
     pub kind: String,
     pub areas: Vec<String>,
@@ -48,7 +53,30 @@ pub(crate) fn len_ok(field: &str, s: &str, min: usize, max: usize, errs: &mut Ve
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Checked {
     pub(crate) utility: Utility,
+    pub(crate) effect: Effect,
     pub(crate) kind: OutageKind,
+}
+
+impl Checked {
+    pub(crate) fn service(self) -> Service {
+        Service { utility: self.utility, effect: self.effect }
+    }
+}
+
+/// The effect asked for: stop by default; 降压供水 only of water.
+fn effect_of(b: &OutageBody, utility: Option<Utility>, errs: &mut Vec<FieldError>) -> Option<Effect> {
+    let effect = match b.effect.as_deref() {
+        None => Some(Effect::Stop),
+        Some(e) => Effect::parse(e),
+    };
+    match (effect, utility) {
+        (None, _) => errs.push(FieldError::new("effect", "effect 应为 stop（停供）或 reduced_pressure（降压供水）")),
+        (Some(Effect::ReducedPressure), Some(Utility::Gas)) => {
+            errs.push(FieldError::new("effect", "降压供水只适用于供水（utility 为 water）"));
+        }
+        _ => {}
+    }
+    effect
 }
 
 pub(crate) fn check(b: &OutageBody, now: BeijingTime, timing: bool) -> Result<Checked, Vec<FieldError>> {
@@ -57,6 +85,7 @@ pub(crate) fn check(b: &OutageBody, now: BeijingTime, timing: bool) -> Result<Ch
     if utility.is_none() {
         errs.push(FieldError::new("utility", "utility 应为 water（停水）或 gas（停气）"));
     }
+    let effect = effect_of(b, utility, &mut errs);
     let kind = OutageKind::parse(&b.kind);
     if kind.is_none() {
         errs.push(FieldError::new("kind", "kind 应为 planned（计划）或 emergency（紧急）"));
@@ -82,14 +111,15 @@ pub(crate) fn check(b: &OutageBody, now: BeijingTime, timing: bool) -> Result<Ch
     if b.remind_before_hours.is_some_and(|h| !(1..=72).contains(&h)) {
         errs.push(FieldError::new("remind_before_hours", "提醒时间应为开始前1-72小时"));
     }
-    if let Some(u) = utility
+    if let (Some(utility), Some(effect)) = (utility, effect)
         && timing
-        && let Err(msg) = rules::check_lead_time(u, kind == Some(OutageKind::Emergency), b.start, now)
+        && let Err(msg) =
+            rules::check_lead_time(Service { utility, effect }, kind == Some(OutageKind::Emergency), b.start, now)
     {
         errs.push(FieldError::new("start", msg));
     }
-    match (utility, kind, errs.is_empty()) {
-        (Some(utility), Some(kind), true) => Ok(Checked { utility, kind }),
+    match (utility, effect, kind, errs.is_empty()) {
+        (Some(utility), Some(effect), Some(kind), true) => Ok(Checked { utility, effect, kind }),
         _ => Err(errs),
     }
 }
@@ -116,7 +146,7 @@ fn compose(o: &Outage, sign: &str, kind: MessageKind, now: BeijingTime) -> ApiRe
     let area = o.areas.join("、");
     let notice = Notice {
         sign,
-        utility: o.utility,
+        service: Service { utility: o.utility, effect: o.effect },
         emergency: o.kind == OutageKind::Emergency,
         issuer: &o.issuer,
         area: &area,
@@ -212,7 +242,7 @@ fn draft(
     sign: &str,
     quiet: QuietHours,
 ) -> ApiResult<Draft> {
-    let plan = rules::plan_send(c.utility, c.kind == OutageKind::Emergency, b.start, now, quiet);
+    let plan = rules::plan_send(c.service(), c.kind == OutageKind::Emergency, b.start, now, quiet);
     let mut o = outline(b, c, resolved, id, now, &plan);
     let first = render(&o, sign, MessageKind::Notice, now)?;
     o.chars = first.text.chars().count();
@@ -226,6 +256,7 @@ fn outline(b: &OutageBody, c: Checked, resolved: &[Resolved], id: String, now: B
     Outage {
         id,
         utility: c.utility,
+        effect: c.effect,
         kind: c.kind,
         areas: resolved.iter().map(|a| a.label.clone()).collect(),
         start: b.start.to_rfc3339(),
@@ -274,7 +305,7 @@ fn preview_of(
     sign: &str,
     quiet: QuietHours,
 ) -> ApiResult<Preview> {
-    let plan = rules::plan_send(c.utility, c.kind == OutageKind::Emergency, b.start, now, quiet);
+    let plan = rules::plan_send(c.service(), c.kind == OutageKind::Emergency, b.start, now, quiet);
     let o = outline(b, c, resolved, "preview".into(), now, &plan);
     let first = compose(&o, sign, MessageKind::Notice, now)?;
     let chars = first.text.chars().count();
@@ -339,7 +370,7 @@ fn publication(
     stmts.extend(reminder);
     stmts.extend(area_stmts(&o.id, resolved));
     let action = if o.kind == OutageKind::Emergency { "outage.publish.emergency" } else { "outage.publish" };
-    let detail = serde_json::json!({ "utility": o.utility, "areas": o.areas.len(), "send_reason": o.send_reason });
+    let detail = serde_json::json!({ "utility": o.utility, "effect": o.effect, "areas": o.areas.len(), "send_reason": o.send_reason });
     stmts.push(audit_stmt(act.who, action, &o.id, act.request_id, now, &detail));
     Ok((o, stmts))
 }
@@ -348,8 +379,8 @@ fn outage_stmt(o: &Outage, idem_key: Option<&str>, created_by: &str) -> Stmt {
     Stmt::new(
         "INSERT INTO outages (id, utility, kind, areas, start_at, end_at, reason, issuer, contact_phone,
            temporary_supply, message, chars, parts, send_at, send_reason, status, idem_key, created_by, created_at,
-           version, remind_before_hours)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?21, ?16, ?17, ?18, ?19, ?20)",
+           version, remind_before_hours, effect)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?21, ?16, ?17, ?18, ?19, ?20, ?22)",
         vec![
             o.id.as_str().into(),
             o.utility.as_str().into(),
@@ -372,6 +403,7 @@ fn outage_stmt(o: &Outage, idem_key: Option<&str>, created_by: &str) -> Stmt {
             o.version.into(),
             o.remind_before_hours.into(),
             OutageStatus::Published.as_str().into(),
+            o.effect.as_str().into(),
         ],
     )
 }
@@ -450,7 +482,7 @@ mod tests {
         let late = check(&body(serde_json::json!({})), t("2026-11-25T09:00:00+08:00"), true).unwrap_err();
         assert!(late.iter().any(|f| f.field == "start" && f.message == "计划停供的开始时间应在将来"), "{late:?}");
         let ok = check(&body(serde_json::json!({"kind": "emergency"})), t("2026-11-25T07:00:00+08:00"), true);
-        assert_eq!(ok, Ok(Checked { utility: Utility::Water, kind: OutageKind::Emergency }));
+        assert_eq!(ok, Ok(Checked { utility: Utility::Water, effect: Effect::Stop, kind: OutageKind::Emergency }));
     }
 
     #[test]

@@ -32,6 +32,47 @@ impl Utility {
     }
 }
 
+shared::text_enum! {
+    /// What a notice announces: the supply stops, or water comes at reduced
+    /// pressure (降压供水, 003: announced like a stop).
+    pub enum Effect {
+        Stop => "stop",
+        ReducedPressure => "reduced_pressure",
+    }
+}
+
+/// What an outage is about: a utility and what happens to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    pub utility: Utility,
+    pub effect: Effect,
+}
+
+impl From<Utility> for Service {
+    fn from(utility: Utility) -> Self {
+        Self { utility, effect: Effect::Stop }
+    }
+}
+
+impl Service {
+    /// The minimum notice of a planned stop or pressure drop: a stop as its
+    /// utility says; 降压供水 24 h (003: 停水或降压供水 … 提前24小时告知).
+    pub fn notice(self) -> Duration {
+        match self.effect {
+            Effect::Stop => self.utility.notice(),
+            Effect::ReducedPressure => Duration::hours(24),
+        }
+    }
+
+    /// 停水, 停气 or 降压供水.
+    pub fn verb(self) -> &'static str {
+        match self.effect {
+            Effect::Stop => self.utility.verb(),
+            Effect::ReducedPressure => "降压供水",
+        }
+    }
+}
+
 /// Quiet hours for planned notices (Beijing time), default 22:00-07:00.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuietHours {
@@ -88,7 +129,7 @@ pub struct SendPlan {
 }
 
 /// Refuses a planned stop announced with less than the legal notice.
-pub fn check_lead_time(u: Utility, emergency: bool, start: BeijingTime, now: BeijingTime) -> Result<(), String> {
+pub fn check_lead_time(u: Service, emergency: bool, start: BeijingTime, now: BeijingTime) -> Result<(), String> {
     if emergency || start.to_utc() - now.to_utc() >= u.notice() {
         return Ok(());
     }
@@ -98,7 +139,7 @@ pub fn check_lead_time(u: Utility, emergency: bool, start: BeijingTime, now: Bei
 /// The first send: emergencies at once; planned notices in daytime, but
 /// never so late that the legal notice would be missed (then at once, and
 /// the reason says so).
-pub fn plan_send(u: Utility, emergency: bool, start: BeijingTime, now: BeijingTime, quiet: QuietHours) -> SendPlan {
+pub fn plan_send(u: Service, emergency: bool, start: BeijingTime, now: BeijingTime, quiet: QuietHours) -> SendPlan {
     if emergency {
         return SendPlan { at: now, reason: "紧急停供，立即发送" };
     }
@@ -159,7 +200,7 @@ pub fn window(start: BeijingTime, end: BeijingTime) -> String {
 #[derive(Debug, Clone)]
 pub struct Notice<'a> {
     pub sign: &'a str,
-    pub utility: Utility,
+    pub service: Service,
     pub emergency: bool,
     pub issuer: &'a str,
     pub area: &'a str,
@@ -203,6 +244,10 @@ impl MessageKind {
     }
 }
 
+/// The approved template of a 降压供水 notice: what low pressure means for
+/// the household, and to store water.
+pub const PRESSURE_NOTICE: &str = "尊敬的用户：因${reason}，${area}将于${window}${what}，届时水压偏低，高楼层可能供水不足，${supply}请提前储水，给您带来不便敬请谅解。咨询电话${contact}。${issuer}，${issued}发布";
+
 /// A message as sent: the template parameters and the full text the
 /// citizen reads (signature included), which is what is counted.
 #[derive(Debug, Clone, PartialEq)]
@@ -239,7 +284,7 @@ pub fn fill(template: &str, params: &[(String, String)]) -> String {
 
 /// The message of one kind, signature included.
 pub fn render_kind(n: &Notice<'_>, kind: MessageKind) -> Rendered {
-    let what = if n.emergency { format!("紧急{}", n.utility.verb()) } else { n.utility.verb().to_owned() };
+    let what = if n.emergency { format!("紧急{}", n.service.verb()) } else { n.service.verb().to_owned() };
     let supply = n.temporary_supply.map(|t| format!("临时供应点：{t}。")).unwrap_or_default();
     let params: Vec<(String, String)> = [
         ("reason", n.reason.to_owned()),
@@ -254,7 +299,11 @@ pub fn render_kind(n: &Notice<'_>, kind: MessageKind) -> Rendered {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    Rendered { text: format!("【{}】{}", n.sign, fill(kind.template(), &params)), params }
+    let template = match (kind, n.service.effect) {
+        (MessageKind::Notice, Effect::ReducedPressure) => PRESSURE_NOTICE,
+        _ => kind.template(),
+    };
+    Rendered { text: format!("【{}】{}", n.sign, fill(template, &params)), params }
 }
 
 /// The first notice's text, signature included.
@@ -283,11 +332,11 @@ mod tests {
     fn planned_stops_need_24_hours_for_water_and_48_for_gas_and_emergencies_none() {
         let now = t("2026-11-23T10:00:00+08:00");
         let start = t("2026-11-24T10:00:00+08:00");
-        assert!(check_lead_time(Utility::Water, false, start, now).is_ok());
-        assert!(check_lead_time(Utility::Water, false, t("2026-11-24T09:59:00+08:00"), now).is_err());
-        let gas = check_lead_time(Utility::Gas, false, start, now).unwrap_err();
+        assert!(check_lead_time(Utility::Water.into(), false, start, now).is_ok());
+        assert!(check_lead_time(Utility::Water.into(), false, t("2026-11-24T09:59:00+08:00"), now).is_err());
+        let gas = check_lead_time(Utility::Gas.into(), false, start, now).unwrap_err();
         assert!(gas.contains("48"), "{gas}");
-        assert!(check_lead_time(Utility::Gas, true, t("2026-11-23T10:30:00+08:00"), now).is_ok());
+        assert!(check_lead_time(Utility::Gas.into(), true, t("2026-11-23T10:30:00+08:00"), now).is_ok());
     }
 
     #[test]
@@ -296,28 +345,31 @@ mod tests {
         let start = t("2026-11-26T09:00:00+08:00");
         // 23:30 Beijing is 15:30 UTC: still "tonight" in Beijing.
         let night = t("2026-11-23T15:30:00Z");
-        let p = plan_send(Utility::Water, false, start, night, q);
+        let p = plan_send(Utility::Water.into(), false, start, night, q);
         assert_eq!((p.at.to_rfc3339().as_str(), p.reason), ("2026-11-24T07:00:00+08:00", "避开夜间，次日早晨发送"));
         // 01:00 Beijing: the same morning.
         let small_hours = t("2026-11-24T01:00:00+08:00");
         assert_eq!(
-            plan_send(Utility::Water, false, start, small_hours, q).at.to_rfc3339(),
+            plan_send(Utility::Water.into(), false, start, small_hours, q).at.to_rfc3339(),
             "2026-11-24T07:00:00+08:00"
         );
         // Starting 07:30 the day after tomorrow by gas: waiting for 07:00 leaves 48.5 h, fine;
         // starting 06:30 it would leave 47.5 h, so it goes now.
-        let tight = plan_send(Utility::Gas, false, t("2026-11-26T06:30:00+08:00"), night, q);
+        let tight = plan_send(Utility::Gas.into(), false, t("2026-11-26T06:30:00+08:00"), night, q);
         assert_eq!(tight.at, night);
         assert!(tight.reason.starts_with("夜间发送"));
-        assert_eq!(plan_send(Utility::Water, false, start, t("2026-11-23T10:00:00+08:00"), q).reason, "日间，立即发送");
-        assert_eq!(plan_send(Utility::Water, true, start, night, q).at, night);
+        assert_eq!(
+            plan_send(Utility::Water.into(), false, start, t("2026-11-23T10:00:00+08:00"), q).reason,
+            "日间，立即发送"
+        );
+        assert_eq!(plan_send(Utility::Water.into(), true, start, night, q).at, night);
     }
 
     #[test]
     fn the_message_names_the_unit_the_issue_time_and_a_chinese_time_window() {
         let n = Notice {
             sign: "义乌便民",
-            utility: Utility::Water,
+            service: Utility::Water.into(),
             emergency: false,
             issuer: "义乌市供水有限公司",
             area: "稠城街道宾王小区",
@@ -336,6 +388,34 @@ mod tests {
         assert_eq!(parts(&text), text.chars().count().div_ceil(67));
         let overnight = window(t("2026-11-25T22:00:00+08:00"), t("2026-11-26T06:00:00+08:00"));
         assert_eq!(overnight, "2026年11月25日 22:00 至 11月26日 06:00");
+    }
+
+    #[test]
+    fn reduced_pressure_has_its_own_notice_and_the_stops_24_hour_rule() {
+        let pressure = Service { utility: Utility::Water, effect: Effect::ReducedPressure };
+        let now = t("2026-11-23T10:00:00+08:00");
+        assert!(check_lead_time(pressure, false, t("2026-11-24T10:00:00+08:00"), now).is_ok());
+        let short = check_lead_time(pressure, false, t("2026-11-24T09:00:00+08:00"), now).unwrap_err();
+        assert!(short.contains("计划降压供水须至少提前24小时"), "{short}");
+        let n = Notice {
+            sign: "义乌便民",
+            service: pressure,
+            emergency: false,
+            issuer: "义乌市供水有限公司",
+            area: "稠城街道宾王小区",
+            start: t("2026-11-25T08:00:00+08:00"),
+            end: t("2026-11-25T18:00:00+08:00"),
+            reason: "管网冲洗",
+            temporary_supply: None,
+            contact: "0579-85510011",
+            issued: now,
+        };
+        let notice = render_kind(&n, MessageKind::Notice).text;
+        assert!(notice.contains("08:00 至 18:00降压供水，届时水压偏低，高楼层可能供水不足"), "{notice}");
+        let cancel = render_kind(&n, MessageKind::Cancellation).text;
+        assert!(cancel.contains("的降压供水已取消") && !cancel.contains("水压偏低"), "{cancel}");
+        let stop = render_kind(&Notice { service: Utility::Water.into(), ..n }, MessageKind::Notice).text;
+        assert!(stop.contains("停水") && !stop.contains("水压偏低"), "{stop}");
     }
 
     #[test]
@@ -369,7 +449,7 @@ mod tests {
     fn every_kind_fills_its_template_and_unknown_placeholders_stay() {
         let n = Notice {
             sign: "义乌便民",
-            utility: Utility::Gas,
+            service: Utility::Gas.into(),
             emergency: false,
             issuer: "义乌市天然气有限公司",
             area: "宾王小区",

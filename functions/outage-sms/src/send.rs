@@ -6,7 +6,7 @@
 use crate::flags::flag_stmt;
 use crate::outbox::Chunk;
 use crate::retry::{self, RetryPolicy};
-use crate::rules::{MessageKind, QuietHours};
+use crate::rules::{Effect, MessageKind, QuietHours};
 use crate::states::{OutageKind, OutboxStatus, VersionState};
 use serde::{Deserialize, Serialize};
 use shared::error::{ApiError, ApiResult};
@@ -14,7 +14,8 @@ use shared::runtime::IdSource;
 use shared::sms::{FailureClass, SmsMessage, SmsOutcome, SmsProvider};
 use shared::store::{Db, Stmt, Value};
 use shared::types::{BeijingTime, MobileNumber};
-use std::collections::BTreeMap;
+use shared::vault::PhoneVault;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Provider calls one chunk may make while splitting out bad numbers.
 pub const MAX_CALLS_PER_CHUNK: usize = 24;
@@ -31,11 +32,14 @@ pub struct Templates {
     pub correction: String,
     pub cancellation: String,
     pub reminder: String,
+    /// The notice of a 降压供水 (its own approved text: `rules::PRESSURE_NOTICE`).
+    pub pressure_notice: String,
 }
 
 impl Templates {
-    fn code(&self, kind: MessageKind) -> &str {
+    fn code(&self, kind: MessageKind, effect: Effect) -> &str {
         match kind {
+            MessageKind::Notice if effect == Effect::ReducedPressure => &self.pressure_notice,
             MessageKind::Notice => &self.notice,
             MessageKind::Correction => &self.correction,
             MessageKind::Cancellation => &self.cancellation,
@@ -50,6 +54,8 @@ pub struct Sender<'a, S: SmsProvider> {
     pub templates: &'a Templates,
     pub policy: RetryPolicy,
     pub quiet: QuietHours,
+    /// Opens billing holders' phones (`PHONE_KEYS`); without it their rows fail.
+    pub vault: Option<&'a PhoneVault>,
 }
 
 /// What to tell the queue about a message once its results are recorded.
@@ -73,7 +79,9 @@ pub struct Delivered {
     pub calls: usize,
 }
 
-/// A claimed row with what sending it needs.
+/// A claimed row with what sending it needs: a subscriber's phone, or a
+/// holder's sealed phone and the account it is sealed for (opened only here,
+/// inside the send: [`open_sealed`]).
 #[derive(Debug, Clone, Deserialize)]
 struct Claimed {
     id: i64,
@@ -81,6 +89,27 @@ struct Claimed {
     attempts: i64,
     phone: Option<String>,
     flagged: i64,
+    #[serde(default)]
+    sealed: Option<String>,
+    #[serde(default)]
+    account_no: Option<String>,
+}
+
+/// Opens the holders' sealed phones of `rows` in place. A value no key
+/// opens (the key was dropped before a rekey finished) leaves the row
+/// without a phone: it fails as `sealed_unreadable`, not as a deleted account.
+fn open_sealed(rows: &mut [Claimed], vault: Option<&PhoneVault>) -> BTreeSet<i64> {
+    let mut unreadable = BTreeSet::new();
+    for r in rows.iter_mut().filter(|r| r.phone.is_none()) {
+        let (Some(sealed), Some(account)) = (r.sealed.as_deref(), r.account_no.as_deref()) else { continue };
+        match vault.map(|v| v.open(sealed, account)) {
+            Some(Ok(p)) => r.phone = Some(p.expose().to_owned()),
+            _ => {
+                unreadable.insert(r.id);
+            }
+        }
+    }
+    unreadable
 }
 
 #[derive(Deserialize)]
@@ -89,6 +118,7 @@ struct VersionRow {
     params: String,
     state: VersionState,
     outage_kind: OutageKind,
+    effect: Effect,
 }
 
 /// What becomes of some claimed rows.
@@ -140,12 +170,13 @@ struct Triage {
 
 /// Rows without a phone (account deleted), with a flagged number, or with a
 /// malformed one (which is flagged) fail at once; the others are ready.
-fn triage(rows: &[Claimed]) -> Triage {
+fn triage(rows: &[Claimed], unreadable: &BTreeSet<i64>) -> Triage {
     let mut ready = Vec::new();
     let mut writes = Vec::new();
     let mut skip: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for r in rows {
         match r.phone.as_deref().map(MobileNumber::parse) {
+            None if unreadable.contains(&r.id) => skip.entry("sealed_unreadable").or_default().push(r.id),
             None => skip.entry("no_phone").or_default().push(r.id),
             Some(_) if r.flagged != 0 => skip.entry("flagged").or_default().push(r.id),
             Some(Err(_)) => {
@@ -311,22 +342,25 @@ pub async fn deliver<S: SmsProvider>(
     }
     let v: VersionRow = db
         .first_as(
-            "SELECT v.kind, v.params, v.state, o.kind AS outage_kind FROM outage_versions v
+            "SELECT v.kind, v.params, v.state, o.kind AS outage_kind, o.effect FROM outage_versions v
                JOIN outages o ON o.id = v.outage_id WHERE v.outage_id = ?1 AND v.version = ?2",
             &[chunk.outage_id.as_str().into(), chunk.version.into()],
         )
         .await?
         .ok_or_else(|| ApiError::internal("outbox row without its version"))?;
-    let rows: Vec<Claimed> = db
+    let mut rows: Vec<Claimed> = db
         .query_as(
-            "SELECT b.id, b.phone_hash, b.attempts, c.phone, (f.phone_hash IS NOT NULL) AS flagged
+            "SELECT b.id, b.phone_hash, b.attempts, c.phone, (f.phone_hash IS NOT NULL) AS flagged,
+                    w.holder_phone_enc AS sealed, b.account_no
                FROM outage_outbox b
-               LEFT JOIN citizens c ON c.id = b.citizen_id AND c.deleted_at IS NULL
+               LEFT JOIN citizens c ON b.source = 'subscription' AND c.id = b.citizen_id AND c.deleted_at IS NULL
+               LEFT JOIN water_accounts w ON b.source = 'holder' AND w.account_no = b.account_no
                LEFT JOIN sms_flags f ON f.phone_hash = b.phone_hash
               WHERE b.claim = ?1 ORDER BY b.id",
             &[claim.as_str().into()],
         )
         .await?;
+    let unreadable = open_sealed(&mut rows, tx.vault);
     let mut d = Delivered { claimed: rows.len(), ..Delivered::default() };
     if v.state == VersionState::Superseded {
         d.superseded = rows.len();
@@ -334,12 +368,12 @@ pub async fn deliver<S: SmsProvider>(
         record(db, &claim, now, &[Write::Set { ids: all, result: RowResult::Superseded }]).await?;
         return Ok((Disposition::Ack, d));
     }
-    let Triage { ready, mut writes, failed } = triage(&rows);
+    let Triage { ready, mut writes, failed } = triage(&rows, &unreadable);
     d.failed = failed;
     let params: BTreeMap<String, String> = serde_json::from_str(&v.params).unwrap_or_default();
     let template = SmsMessage {
         phones: Vec::new(),
-        template_code: tx.templates.code(v.kind).to_owned(),
+        template_code: tx.templates.code(v.kind, v.effect).to_owned(),
         params: params.into_iter().collect(),
     };
     let results = send_split(tx.sms, ids, &template, ready, now).await?;
@@ -402,6 +436,8 @@ mod tests {
             attempts,
             phone: phone.map(str::to_owned),
             flagged: i64::from(flagged),
+            sealed: None,
+            account_no: None,
         }
     }
 
@@ -421,7 +457,7 @@ mod tests {
             row(3, Some("13800000003"), 1, true),
             row(4, Some("12345"), 1, false),
         ];
-        let t = triage(&rows);
+        let t = triage(&rows, &BTreeSet::new());
         assert_eq!(t.ready.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [1]);
         assert_eq!(t.failed, 3);
         let failed = |ids: Vec<i64>, code: &str| Write::Set { ids, result: RowResult::Failed { code: code.into() } };
@@ -514,5 +550,31 @@ mod tests {
         assert!(s.params.contains(&Value::from("permanent")) && s.sql.contains("json_each(?5)"), "{}", s.sql);
         let s = set_stmt(&RowResult::OutOfCalls, "C", &[3], now);
         assert_eq!(s.params, [Value::from("deferred"), Value::from(now.to_rfc3339()), "C".into(), "[3]".into()]);
+    }
+
+    #[test]
+    fn a_holders_sealed_phone_opens_inside_the_send_and_one_no_key_opens_fails_as_unreadable() {
+        let vault = PhoneVault::parse("k1:BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=").unwrap();
+        let phone = MobileNumber::parse("13700137000").unwrap();
+        let mut held = row(1, None, 0, false);
+        held.sealed = Some(vault.seal(&shared::runtime::OsRandom, &phone, "88000001").unwrap());
+        held.account_no = Some("88000001".into());
+        let mut moved = held.clone();
+        moved.id = 2;
+        moved.account_no = Some("88000002".into());
+        let mut rows = vec![held, moved, row(3, Some("13900139000"), 0, false)];
+        let unreadable = open_sealed(&mut rows, Some(&vault));
+        assert_eq!(rows[0].phone.as_deref(), Some("13700137000"));
+        assert_eq!(unreadable.into_iter().collect::<Vec<_>>(), [2], "sealed for another account");
+        let t = triage(&rows, &BTreeSet::from([2]));
+        assert_eq!(t.ready.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1, 3]);
+        assert!(
+            t.writes
+                .contains(&Write::Set { ids: vec![2], result: RowResult::Failed { code: "sealed_unreadable".into() } })
+        );
+        let mut none = vec![row(4, None, 0, false)];
+        none[0].sealed = rows[0].sealed.clone();
+        none[0].account_no = Some("88000001".into());
+        assert_eq!(open_sealed(&mut none, None).len(), 1, "no vault configured: unreadable, never sent in the clear");
     }
 }

@@ -185,20 +185,28 @@ pub async fn subscribe(
         Target::Area(_) => None,
     };
     let id = format!("SUB{}", ids.hex(8)?.to_uppercase());
-    let added = db
-        .execute(
-            "INSERT OR IGNORE INTO outage_subscriptions (id, citizen_id, utility, account_no, area_code, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            &[
-                id.as_str().into(),
-                citizen_id.into(),
-                w.utility.as_str().into(),
-                account.map(str::to_owned).into(),
-                area_code.clone().into(),
-                now.to_rfc3339().into(),
-            ],
-        )
+    let changed = db
+        .batch(&[
+            Stmt::new(
+                "INSERT OR IGNORE INTO outage_subscriptions (id, citizen_id, utility, account_no, area_code, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                vec![
+                    id.as_str().into(),
+                    citizen_id.into(),
+                    w.utility.as_str().into(),
+                    account.map(str::to_owned).into(),
+                    area_code.clone().into(),
+                    now.to_rfc3339().into(),
+                ],
+            ),
+            // Subscribing again is asking for the notices: a TD reply of this phone no longer holds.
+            Stmt::new(
+                "DELETE FROM sms_optouts WHERE phone_hash = (SELECT phone_hash FROM citizens WHERE id = ?1)",
+                vec![citizen_id.into()],
+            ),
+        ])
         .await?;
+    let added = changed.first().copied().unwrap_or(0);
     let found: Option<Subscription> = db
         .first_as(
             &format!(
@@ -261,9 +269,10 @@ fn narrow_char(ch: char) -> char {
     }
 }
 
-/// Applies the unsubscribe replies: the sender's outage subscriptions are
-/// removed and the inbox says so. Other replies are ignored. Returns how
-/// many citizens were unsubscribed.
+/// Applies the unsubscribe replies: the number is opted out of outage SMS
+/// (a billing holder who never used the mini-program included), the
+/// sender's subscriptions are removed and the inbox says so. Other replies
+/// are ignored. Returns how many numbers were opted out.
 pub async fn apply_uplinks(
     db: &impl Db,
     pepper: &Pepper,
@@ -279,15 +288,26 @@ pub async fn apply_uplinks(
             id: String,
             subs: i64,
         }
+        let hash = pepper.phone_hash(&phone);
+        // Whoever replied, subscriber or billing holder: no further outage SMS.
+        let opt_out = Stmt::new(
+            "INSERT INTO sms_optouts (phone_hash, at) VALUES (?1, ?2) ON CONFLICT (phone_hash) DO NOTHING",
+            vec![hash.as_str().into(), now.to_rfc3339().into()],
+        );
         let who: Option<Who> = db
             .first_as(
                 "SELECT id, (SELECT COUNT(*) FROM outage_subscriptions s WHERE s.citizen_id = c.id) AS subs
                    FROM citizens c WHERE phone_hash = ?1",
-                &[pepper.phone_hash(&phone).into()],
+                &[hash.as_str().into()],
             )
             .await?;
-        let Some(who) = who.filter(|w| w.subs > 0) else { continue };
+        let Some(who) = who.filter(|w| w.subs > 0) else {
+            db.batch(&[opt_out]).await?;
+            done += 1;
+            continue;
+        };
         let stmts: Vec<Stmt> = vec![
+            opt_out,
             Stmt::new("DELETE FROM outage_subscriptions WHERE citizen_id = ?1", vec![who.id.as_str().into()]),
             inbox::post_stmt(
                 ids,

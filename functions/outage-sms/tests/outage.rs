@@ -222,6 +222,7 @@ use std::collections::VecDeque;
 #[derive(Default)]
 struct FakeSms {
     calls: RefCell<Vec<Vec<String>>>,
+    templates: RefCell<Vec<String>>,
     script: RefCell<VecDeque<SmsOutcome>>,
     bad: RefCell<Vec<String>>,
 }
@@ -243,6 +244,7 @@ impl SmsProvider for FakeSms {
     async fn send(&self, msg: &SmsMessage, _now: BeijingTime, _nonce: &str) -> SmsOutcome {
         let phones: Vec<String> = msg.phones.iter().map(|p| p.expose().to_owned()).collect();
         self.calls.borrow_mut().push(phones.clone());
+        self.templates.borrow_mut().push(msg.template_code.clone());
         if let Some(o) = self.script.borrow_mut().pop_front() {
             return o;
         }
@@ -263,6 +265,7 @@ fn templates() -> Templates {
         correction: "SMS_2".into(),
         cancellation: "SMS_3".into(),
         reminder: "SMS_4".into(),
+        pressure_notice: "SMS_5".into(),
     }
 }
 
@@ -348,9 +351,20 @@ fn emergency(db: &SqliteDb, areas: serde_json::Value) -> String {
     block_on(publish::publish(db, &OsRandom, &act, &b, None, "义乌便民", QuietHours::default())).unwrap().0.id
 }
 
+/// The phone vault of the tests (one key, "t1").
+fn vault() -> shared::vault::PhoneVault {
+    shared::vault::PhoneVault::parse("t1:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=").unwrap()
+}
+
 fn send_all(db: &SqliteDb, sms: &FakeSms, chunks: &[Chunk], now: &str) -> Vec<Disposition> {
-    let tpl = templates();
-    let tx = Sender { sms, templates: &tpl, policy: RetryPolicy::default(), quiet: QuietHours::default() };
+    let (tpl, vault) = (templates(), vault());
+    let tx = Sender {
+        sms,
+        templates: &tpl,
+        policy: RetryPolicy::default(),
+        quiet: QuietHours::default(),
+        vault: Some(&vault),
+    };
     chunks.iter().map(|c| block_on(send::deliver(db, &OsRandom, &tx, c, t(now))).unwrap().0).collect()
 }
 
@@ -545,7 +559,7 @@ fn receipts_update_each_message_and_flag_blacklisted_numbers() {
 }
 
 #[test]
-fn replying_td_unsubscribes_and_other_replies_do_nothing() {
+fn replying_td_unsubscribes_and_opts_the_number_out_and_other_replies_do_nothing() {
     let db = town();
     let ups: Vec<Uplink> = serde_json::from_value(json!([
         {"phone_number": "13800000001", "content": "td", "send_time": "2026-11-23 10:00:00", "dest_code": "1234", "sequence_id": 1},
@@ -553,7 +567,10 @@ fn replying_td_unsubscribes_and_other_replies_do_nothing() {
         {"phone_number": "13899999999", "content": "TD", "sequence_id": 3}
     ]))
     .unwrap();
-    assert_eq!(block_on(subscriptions::apply_uplinks(&db, &pepper(), &OsRandom, &ups, t(NOW))).unwrap(), 1);
+    // Both TD numbers are opted out (the second is a billing holder, no citizen); the thank-you is ignored.
+    assert_eq!(block_on(subscriptions::apply_uplinks(&db, &pepper(), &OsRandom, &ups, t(NOW))).unwrap(), 2);
+    let out = block_on(db.query("SELECT COUNT(*) AS n FROM sms_optouts", &[])).unwrap();
+    assert_eq!(out[0]["n"], 2);
     assert!(block_on(subscriptions::list(&db, "c1")).unwrap().is_empty());
     assert_eq!(block_on(subscriptions::list(&db, "c2")).unwrap().len(), 1);
     let inbox = block_on(db.query("SELECT title FROM messages WHERE citizen_id = 'c1'", &[])).unwrap();
@@ -812,7 +829,13 @@ impl SmsProvider for Peek<'_> {
 
 fn send_peeking(db: &SqliteDb, peek: &Peek<'_>, chunks: &[Chunk], now: &str) -> Vec<Disposition> {
     let tpl = templates();
-    let tx = Sender { sms: peek, templates: &tpl, policy: RetryPolicy::default(), quiet: QuietHours::default() };
+    let tx = Sender {
+        sms: peek,
+        templates: &tpl,
+        policy: RetryPolicy::default(),
+        quiet: QuietHours::default(),
+        vault: None,
+    };
     chunks.iter().map(|c| block_on(send::deliver(db, &OsRandom, &tx, c, t(now))).unwrap().0).collect()
 }
 
@@ -919,4 +942,130 @@ fn the_kept_delivery_counts_equal_a_recount_of_the_outbox_at_every_step() {
     counts_agree(&db, "the backfill");
     let none: Vec<_> = block_on(db.query("SELECT * FROM outage_delivery_counts WHERE n < 0", &[])).unwrap();
     assert!(none.is_empty(), "{none:?}");
+}
+
+// ---- billing holders (issue 18) ----
+
+/// Billing holders as an import leaves them: the phone's HMAC and the phone sealed for its account.
+fn holders(db: &SqliteDb, rows: &[(&str, &str, &str)]) {
+    let (p, v) = (pepper(), vault());
+    let who = publisher();
+    let act = Act { who: &who, now: t("2026-11-20T10:00:00+08:00"), request_id: "load" };
+    let supply: Vec<serde_json::Value> =
+        rows.iter().map(|(acc, _, area)| json!({"utility": "water", "account_no": acc, "area": area})).collect();
+    let body: AccountsBody = serde_json::from_value(json!({ "accounts": supply })).unwrap();
+    block_on(areas::load_accounts(db, &act, &body)).unwrap();
+    for (acc, phone, _) in rows {
+        let m = shared::types::MobileNumber::parse(phone).unwrap();
+        block_on(db.execute(
+            "INSERT INTO water_accounts (account_no, holder_masked, holder_phone_hash, holder_phone_enc, holder_phone_kid,
+                                         address, category, updated_at)
+             VALUES (?1, '李*', ?2, ?3, 't1', '义乌市', '居民', 'x')
+             ON CONFLICT (account_no) DO UPDATE SET holder_phone_hash = excluded.holder_phone_hash,
+               holder_phone_enc = excluded.holder_phone_enc, holder_phone_kid = 't1'",
+            &[(*acc).into(), p.phone_hash(&m).into(), v.seal(&OsRandom, &m, acc).unwrap().into()],
+        ))
+        .unwrap();
+    }
+}
+
+#[test]
+fn every_affected_holder_is_reached_once_per_phone_the_bound_citizens_inbox_too_and_td_stops_it() {
+    let db = town();
+    // W1 (bw-1) is c1's own account; c2 (subscribed to bw-2) holds three accounts there;
+    // 13900000009 never used the mini-program; 13900000010 lives outside the outage.
+    holders(
+        &db,
+        &[
+            ("W1", "13800000001", "bw-1"),
+            ("W9", "13800000002", "bw-2"),
+            ("W10", "13800000002", "bw-2"),
+            ("W11", "13800000002", "bw-2"),
+            ("W12", "13900000009", "bw-1"),
+            ("W13", "13900000010", "xh-1"),
+        ],
+    );
+    let plain = block_on(db.query("SELECT * FROM water_accounts", &[])).unwrap();
+    assert!(!serde_json::to_string(&plain).unwrap().contains("1390000000"), "no phone in the clear");
+    let id = emergency(&db, json!(["宾王小区"]));
+    let f = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
+    assert_eq!((f.recipients, f.added), (3, 3), "c1, c2 and the holder: one row per phone");
+    let sms = FakeSms::default();
+    send_all(&db, &sms, &f.chunks, NOW);
+    let mut numbers = sms.numbers();
+    numbers.sort();
+    assert_eq!(numbers, ["13800000001", "13800000002", "13900000009"]);
+    let d = block_on(delivery_report::delivery(&db, &id)).unwrap();
+    let v = &d.versions[0];
+    assert_eq!((v.sent, v.reached["subscription"], v.reached["holder"]), (3, 2, 1));
+    // c1 bound W1 in the area: the inbox has the notice once; c4 (绣湖) nothing.
+    assert_eq!((v.channels["sms"], v.channels["inbox"]), (3, 1));
+    let inbox =
+        |c: &str| texts(&db, &format!("SELECT title FROM messages WHERE citizen_id = '{c}' AND kind = 'outage'"));
+    assert_eq!(inbox("c1"), ["停水停气通知"]);
+    assert!(inbox("c4").is_empty());
+    let again = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b2")).unwrap();
+    assert_eq!((again.added, inbox("c1").len()), (0, 1), "a republish adds no row and no second inbox notice");
+
+    // The holder replies TD: the next outage leaves them out; a subscriber is not affected.
+    let td: Vec<Uplink> =
+        serde_json::from_value(json!([{"phone_number": "13900000009", "content": "TD", "sequence_id": 9}])).unwrap();
+    assert_eq!(block_on(subscriptions::apply_uplinks(&db, &pepper(), &OsRandom, &td, t(NOW))).unwrap(), 1);
+    let next = emergency(&db, json!(["宾王小区"]));
+    let f = block_on(outbox::fan_out(&db, &next, 1, t(NOW), "b3")).unwrap();
+    let sms = FakeSms::default();
+    send_all(&db, &sms, &f.chunks, NOW);
+    let mut numbers = sms.numbers();
+    numbers.sort();
+    assert_eq!(numbers, ["13800000001", "13800000002"]);
+}
+
+#[test]
+fn a_cancellation_reaches_the_holders_the_notice_reached_and_nobody_new() {
+    let db = town();
+    holders(&db, &[("W12", "13900000009", "bw-1")]);
+    let id = emergency(&db, json!(["bw-1"]));
+    let f = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
+    send_all(&db, &FakeSms::default(), &f.chunks, NOW);
+    // A new holder arrives after the notice went out, then the outage is cancelled.
+    holders(&db, &[("W14", "13900000014", "bw-1")]);
+    let who = publisher();
+    let act = Act { who: &who, now: t(NOW), request_id: "c" };
+    let cancel: CancelBody = serde_json::from_value(json!({"reason": "管道抢修提前完成"})).unwrap();
+    block_on(changes::cancel(&db, &act, &id, &cancel, "义乌便民", QuietHours::default())).unwrap();
+    let versions = block_on(notices::due_versions(&db, &id, t(NOW))).unwrap();
+    let sms = FakeSms::default();
+    for v in versions {
+        let f = block_on(outbox::fan_out(&db, &id, v, t(NOW), &format!("c{v}"))).unwrap();
+        send_all(&db, &sms, &f.chunks, NOW);
+    }
+    let numbers = sms.numbers();
+    assert!(numbers.contains(&"13900000009".to_owned()), "{numbers:?}");
+    assert!(!numbers.contains(&"13900000014".to_owned()), "never told of the outage, not told of its cancellation");
+}
+
+// ---- 降压供水 (issue 18) ----
+
+#[test]
+fn a_reduced_pressure_notice_is_water_only_and_goes_out_with_its_own_template() {
+    let db = town();
+    let who = publisher();
+    let act = Act { who: &who, now: t(NOW), request_id: "r" };
+    let gas = body(json!({"utility": "gas", "effect": "reduced_pressure"}));
+    let e =
+        block_on(publish::publish(&db, &OsRandom, &act, &gas, None, "义乌便民", QuietHours::default())).unwrap_err();
+    assert_eq!(e.fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["effect"]);
+    let odd = body(json!({"effect": "low"}));
+    let e =
+        block_on(publish::publish(&db, &OsRandom, &act, &odd, None, "义乌便民", QuietHours::default())).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    let b = body(json!({"kind": "emergency", "effect": "reduced_pressure", "areas": ["bw-1"],
+        "start": "2026-11-23T11:00:00+08:00", "end": "2026-11-23T18:00:00+08:00", "reason": "管网冲洗"}));
+    let (o, _) = block_on(publish::publish(&db, &OsRandom, &act, &b, None, "义乌便民", QuietHours::default())).unwrap();
+    assert_eq!(o.effect.as_str(), "reduced_pressure");
+    assert!(o.message.contains("紧急降压供水，届时水压偏低"), "{}", o.message);
+    let f = block_on(outbox::fan_out(&db, &o.id, 1, t(NOW), "p1")).unwrap();
+    let sms = FakeSms::default();
+    send_all(&db, &sms, &f.chunks, NOW);
+    assert_eq!(sms.templates.borrow().as_slice(), ["SMS_5"], "the 降压供水 template, not the stop's");
 }

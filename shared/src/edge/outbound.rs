@@ -47,3 +47,9 @@ pub fn aliyun_sms(env: &worker::Env) -> ApiResult<crate::sms::aliyun::AliyunSms<
 pub fn pepper(env: &worker::Env) -> ApiResult<crate::crypto::Pepper> {
     super::config::required(env, "IDENTITY_PEPPER").map(crate::crypto::Pepper::new)
 }
+
+/// The phone vault of billing holders' phones (`PHONE_KEYS`, see [`crate::vault`]).
+pub fn phone_vault(env: &worker::Env) -> ApiResult<crate::vault::PhoneVault> {
+    let keys = super::config::required(env, "PHONE_KEYS")?;
+    crate::vault::PhoneVault::parse(&keys).map_err(|e| ApiError::internal(format!("configuration: {e}")))
+}

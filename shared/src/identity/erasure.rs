@@ -35,6 +35,7 @@ pub const TABLES: &[(&str, Treatment)] = &[
     ("search_history", Treatment::Deleted),
     ("citizen_plates", Treatment::Deleted),
     ("citizen_water_accounts", Treatment::Deleted),
+    ("bill_notices", Treatment::Deleted),
     ("water_bind_failures", Treatment::Deleted),
     ("outage_subscriptions", Treatment::Deleted),
     (
@@ -91,7 +92,13 @@ pub const TABLES: &[(&str, Treatment)] = &[
     (
         "water_accounts",
         Treatment::Kept(
-            "the water company's customer register (its holder's phone HMAC), loaded by billing imports, not data of the app account",
+            "the water company's customer register (its holder's phone HMAC and sealed phone), loaded by billing imports, not data of the app account",
+        ),
+    ),
+    (
+        "sms_optouts",
+        Treatment::Kept(
+            "a number's TD refusal of outage SMS (its HMAC only): kept, or a phone that still holds a billing account would be messaged again",
         ),
     ),
     ("halls", Treatment::Kept("a hall's public phone, not a citizen's")),
@@ -106,6 +113,7 @@ pub const PERSONAL_COLUMNS: &[&str] = &[
     "phone_hash",
     "phone_masked",
     "holder_phone_hash",
+    "holder_phone_enc",
     "contact_phone",
     "email",
     "mailing_address",
@@ -123,6 +131,7 @@ pub fn stmts(citizen_id: &str, phone_hash: Option<&str>, now: BeijingTime) -> Ve
         Stmt::new("DELETE FROM search_history WHERE citizen_id = ?1", who()),
         Stmt::new("DELETE FROM citizen_plates WHERE citizen_id = ?1", who()),
         Stmt::new("DELETE FROM citizen_water_accounts WHERE citizen_id = ?1", who()),
+        Stmt::new("DELETE FROM bill_notices WHERE citizen_id = ?1", who()),
         Stmt::new("DELETE FROM water_bind_failures WHERE citizen_id = ?1", who()),
         Stmt::new("DELETE FROM outage_subscriptions WHERE citizen_id = ?1", who()),
         Stmt::new(

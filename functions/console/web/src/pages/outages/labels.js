@@ -1,6 +1,8 @@
 // 停水停气: Chinese labels for the outage-sms API's codes, and the Beijing
 // wall-clock times the forms use ("2026-08-01T09:30:00", sent with +08:00).
 export const UTILITY = { water: "停水", gas: "停气" };
+/** 停水, 停气 or 降压供水 (a water notice with `effect: "reduced_pressure"`). */
+export const serviceLabel = (o) => (o?.effect === "reduced_pressure" ? "降压供水" : UTILITY[o?.utility] ?? "");
 export const KIND = { planned: "计划", emergency: "紧急" };
 export const STATUS = { published: "已发布", cancelled: "已取消" };
 export const STATUS_TYPE = { published: "success", cancelled: "info" };
