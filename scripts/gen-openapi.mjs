@@ -180,6 +180,13 @@ const IDENTITY = {
   "/v1/me/messages/{id}/read": { post: { operationId: "readMessage", summary: "标记已读", security: citizen,
     parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", maxLength: 64 } }],
     responses: { 204: noContent, 404: ERR("消息不存在（或不属于本人）"), ...session, 503: ERR("存储不可用") } } },
+  "/v1/me/wechat-subscriptions": {
+    get: { operationId: "listWechatSubscriptions", summary: "订阅消息：本小程序配置的每个模板及本人剩余可接收条数", security: citizen,
+      responses: { 200: json("wechat-subscriptions", "各模板剩余条数"), ...session, 503: ERR("存储不可用") } },
+    post: { operationId: "reportWechatSubscriptions", summary: "提交 wx.requestSubscribeMessage 的结果：每个 accept 可发一条（每模板最多累计10条），ban 清零", security: citizen,
+      requestBody: body("wechat-subscription-report", { TMPL_booking_reminder: "accept", errMsg: "requestSubscribeMessage:ok" }),
+      responses: { 200: json("wechat-subscriptions", "各模板剩余条数"), 400: ERR("不是 JSON 对象或超过20个模板"), 422: ERR("模板 ID 未配置或结果不是 accept、reject、ban、filter"), ...session, ...bodyErrors, 503: ERR("存储不可用") } },
+  },
 };
 
 const SEARCH = {

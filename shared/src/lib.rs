@@ -32,6 +32,7 @@ pub mod text_enum;
 pub mod types;
 pub mod uploads;
 pub mod vault;
+pub mod wechat_notify;
 
 pub use error::{ApiError, ApiResult, ErrorCode, FieldError};
 

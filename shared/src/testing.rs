@@ -68,3 +68,34 @@ pub fn item(code: &str, name: &str, halls: &[&str], related: &[&str]) -> Value {
         }
     })
 }
+
+/// A database on which another writer runs `sql` once, just before our
+/// first batch: the race a precondition in that batch must lose to.
+#[cfg(not(target_arch = "wasm32"))]
+pub struct Interleaved {
+    pub inner: crate::store::SqliteDb,
+    sql: String,
+    params: Vec<crate::store::Value>,
+    fired: std::cell::Cell<bool>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Interleaved {
+    /// `inner`, with `sql` (and its `params`) run before the first batch.
+    pub fn new(inner: crate::store::SqliteDb, sql: &str, params: Vec<crate::store::Value>) -> Self {
+        Self { inner, sql: sql.to_owned(), params, fired: std::cell::Cell::new(false) }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl crate::store::Db for Interleaved {
+    async fn query(&self, sql: &str, params: &[crate::store::Value]) -> crate::ApiResult<Vec<crate::store::Row>> {
+        self.inner.query(sql, params).await
+    }
+    async fn batch(&self, stmts: &[crate::store::Stmt]) -> crate::ApiResult<Vec<u64>> {
+        if !self.fired.replace(true) {
+            self.inner.execute(&self.sql, &self.params).await?;
+        }
+        self.inner.batch(stmts).await
+    }
+}

@@ -69,6 +69,9 @@ fn seeded() -> (SqliteDb, MemoryKv) {
             "INSERT INTO bill_notices (bill_id, kind, citizen_id, channel, status, at, sweep)
                VALUES ('B' || ?1, 'issued', ?1, 'inbox', 'posted', 'x', 's')",
             "INSERT INTO outage_subscriptions (id, citizen_id, utility, area_code, created_at) VALUES ('os-' || ?1, ?1, 'water', 'A1', 'x')",
+            "INSERT INTO wechat_acceptances (citizen_id, template_id, remaining, updated_at) VALUES (?1, 'tmpl', 2, 'x')",
+            "INSERT INTO wechat_sends (citizen_id, template_id, purpose, ref, claim, status, at)
+               VALUES (?1, 'tmpl', 'booking_reminder', 'YY1', 'c', 'sent', 'x')",
             "INSERT INTO uploads (id, citizen_id, content_type, size, sha256, created_at) VALUES ('up_' || ?1, ?1, 'image/png', 3, 'x', 'x')",
             "INSERT INTO uploads (id, citizen_id, content_type, size, sha256, created_at) VALUES ('up_doc_' || ?1, ?1, 'application/pdf', 3, 'x', 'x')",
             "INSERT INTO sms_codes (id, phone_hash, code_hash, created_at, expires_at, attempts) VALUES ('c-' || ?1, 'h-' || ?1, 'x', 'x', 'x', 0)",

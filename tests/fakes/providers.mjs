@@ -1,5 +1,5 @@
 // Local stand-ins for the outside services bianmin calls, speaking their
-// real protocols: WeChat's jscode2session, Aliyun SMS (dysmsapi RPC with
+// real protocols: WeChat's jscode2session, stable_token and subscribeMessage.send, Aliyun SMS (dysmsapi RPC with
 // signature version 1.0, verified here exactly as Aliyun verifies it), the
 // external item library's JSON feed (bearer token), and WeChat Pay and
 // Alipay (./payments.mjs, with keys generated at start).
@@ -54,6 +54,10 @@ export async function startFakes({ port = 0 } = {}) {
   const state = { messages: [], failures: [], usedCodes: new Set(), nonces: new Set(), wechatCalls: 0, feed: { status: 200, items: [] }, feedCalls: 0,
     // Aliyun SMS: calls per Action, numbers the API refuses, numbers the carrier reports blacklisted.
     smsCalls: { SendSms: 0, SendBatchSms: 0 }, badNumbers: new Set(), blacklisted: new Set(), reported: 0 };
+  // WeChat 订阅消息: stable_token calls, tokens issued (token -> expiry ms), the current one,
+  // messages taken, openids that refuse (43101).
+  const wx = { tokenCalls: 0, tokens: new Map(), current: null, sent: [], refusing: new Set() };
+  state.wx = wx;
 
   // The external item library (事项库) feed: `{"items": [...]}` behind a bearer token.
   function feed(req, res) {
@@ -78,6 +82,41 @@ export async function startFakes({ port = 0 } = {}) {
     const who = code.split("-")[1];
     const openid = "o" + createHash("sha256").update(who).digest("base64url").slice(0, 27);
     return json(res, 200, { openid, session_key: randomBytes(16).toString("base64") });
+  }
+
+  // WeChat stable_token: {grant_type, appid, secret, force_refresh} -> {access_token, expires_in}.
+  // A normal call returns the current token while more than 5 minutes of it remain.
+  function stableToken(body, res) {
+    wx.tokenCalls++;
+    let q;
+    try { q = JSON.parse(body); } catch { return json(res, 200, { errcode: 47001, errmsg: "data format error" }); }
+    if (q.grant_type !== "client_credential") return json(res, 200, { errcode: 40002, errmsg: "invalid grant_type" });
+    if (q.appid !== FAKE_CREDENTIALS.WECHAT_APPID) return json(res, 200, { errcode: 40013, errmsg: "invalid appid" });
+    if (q.secret !== FAKE_CREDENTIALS.WECHAT_SECRET) return json(res, 200, { errcode: 40125, errmsg: "invalid appsecret" });
+    const now = Date.now();
+    const left = wx.current ? (wx.tokens.get(wx.current) ?? 0) - now : 0;
+    if (q.force_refresh === true || left <= 300e3) {
+      wx.current = "wxtok_" + randomBytes(24).toString("base64url");
+      wx.tokens.set(wx.current, now + 7200e3);
+    }
+    return json(res, 200, { access_token: wx.current, expires_in: Math.floor(((wx.tokens.get(wx.current) ?? now) - now) / 1000) });
+  }
+
+  // WeChat subscribeMessage.send: the token, the openid's refusal, the data format.
+  function subscribeSend(url, body, res) {
+    const token = url.searchParams.get("access_token") ?? "";
+    if (!wx.tokens.has(token)) return json(res, 200, { errcode: 40001, errmsg: "invalid credential, access_token is invalid or not latest" });
+    if (wx.tokens.get(token) <= Date.now()) return json(res, 200, { errcode: 42001, errmsg: "access_token expired" });
+    let m;
+    try { m = JSON.parse(body); } catch { return json(res, 200, { errcode: 47001, errmsg: "data format error" }); }
+    if (typeof m.touser !== "string" || !/^o[\w-]{10,}$/.test(m.touser)) return json(res, 200, { errcode: 40003, errmsg: "invalid openid" });
+    if (typeof m.template_id !== "string" || !m.template_id) return json(res, 200, { errcode: 40037, errmsg: "invalid template_id" });
+    const values = Object.entries(m.data ?? {});
+    if (values.some(([k, v]) => typeof v?.value !== "string" || (k.startsWith("thing") && [...v.value].length > 20))) return json(res, 200, { errcode: 47003, errmsg: "argument invalid! data.thing.value invalid" });
+    if (wx.refusing.has(m.touser)) return json(res, 200, { errcode: 43101, errmsg: "user refuse to accept the msg" });
+    const msgid = 2000000000000 + wx.sent.length + 1;
+    wx.sent.push({ touser: m.touser, template_id: m.template_id, page: m.page, data: m.data, msgid });
+    return json(res, 200, { errcode: 0, errmsg: "ok", msgid });
   }
 
   function aliyun(body, res) {
@@ -114,6 +153,22 @@ export async function startFakes({ port = 0 } = {}) {
     if (await pay.handle(req, res, url, body)) return;
     if (url.pathname === "/sns/jscode2session" && req.method === "GET") return wechat(url, res);
     if (url.pathname === "/" && req.method === "POST") return aliyun(body, res);
+    if (url.pathname === "/cgi-bin/stable_token" && req.method === "POST") return stableToken(body, res);
+    if (url.pathname === "/cgi-bin/message/subscribe/send" && req.method === "POST") return subscribeSend(url, body, res);
+    if (url.pathname === "/__fake/wechat-messages") {
+      if (req.method === "DELETE") { wx.sent.length = 0; return json(res, 200, {}); }
+      const touser = url.searchParams.get("touser");
+      return json(res, 200, wx.sent.filter((m) => !touser || m.touser === touser));
+    }
+    if (url.pathname === "/__fake/wechat" && req.method === "GET") return json(res, 200, { token_calls: wx.tokenCalls, refusing: [...wx.refusing] });
+    // {refuse: openid} makes that user refuse (43101); {expire_tokens: true} expires every token issued.
+    if (url.pathname === "/__fake/wechat" && req.method === "POST") {
+      const c = JSON.parse(body);
+      if (c.refuse) wx.refusing.add(c.refuse);
+      if (c.accept) wx.refusing.delete(c.accept);
+      if (c.expire_tokens) for (const t of wx.tokens.keys()) wx.tokens.set(t, 0);
+      return json(res, 200, {});
+    }
     if (url.pathname === "/feed/items" && req.method === "GET") return feed(req, res);
     if (url.pathname === "/__fake/feed" && req.method === "PUT") { state.feed = JSON.parse(body); return json(res, 200, {}); }
     if (url.pathname === "/__fake/messages") {

@@ -17,9 +17,8 @@ use shared::ErrorCode;
 use shared::admin::{Act, Principal, Role};
 use shared::calendar::{self, Calendar};
 use shared::runtime::OsRandom;
-use shared::store::{Db, MemoryKv, Row, SqliteDb, Stmt, Value};
+use shared::store::{Db, MemoryKv, SqliteDb};
 use shared::types::BeijingTime;
-use std::cell::Cell;
 
 /// Wednesday 2026-09-30, 10:00 in Beijing: the eve of 国庆.
 fn now() -> BeijingTime {
@@ -262,24 +261,6 @@ fn a_file_from_an_earlier_application_is_reused_not_taken_and_others_files_are_r
     );
 }
 
-/// A database on which another staff member acts between our read and our write.
-struct Racing {
-    inner: SqliteDb,
-    fired: Cell<bool>,
-}
-
-impl Db for Racing {
-    async fn query(&self, sql: &str, params: &[Value]) -> shared::ApiResult<Vec<Row>> {
-        self.inner.query(sql, params).await
-    }
-    async fn batch(&self, stmts: &[Stmt]) -> shared::ApiResult<Vec<u64>> {
-        if !self.fired.replace(true) {
-            self.inner.execute("UPDATE applications SET status = 'rejected', version = version + 1", &[]).await?;
-        }
-        self.inner.batch(stmts).await
-    }
-}
-
 #[test]
 fn of_two_staff_acting_at_once_one_wins_and_the_other_changes_nothing() {
     let (db, kv) = (db(), MemoryKv::default());
@@ -289,7 +270,12 @@ fn of_two_staff_acting_at_once_one_wins_and_the_other_changes_nothing() {
     }
     let a = block_on(filing::submit(&db, &OsRandom, "alice", &a.number, now())).unwrap();
     let c = cal(&db);
-    let racing = Racing { inner: db, fired: Cell::new(false) };
+    // Another staff member acts between our read and our write.
+    let racing = shared::testing::Interleaved::new(
+        db,
+        "UPDATE applications SET status = 'rejected', version = version + 1",
+        vec![],
+    );
     let li = handler("李四");
     let act = Act { who: &li, now: now(), request_id: "req" };
     let e = block_on(handling::act_on(

@@ -9,12 +9,13 @@ use crate::resources::{self, ResourceBody};
 use chrono::NaiveDate;
 use shared::admin::{self, Act, Role};
 use shared::calendar::DayKind;
-use shared::edge::{self as e, Ctx, EdgeClock};
+use shared::edge::{self as e, Ctx, EdgeClock, FetchHttp, WorkersKv};
 use shared::http::{Query, path_segment};
 use shared::limits::MAX_BODY_BYTES;
 use shared::runtime::{Clock, OsRandom};
 use shared::sms::{SendContext, SmsMessage};
 use shared::types::{BeijingTime, MobileNumber, PlateNumber};
+use shared::wechat_notify::{Outcome, Purpose, Templates, WeChatApp};
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
@@ -299,9 +300,10 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
     let now = BeijingTime::from_utc(utc);
     let run = format!("cron-{}", utc.timestamp_millis());
     let line = match sweep(&env, now, &run).await {
-        Ok((no_shows, lapsed, reminded, sms_failed)) => {
+        Ok((no_shows, lapsed, reminded, wechat_sent, sms_failed)) => {
             serde_json::json!({ "level": "info", "event": "appointment.sweep",
-            "cron": event.cron(), "no_shows": no_shows, "lapsed": lapsed, "reminded": reminded, "sms_failed": sms_failed, "run": run })
+            "cron": event.cron(), "no_shows": no_shows, "lapsed": lapsed, "reminded": reminded,
+            "wechat_sent": wechat_sent, "sms_failed": sms_failed, "run": run })
         }
         Err(err) => serde_json::json!({ "level": "error", "event": "appointment.sweep", "cron": event.cron(),
             "code": err.code.as_str(), "detail": err.internal, "run": run }),
@@ -309,17 +311,52 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
     worker::console_log!("{line}");
 }
 
-async fn sweep(env: &Env, now: BeijingTime, run: &str) -> ApiResult<(u64, u64, usize, usize)> {
+/// The 订阅消息 client and templates, when the mini-program is configured
+/// (appid, secret and a `booking_reminder` template); otherwise reminders go by SMS only.
+fn wechat<'a>(env: &Env, kv: &'a WorkersKv) -> Option<(WeChatApp<'a, FetchHttp, WorkersKv>, Templates)> {
+    let templates = Templates::parse(&e::config(env, "WECHAT_TEMPLATES")?).ok()?;
+    templates.id_for(Purpose::BookingReminder)?;
+    let app = WeChatApp::new(
+        &FetchHttp,
+        kv,
+        &e::config(env, "WECHAT_API_BASE")?,
+        &e::config(env, "WECHAT_APPID")?,
+        &e::config(env, "WECHAT_SECRET")?,
+    );
+    Some((app, templates))
+}
+
+/// What a sweep did: no-shows, lapses, reminders due, sent by 订阅消息, SMS failures.
+type SweepCounts = (u64, u64, usize, usize, usize);
+
+async fn sweep(env: &Env, now: BeijingTime, run: &str) -> ApiResult<SweepCounts> {
     let db = e::db(env)?;
     let p = policy(env);
     let (no_shows, lapsed) = jobs::mark_missed(&db, &p, now).await?;
     let due = jobs::claim_reminders(&db, &p, now, run).await?;
-    let mut failed = 0;
+    let (mut failed, mut by_wechat) = (0, 0);
     if !due.is_empty() {
+        let kv = e::kv(env)?;
+        let wx = wechat(env, &kv);
         let (sms, pepper, template) =
             (e::aliyun_sms(env)?, e::pepper(env)?, e::required(env, "SMS_TEMPLATE_REMINDER")?);
         let cx = SendContext { pepper: &pepper, purpose: "appointment_reminder", request_id: run, ip_hash: None, now };
         for r in &due {
+            if let Some((app, templates)) = &wx {
+                // 订阅消息 first; no acceptance left, a refusal or a failure falls back to the SMS.
+                match jobs::remind_by_wechat(&db, app, &OsRandom, templates, r, now).await {
+                    Ok(outcome) if !outcome.needs_fallback() => {
+                        by_wechat += usize::from(outcome == Outcome::Sent);
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(err) => worker::console_log!(
+                        "{}",
+                        serde_json::json!({ "level": "warn", "event": "appointment.reminder_wechat",
+                            "code": err.code.as_str(), "detail": err.internal, "run": run })
+                    ),
+                }
+            }
             let Some(phone) = r.phone.as_deref().and_then(|p| MobileNumber::parse(p).ok()) else { continue };
             let msg = SmsMessage {
                 phones: vec![phone],
@@ -332,5 +369,5 @@ async fn sweep(env: &Env, now: BeijingTime, run: &str) -> ApiResult<(u64, u64, u
             }
         }
     }
-    Ok((no_shows, lapsed, due.len(), failed))
+    Ok((no_shows, lapsed, due.len(), by_wechat, failed))
 }

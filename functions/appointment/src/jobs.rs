@@ -6,10 +6,13 @@ use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use shared::calendar;
 use shared::error::ApiResult;
+use shared::outbound::Http;
+use shared::runtime::IdSource;
 use shared::slots::hall::hall_resources;
 use shared::slots::slots_on;
-use shared::store::{Db, Stmt};
+use shared::store::{Db, Kv, Stmt};
 use shared::types::BeijingTime;
+use shared::wechat_notify::{self, Notice, Outcome, Purpose, Templates, WeChatApp};
 use std::collections::BTreeMap;
 
 /// The body of a notice, in SQL over `a` (appointment) and `h` (hall).
@@ -39,10 +42,11 @@ pub struct Sweep {
     pub reminded: Vec<Reminder>,
 }
 
-/// A reminder to send by SMS (the inbox copy is already stored).
+/// A reminder to send by 订阅消息 or SMS (the inbox copy is already stored).
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub struct Reminder {
     pub id: String,
+    pub citizen_id: String,
     pub phone: Option<String>,
     pub hall: String,
     pub slot_start: String,
@@ -99,12 +103,44 @@ pub async fn claim_reminders(db: &impl Db, p: &Policy, now: BeijingTime, run: &s
     ])
     .await?;
     db.query_as(
-        "SELECT a.id, c.phone, h.name AS hall, a.slot_start FROM appointments a
+        "SELECT a.id, a.citizen_id, c.phone, h.name AS hall, a.slot_start FROM appointments a
          JOIN halls h ON h.id = a.hall_id LEFT JOIN citizens c ON c.id = a.citizen_id
          WHERE a.reminder_run = ?1 ORDER BY a.id",
         &[run.into()],
     )
     .await
+}
+
+/// The mini-program page a reminder opens.
+pub const REMINDER_PAGE: &str = "pages/appointment/detail";
+
+/// Offers a claimed reminder by 订阅消息 (purpose `booking_reminder`, keyed by
+/// the booking). Its template's keywords: `thing1` the hall, `time2` the slot
+/// (`YYYY-MM-DD HH:MM`), `character_string3` the booking number, `thing4` a
+/// note. The caller sends the SMS when the outcome needs a fallback.
+pub async fn remind_by_wechat<H: Http, K: Kv>(
+    db: &impl Db,
+    app: &WeChatApp<'_, H, K>,
+    ids: &impl IdSource,
+    templates: &Templates,
+    r: &Reminder,
+    now: BeijingTime,
+) -> ApiResult<Outcome> {
+    let data = [
+        ("thing1", wechat_notify::thing(&r.hall)),
+        ("time2", r.slot_start.replace('T', " ").chars().take(16).collect()),
+        ("character_string3", r.id.clone()),
+        ("thing4", wechat_notify::thing("请携带材料准时到达，凭签到码签到")),
+    ];
+    let page = format!("{REMINDER_PAGE}?id={}", r.id);
+    let notice = Notice {
+        citizen_id: &r.citizen_id,
+        purpose: Purpose::BookingReminder,
+        reference: &r.id,
+        data: &data,
+        page: &page,
+    };
+    wechat_notify::notify(db, app, ids, templates, &notice, now).await
 }
 
 /// One day of a hall's statistics (004 统计分析).

@@ -25,9 +25,14 @@
 //!
 //! Cron: `*/10 * * * *`: no-shows, parking lapses, day-before reminders (exactly once).
 //!
-//! Bindings: D1 `DB`, KV `CACHE`; vars `SMS_API_BASE`, `SMS_SIGN_NAME`, `SMS_REGION`,
-//! `SMS_TEMPLATE_APPOINTMENT`, `SMS_TEMPLATE_REMINDER`, the `APPT_*` and `PARKING_GRACE_MINUTES`
-//! policy vars; secrets `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`.
+//! The day-before reminder goes by 订阅消息 (template `booking_reminder` of `WECHAT_TEMPLATES`)
+//! to a citizen with an acceptance left, else by SMS (`shared::wechat_notify`).
+//!
+//! Bindings: D1 `DB`, KV `CACHE` (also the shared WeChat access token); vars `SMS_API_BASE`,
+//! `SMS_SIGN_NAME`, `SMS_REGION`, `SMS_TEMPLATE_APPOINTMENT`, `SMS_TEMPLATE_REMINDER`,
+//! `WECHAT_API_BASE`, `WECHAT_TEMPLATES`, the `APPT_*` and `PARKING_GRACE_MINUTES` policy vars;
+//! secrets `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`, `WECHAT_APPID`,
+//! `WECHAT_SECRET`.
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
 //! unsupported_media_type, unauthorized, forbidden, login_required, session_expired,

@@ -13,10 +13,9 @@ use shared::ErrorCode;
 use shared::admin::{Act, Principal, Role};
 use shared::identity::Pepper;
 use shared::runtime::OsRandom;
-use shared::store::{Db, Row, SqliteDb, Stmt, Value};
+use shared::store::{Db, SqliteDb};
 use shared::testing::now;
 use shared::vault::{PhoneVault, kid_of};
-use std::cell::Cell;
 
 fn vault(kids: &[&str]) -> PhoneVault {
     let entries: Vec<String> = kids.iter().map(|k| format!("{k}:{}", STANDARD.encode([k.as_bytes()[1]; 32]))).collect();
@@ -124,36 +123,19 @@ fn a_rotation_reseals_in_rounds_of_the_limit_until_every_phone_opens_under_the_n
     assert_eq!(first, json!({"attempted": 2, "unreadable": 0}), "counts only");
 }
 
-/// A database on which an import re-seals one account between our read and our write.
-struct Racing {
-    inner: SqliteDb,
-    fired: Cell<bool>,
-}
-
-impl Db for Racing {
-    async fn query(&self, sql: &str, params: &[Value]) -> shared::ApiResult<Vec<Row>> {
-        self.inner.query(sql, params).await
-    }
-    async fn batch(&self, stmts: &[Stmt]) -> shared::ApiResult<Vec<u64>> {
-        if !self.fired.replace(true) {
-            let v = vault(&["k2", "k1"]);
-            let fresh = v.seal(&OsRandom, &shared::types::MobileNumber::parse("13700009999").unwrap(), &account(1))?;
-            self.inner
-                .execute(
-                    "UPDATE water_accounts SET holder_phone_enc = ?1, holder_phone_kid = 'k2' WHERE account_no = ?2",
-                    &[fresh.into(), account(1).into()],
-                )
-                .await?;
-        }
-        self.inner.batch(stmts).await
-    }
-}
-
 #[test]
 fn an_account_reimported_between_the_read_and_the_write_is_not_overwritten() {
     let db = SqliteDb::migrated().unwrap();
     import_accounts(&db, &["k1"], 3);
-    let racing = Racing { inner: db, fired: Cell::new(false) };
+    // An import re-seals one account between our read and our write.
+    let fresh = vault(&["k2", "k1"])
+        .seal(&OsRandom, &shared::types::MobileNumber::parse("13700009999").unwrap(), &account(1))
+        .unwrap();
+    let racing = shared::testing::Interleaved::new(
+        db,
+        "UPDATE water_accounts SET holder_phone_enc = ?1, holder_phone_kid = 'k2' WHERE account_no = ?2",
+        vec![fresh.into(), account(1).into()],
+    );
     let r = rekey(&racing, &["k2", "k1"], 500);
     assert_eq!((r.rekeyed, r.remaining), (2, 0), "the raced row was skipped, and it is current");
     let v = vault(&["k2"]);

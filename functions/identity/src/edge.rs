@@ -1,6 +1,6 @@
 //! Workers glue for identity.
 
-use crate::login;
+use crate::{login, wechat_subscriptions};
 use serde::Deserialize;
 use shared::crypto::Pepper;
 use shared::edge::{self as e, Ctx, FetchHttp};
@@ -11,6 +11,7 @@ use shared::limits::{MAX_BODY_BYTES, MAX_PAGE_SIZE};
 use shared::runtime::OsRandom;
 use shared::store::HotCache;
 use shared::types::MobileNumber;
+use shared::wechat_notify::Templates;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Context, Env, Method, Request, Response, event};
 
@@ -43,12 +44,13 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Get, ["v1", "me", "messages"]) => messages(req, env, ctx).await,
         (Method::Get, ["v1", "me", "cases"]) => cases(req, env, ctx).await,
         (Method::Post, ["v1", "me", "messages", id, "read"]) => read(req, env, ctx, id).await,
+        (Method::Get | Method::Post, ["v1", "me", "wechat-subscriptions"]) => wechat_subscriptions(req, env, ctx).await,
         (
             _,
             ["v1", "auth", "wechat" | "sms-code" | "phone" | "logout"]
             | ["v1", "me"]
             | ["v1", "me", "messages", ..]
-            | ["v1", "me", "cases"],
+            | ["v1", "me", "cases" | "wechat-subscriptions"],
         ) => Err(ErrorCode::MethodNotAllowed.into()),
         _ => Err(ErrorCode::NotFound.into()),
     }
@@ -197,4 +199,19 @@ async fn cases(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let who = e::citizen(req, &db, ctx).await?;
     let list = crate::cases::list(&db, &who.id, &ctx.now().to_rfc3339()).await?;
     e::ok_json(&list, "private, no-store")
+}
+
+/// `GET|POST /v1/me/wechat-subscriptions`: 订阅消息 acceptances (a POST body
+/// is the `wx.requestSubscribeMessage` result object).
+async fn wechat_subscriptions(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::citizen(req, &db, ctx).await?;
+    let templates = Templates::parse(&e::config(env, "WECHAT_TEMPLATES").unwrap_or_default())
+        .map_err(|m| ApiError::internal(format!("WECHAT_TEMPLATES: {m}")))?;
+    if ctx.method == Method::Get {
+        return e::ok_json(&wechat_subscriptions::list(&db, &who.id, &templates).await?, "private, no-store");
+    }
+    let body: serde_json::Map<String, serde_json::Value> = e::json_body(req, MAX_BODY_BYTES).await?;
+    let report = wechat_subscriptions::parse_report(&body, &templates)?;
+    e::ok_json(&wechat_subscriptions::record(&db, &who.id, &report, &templates, ctx.now()).await?, "no-store")
 }

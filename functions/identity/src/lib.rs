@@ -10,8 +10,9 @@
 //! - `DELETE /v1/me`                     delete the account (personal data erased)
 //! - `GET    /v1/me/messages?unread=&before=&size=`  inbox
 //! - `POST   /v1/me/messages/{id}/read`  mark read
+//! - `GET|POST /v1/me/wechat-subscriptions`  订阅消息: report `wx.requestSubscribeMessage` results, list what is left
 //!
-//! Bindings: D1 `DB`. Vars: `WECHAT_API_BASE`, `SMS_API_BASE`, `SMS_SIGN_NAME`,
+//! Bindings: D1 `DB`. Vars: `WECHAT_API_BASE`, `WECHAT_TEMPLATES`, `SMS_API_BASE`, `SMS_SIGN_NAME`,
 //! `SMS_TEMPLATE_LOGIN`, `SMS_REGION`, `SESSION_TTL_SECS`.
 //! Secrets: `WECHAT_APPID`, `WECHAT_SECRET`, `ALIYUN_ACCESS_KEY_ID`,
 //! `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`.
@@ -26,6 +27,7 @@
 
 pub mod cases;
 pub mod login;
+pub mod wechat_subscriptions;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

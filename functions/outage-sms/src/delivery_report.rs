@@ -124,7 +124,10 @@ fn tally(h: Head, counts: &[Count]) -> VersionDelivery {
     v
 }
 
-/// Counts by version and state, failures by reason, and progress.
+/// Counts by version and state, failures by reason, and progress: read from
+/// the counts the outbox's triggers keep (`outage_version_counts`), so a
+/// poll costs a few rows however large the outage; flagged recipients by
+/// probing the outbox's phone index for each flagged number.
 pub async fn delivery(db: &impl Db, outage_id: &str) -> ApiResult<Delivery> {
     let heads: Vec<Head> = db
         .query_as(
@@ -135,16 +138,15 @@ pub async fn delivery(db: &impl Db, outage_id: &str) -> ApiResult<Delivery> {
         .await?;
     let counts: Vec<Count> = db
         .query_as(
-            "SELECT version, status, COALESCE(error_code, '') AS code, source, COUNT(*) AS n FROM outage_outbox
-              WHERE outage_id = ?1 GROUP BY version, status, code, source",
+            "SELECT version, status, code, source, n FROM outage_version_counts WHERE outage_id = ?1 AND n > 0",
             &[outage_id.into()],
         )
         .await?;
     let flagged: Option<Flagged> = db
         .first_as(
-            "SELECT COUNT(DISTINCT b.citizen_id) AS n FROM outage_outbox b
-               JOIN sms_flags f ON f.phone_hash = b.phone_hash
-              WHERE b.outage_id = ?1",
+            "SELECT COUNT(DISTINCT f.phone_hash) AS n FROM sms_flags f
+               JOIN outage_versions v ON v.outage_id = ?1
+               JOIN outage_outbox b ON b.outage_id = ?1 AND b.version = v.version AND b.phone_hash = f.phone_hash",
             &[outage_id.into()],
         )
         .await?;

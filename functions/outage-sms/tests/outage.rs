@@ -368,6 +368,24 @@ fn send_all(db: &SqliteDb, sms: &FakeSms, chunks: &[Chunk], now: &str) -> Vec<Di
     chunks.iter().map(|c| block_on(send::deliver(db, &OsRandom, &tx, c, t(now))).unwrap().0).collect()
 }
 
+/// The counts the triggers keep equal a count of the outbox itself.
+fn counts_match(db: &SqliteDb) {
+    let kept = block_on(db.query(
+        "SELECT outage_id, version, status, code, source, n FROM outage_version_counts WHERE n > 0
+          ORDER BY outage_id, version, status, code, source",
+        &[],
+    ))
+    .unwrap();
+    let counted = block_on(db.query(
+        "SELECT outage_id, version, status, COALESCE(error_code, '') AS code, source, COUNT(*) AS n FROM outage_outbox
+          GROUP BY outage_id, version, status, code, source ORDER BY outage_id, version, status, code, source",
+        &[],
+    ))
+    .unwrap();
+    assert!(!counted.is_empty());
+    assert_eq!(kept, counted);
+}
+
 fn statuses(db: &SqliteDb, id: &str) -> Vec<(i64, String, String)> {
     block_on(db.query(
         "SELECT b.version, c.id AS citizen, b.status FROM outage_outbox b JOIN citizens c ON c.id = b.citizen_id
@@ -450,6 +468,7 @@ fn failures_are_handled_by_class() {
     assert_eq!(block_on(outbox::dead_letter(&db, &f3.chunks[0])).unwrap(), 2);
     let d = block_on(delivery_report::delivery(&db, &id3)).unwrap();
     assert_eq!((d.versions[0].failed, d.versions[0].failed_by_reason["dead_letter"]), (2, 2));
+    counts_match(&db);
 }
 
 #[test]
@@ -505,6 +524,7 @@ fn amendments_reach_the_notified_and_the_newly_affected_and_cancellations_the_no
     );
     assert!(block_on(notices::public_list(&db, None, None, t(NOW))).unwrap().is_empty());
     assert_eq!(block_on(notices::get(&db, &o.id)).unwrap().status, outage_sms::states::OutageStatus::Cancelled);
+    counts_match(&db);
 }
 
 #[test]
@@ -529,6 +549,7 @@ fn an_amendment_before_anyone_was_told_is_a_fresh_notice() {
     assert!(a.message.contains("尊敬的用户") && a.message.contains("08:00 至 20:00"), "{}", a.message);
     let due = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-24T07:00:00+08:00"))).unwrap();
     assert_eq!(due.fanned_out, [format!("{}/2", o.id)], "only the new notice; version 1 was superseded");
+    counts_match(&db);
 }
 
 #[test]
@@ -556,6 +577,7 @@ fn receipts_update_each_message_and_flag_blacklisted_numbers() {
     assert_eq!((v.recipients, v.delivered, v.failed, v.progress), (2, 1, 1, 1.0));
     assert_eq!(v.failed_by_reason["MOBILE_IN_BLACK"], 1);
     assert_eq!(block_on(db.query("SELECT code FROM sms_flags", &[])).unwrap()[0]["code"], "MOBILE_IN_BLACK");
+    counts_match(&db);
 }
 
 #[test]
@@ -666,6 +688,7 @@ fn an_out_of_service_receipt_does_not_silence_a_number_and_a_later_delivery_lift
     assert_eq!(flagged(&id)["flagged_recipients"], 0);
     let third = emergency(&db, json!(["宾王小区"]));
     assert_eq!(block_on(outbox::fan_out(&db, &third, 1, t(NOW), "b3")).unwrap().recipients, 2);
+    counts_match(&db);
 }
 
 #[test]
@@ -942,6 +965,7 @@ fn the_kept_delivery_counts_equal_a_recount_of_the_outbox_at_every_step() {
     counts_agree(&db, "the backfill");
     let none: Vec<_> = block_on(db.query("SELECT * FROM outage_delivery_counts WHERE n < 0", &[])).unwrap();
     assert!(none.is_empty(), "{none:?}");
+    counts_match(&db);
 }
 
 // ---- billing holders (issue 18) ----
@@ -1018,6 +1042,7 @@ fn every_affected_holder_is_reached_once_per_phone_the_bound_citizens_inbox_too_
     let mut numbers = sms.numbers();
     numbers.sort();
     assert_eq!(numbers, ["13800000001", "13800000002"]);
+    counts_match(&db);
 }
 
 #[test]
@@ -1042,6 +1067,7 @@ fn a_cancellation_reaches_the_holders_the_notice_reached_and_nobody_new() {
     let numbers = sms.numbers();
     assert!(numbers.contains(&"13900000009".to_owned()), "{numbers:?}");
     assert!(!numbers.contains(&"13900000014".to_owned()), "never told of the outage, not told of its cancellation");
+    counts_match(&db);
 }
 
 // ---- 降压供水 (issue 18) ----

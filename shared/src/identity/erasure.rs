@@ -38,6 +38,8 @@ pub const TABLES: &[(&str, Treatment)] = &[
     ("bill_notices", Treatment::Deleted),
     ("water_bind_failures", Treatment::Deleted),
     ("outage_subscriptions", Treatment::Deleted),
+    ("wechat_acceptances", Treatment::Deleted),
+    ("wechat_sends", Treatment::Deleted),
     (
         "uploads",
         Treatment::Anonymised(
@@ -134,6 +136,8 @@ pub fn stmts(citizen_id: &str, phone_hash: Option<&str>, now: BeijingTime) -> Ve
         Stmt::new("DELETE FROM bill_notices WHERE citizen_id = ?1", who()),
         Stmt::new("DELETE FROM water_bind_failures WHERE citizen_id = ?1", who()),
         Stmt::new("DELETE FROM outage_subscriptions WHERE citizen_id = ?1", who()),
+        Stmt::new("DELETE FROM wechat_acceptances WHERE citizen_id = ?1", who()),
+        Stmt::new("DELETE FROM wechat_sends WHERE citizen_id = ?1", who()),
         Stmt::new(
             "UPDATE appointments SET status = 'cancelled', updated_at = ?2
              WHERE citizen_id = ?1 AND status IN ('held', 'booked')",
