@@ -166,6 +166,12 @@ fn check(body: &ImportBody, mut known: HashSet<String>) -> ApiResult<()> {
     Err(e)
 }
 
+/// A checked due date stored as `YYYY-MM-DD` (the parser also takes
+/// `2026-1-5`, which would compare wrongly as text in the reminder sweep).
+fn due_day(raw: &str) -> String {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_or_else(|_| raw.trim().to_owned(), |d| d.to_string())
+}
+
 /// The upserts of a checked import and its audit entry. A paid bill is
 /// never overwritten; the phone is sealed for its account.
 fn stmts(body: &ImportBody, phones: &Phones<'_, impl IdSource>, act: &Act<'_>) -> ApiResult<Vec<Stmt>> {
@@ -209,7 +215,7 @@ fn stmts(body: &ImportBody, phones: &Phones<'_, impl IdSource>, act: &Act<'_>) -
                 per.into(),
                 b.usage_m3.into(),
                 b.amount_fen.into(),
-                b.due_date.trim().into(),
+                due_day(&b.due_date).into(),
                 serde_json::to_string(&b.items).unwrap_or_else(|_| "[]".into()).into(),
                 now.as_str().into(),
             ],

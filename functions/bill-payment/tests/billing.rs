@@ -141,3 +141,16 @@ fn a_paid_bill_is_never_overwritten_by_a_later_import() {
     let rows = block_on(db.query("SELECT period, amount_fen FROM bills ORDER BY period", &[])).unwrap();
     assert_eq!((rows[0]["amount_fen"].as_i64(), rows[1]["amount_fen"].as_i64()), (Some(3840), Some(3520)));
 }
+
+#[test]
+fn a_due_date_without_leading_zeros_is_stored_zero_padded() {
+    let db = seeded();
+    let who = operator();
+    let act = Act { who: &who, now: now(), request_id: "r" };
+    let b = body(
+        json!({"bills": [{"account_no": "10012345", "period": "2026-11", "usage_m3": 9, "amount_fen": 2880, "due_date": "2026-1-5"}]}),
+    );
+    import_with_vault(&db, &act, &b).unwrap();
+    let rows = block_on(db.query("SELECT due_date FROM bills WHERE period = '2026-11'", &[])).unwrap();
+    assert_eq!(rows[0]["due_date"], "2026-01-05");
+}
