@@ -494,7 +494,7 @@ if (only.some((o) => "holders".includes(o))) {
     rssPeak = Math.max(rssPeak, rss());
     v = (await call(url, `/v1/admin/outages/${made.body.id}/delivery`, { headers: { authorization: `Bearer ${publisher}` } })).body.versions[0];
     if (++polls % 40 === 0) console.log(`  progress ${(v.progress * 100).toFixed(1)}%: sent ${v.sent} of ${v.recipients}, queued ${v.queued}, sending ${v.sending} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    if (v.recipients > 0 && v.sent + v.failed >= v.recipients && v.queued + v.sending + v.deferred === 0) break;
+    if (v.recipients > 0 && !v.fanning_out && v.sent + v.failed >= v.recipients && v.queued + v.sending + v.deferred === 0) break;
     if (performance.now() - t0 > 20 * 60e3) { console.log("  gave up after 20 min"); break; }
     await new Promise((ok) => setTimeout(ok, 500));
   }

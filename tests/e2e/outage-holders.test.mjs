@@ -107,3 +107,38 @@ test("a holder's TD reply stops their next notice; the subscriber is still told"
   assert.equal((await sentTo(HOLDER)).length, before, "TD holds");
   assert.equal((await sentTo(BOTH)).length, 2);
 });
+
+test("a citizen who bound an affected account and accepted the template gets the notice by 订阅消息 once", async () => {
+  const WX = "13700000024";
+  const imported = await postJson(rt.url, "/v1/admin/bills:import", { accounts: [account("30010006", WX, "义乌市稠城街道宾王路1号201")] }, billing);
+  assert.equal(imported.status, 200, imported.text);
+  assert.equal((await put("/v1/admin/supply-accounts", billing, { accounts: [{ utility: "water", account_no: "30010006", area: "bw-1" }] })).status, 200);
+  const login = await postJson(rt.url, "/v1/auth/wechat", { code: "ok-outage-wx-1" });
+  assert.equal(login.status, 200, login.text);
+  const wx = login.body.token;
+  const ip = { "cf-connecting-ip": "10.9.1.2" };
+  assert.equal((await postJson(rt.url, "/v1/auth/sms-code", { phone: WX }, null, ip)).status, 200);
+  assert.equal((await postJson(rt.url, "/v1/auth/phone", { phone: WX, code: rt.fakes.lastCode(WX) }, wx, ip)).status, 200);
+  assert.equal((await postJson(rt.url, "/v1/me/water-accounts", { account: "30010006", phone: WX }, wx)).status, 200);
+  const subs = (await call(rt.url, "/v1/me/wechat-subscriptions", authed(wx))).body.subscriptions;
+  const template = subs.find((s) => s.purpose === "outage_notice").template_id;
+  assert.equal((await postJson(rt.url, "/v1/me/wechat-subscriptions", { [template]: "accept" }, wx)).status, 200);
+  const openid = rt.sql("SELECT c.openid FROM citizens c JOIN citizen_water_accounts h ON h.citizen_id = c.id WHERE h.account_no = '30010006'")[0].openid;
+  const toHer = async () => (await call(rt.fakes.base, `/__fake/wechat-messages?touser=${openid}`)).body;
+
+  const made = await postJson(rt.url, "/v1/admin/outages", emergency("阀门更换"), publisher);
+  assert.equal(made.status, 201, made.text);
+  await settled(made.body.id);
+  const end = Date.now() + 15000;
+  while ((await toHer()).length === 0 && Date.now() < end) await sleep(100);
+  const sent = await toHer();
+  assert.equal(sent.length, 1, "one 订阅消息");
+  assert.equal(sent[0].template_id, template);
+  assert.equal(sent[0].data.thing1.value, "宾王小区");
+  assert.equal(sent[0].page, `pages/outage/detail?id=${made.body.id}`);
+  assert.ok(!JSON.stringify(sent[0]).includes(WX), "no phone in the message");
+  assert.equal((await sentTo(WX)).filter((m) => m.params?.reason === "阀门更换").length, 1, "the SMS to the holder goes as well");
+  const inbox = (await call(rt.url, "/v1/me/messages", authed(wx))).body.messages.filter((m) => m.link === `/v1/outages/${made.body.id}`);
+  assert.equal(inbox.length, 1);
+  assert.equal(rt.sql(`SELECT count(*) AS n FROM wechat_sends WHERE purpose = 'outage_notice'`)[0].n, 1);
+});

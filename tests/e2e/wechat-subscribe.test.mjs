@@ -104,3 +104,34 @@ test("a token WeChat calls expired is refreshed once and the reminder still goes
   assert.equal((await call(rt.fakes.base, "/__fake/wechat")).body.token_calls, 2, "one forced refresh");
   assert.equal((await reminderSms()).length, 1, "no SMS for this one");
 });
+
+test("a booking is confirmed by 订阅消息 when the citizen accepted it, and by SMS when not", async () => {
+  const subs = (await call(rt.url, "/v1/me/wechat-subscriptions", authed(citizen))).body.subscriptions;
+  const confirmed = subs.find((s) => s.purpose === "booking_confirmed").template_id;
+  assert.equal((await postJson(rt.url, "/v1/me/wechat-subscriptions", { [confirmed]: "accept" }, citizen)).status, 200);
+  const bookingSms = async (id) => (await call(rt.fakes.base, `/__fake/messages?phone=${PHONE}`)).body.filter((m) => m.params?.number === id);
+  // Tomorrow's three bookings above are done with (a citizen may hold three at once).
+  for (const a of (await call(rt.url, "/v1/me/appointments", authed(citizen))).body.appointments.filter((x) => x.status === "booked")) {
+    assert.equal((await postJson(rt.url, `/v1/appointments/${a.id}/cancel`, {}, citizen)).status, 200);
+  }
+  const before = (await wechatSent()).length;
+  // The day after tomorrow: tomorrow's bookings above already use each item once.
+  const bookOn2 = (item, time) => postJson(rt.url, "/v1/appointments", { resource: "WX1", item, start: `${day(2)}T${time}:00+08:00` }, citizen);
+  const one = await bookOn2(ITEM_A, "14:00");
+  assert.equal(one.status, 201, one.text);
+  let sent = await wechatSent();
+  assert.equal(sent.length, before + 1, "the confirmation went by 订阅消息");
+  const msg = sent.at(-1);
+  assert.equal(msg.template_id, confirmed);
+  assert.equal(msg.data.character_string3.value, one.body.id);
+  assert.equal(msg.data.time2.value, `${day(2)} 14:00`);
+  assert.equal((await bookingSms(one.body.id)).length, 0, "no confirmation SMS when WeChat took it");
+
+  const two = await bookOn2(ITEM_B, "15:00");
+  assert.equal(two.status, 201, two.text);
+  sent = await wechatSent();
+  assert.equal(sent.length, before + 1, "no acceptance left: no 订阅消息");
+  assert.equal((await bookingSms(two.body.id)).length, 1, "the confirmation SMS instead");
+  const inbox = await call(rt.url, "/v1/me/messages", authed(citizen));
+  assert.equal(inbox.body.messages.filter((m) => m.title === "预约成功" && (m.body.includes(one.body.id) || m.body.includes(two.body.id))).length, 2, "both confirmations in the inbox");
+});

@@ -4,6 +4,7 @@ use crate::decide::Step;
 use crate::handling::{self, Scope};
 use crate::rating::{self, Rating};
 use crate::record::{self, Draft};
+use crate::subscription_message::{RATING_ACTIONS, RECTIFIED_ACTIONS, SUBMISSION_ACTIONS, offer_step};
 use crate::{filing, guide};
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -15,6 +16,7 @@ use shared::http::Query;
 use shared::limits::MAX_BODY_BYTES;
 use shared::runtime::OsRandom;
 use shared::uploads;
+use shared::wechat_notify::{Outcome as WeChatOutcome, Purpose};
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
@@ -243,7 +245,34 @@ async fn attach(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<R
 async fn submit(req: &Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Response> {
     let db = e::db(env)?;
     let who = e::citizen(req, &db, ctx).await?;
-    e::ok_json(&filing::submit(&db, &OsRandom, &who.id, n, ctx.now()).await?, "private, no-store")
+    let a = filing::submit(&db, &OsRandom, &who.id, n, ctx.now()).await?;
+    tell_by_wechat(env, &db, ctx, &a.number, SUBMISSION_ACTIONS).await;
+    e::ok_json(&a, "private, no-store")
+}
+
+/// Offers the applicant the step just written by 订阅消息 (purpose
+/// `application_progress`) when the mini-program and the template are
+/// configured. The step and its inbox message are already stored, so nothing
+/// here fails the request: with no acceptance, a refusal or a failure
+/// (`needs_fallback`) the inbox message is the notice; errors are logged.
+async fn tell_by_wechat(env: &Env, db: &D1Db, ctx: &Ctx, number: &str, actions: &[&str]) {
+    let log = |level: &str, outcome: &str, code: Option<&str>, detail: Option<&str>| {
+        worker::console_log!(
+            "{}",
+            serde_json::json!({ "level": level, "event": "application.wechat", "outcome": outcome,
+                "code": code, "detail": detail, "request_id": ctx.request_id })
+        );
+    };
+    let kv = match e::kv(env) {
+        Ok(kv) => kv,
+        Err(err) => return log("warn", "error", Some(err.code.as_str()), err.internal.as_deref()),
+    };
+    let Some((app, templates)) = e::wechat(env, &kv, Purpose::ApplicationProgress) else { return };
+    match offer_step(db, &app, &OsRandom, &templates, number, actions, ctx.now()).await {
+        Ok(outcome @ (WeChatOutcome::Refused | WeChatOutcome::Failed)) => log("info", outcome.as_str(), None, None),
+        Ok(_) => {}
+        Err(err) => log("warn", "error", Some(err.code.as_str()), err.internal.as_deref()),
+    }
 }
 
 async fn progress(req: &Request, env: &Env, n: &str) -> ApiResult<Response> {
@@ -263,6 +292,10 @@ async fn rate(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Res
     let days = e::config(env, "RECTIFY_DAYS").and_then(|v| v.parse().ok()).unwrap_or(rating::DEFAULT_RECTIFY_DAYS);
     let cal = city_calendar(&db, ctx).await?;
     rating::rate(&db, &OsRandom, &who.id, n, &body, days, &cal, ctx.now()).await?;
+    // `rate` parsed the number already; the rating is stored, so no error may follow it.
+    if let (true, Ok(number)) = (rating::opens_rectification(body.grade), record::parse_number(n)) {
+        tell_by_wechat(env, &db, ctx, &number, RATING_ACTIONS).await;
+    }
     e::no_content()
 }
 
@@ -362,7 +395,9 @@ async fn step(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<Res
     let body: Step = e::json_body(req, MAX_BODY_BYTES).await?;
     let cal = city_calendar(&db, ctx).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
-    e::ok_json(&handling::act_on(&db, &OsRandom, &act, &scope, n, &body, &cal).await?, "no-store")
+    let a = handling::act_on(&db, &OsRandom, &act, &scope, n, &body, &cal).await?;
+    tell_by_wechat(env, &db, ctx, &a.number, &[body.action()]).await;
+    e::ok_json(&a, "no-store")
 }
 
 fn day(q: &Query, key: &str) -> ApiResult<chrono::NaiveDate> {
@@ -405,6 +440,9 @@ async fn rectify(req: &mut Request, env: &Env, ctx: &Ctx, n: &str) -> ApiResult<
     let body: Outcome = e::json_body(req, MAX_BODY_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
     rating::close(&db, &OsRandom, &act, &scope, n, &body.outcome).await?;
+    if let Ok(number) = record::parse_number(n) {
+        tell_by_wechat(env, &db, ctx, &number, RECTIFIED_ACTIONS).await;
+    }
     e::no_content()
 }
 

@@ -30,6 +30,12 @@ pub fn grade_label(grade: i64) -> Option<&'static str> {
     }
 }
 
+/// Whether a grade opens a 整改 task (不满意 and 非常不满意): it needs reasons,
+/// and the applicant is told the task is open.
+pub fn opens_rectification(grade: i64) -> bool {
+    grade <= 2
+}
+
 /// A citizen's rating.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +53,7 @@ pub fn check(r: &Rating) -> ApiResult<(&'static str, String)> {
     if reasons.chars().count() > MAX_REASON_CHARS {
         return Err(crate::decide::bad("reasons", format!("评价理由不超过{MAX_REASON_CHARS}字")));
     }
-    if r.grade <= 2 && reasons.is_empty() {
+    if opens_rectification(r.grade) && reasons.is_empty() {
         return Err(crate::decide::bad("reasons", "选择“不满意”或“非常不满意”时请写明理由，以便部门整改"));
     }
     Ok((label, reasons))
@@ -80,7 +86,7 @@ pub async fn rate(
         ),
         event_stmt(n, "rate", Status::Completed, "citizen", &format!("评价：{label}"), &at),
     ];
-    if rating.grade <= 2 {
+    if opens_rectification(rating.grade) {
         let deadline = working_days_after(now.date(), rectify_days.max(1), cal);
         stmts.push(Stmt::new(
             "INSERT INTO application_rectifications (number, department, grade, reasons, deadline, status, created_at)

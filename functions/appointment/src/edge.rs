@@ -9,13 +9,13 @@ use crate::resources::{self, ResourceBody};
 use chrono::NaiveDate;
 use shared::admin::{self, Act, Role};
 use shared::calendar::DayKind;
-use shared::edge::{self as e, Ctx, EdgeClock, FetchHttp, WorkersKv};
+use shared::edge::{self as e, Ctx, EdgeClock};
 use shared::http::{Query, path_segment};
 use shared::limits::MAX_BODY_BYTES;
 use shared::runtime::{Clock, OsRandom};
 use shared::sms::{SendContext, SmsMessage};
 use shared::types::{BeijingTime, MobileNumber, PlateNumber};
-use shared::wechat_notify::{Outcome, Purpose, Templates, WeChatApp};
+use shared::wechat_notify::{Outcome, Purpose};
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
@@ -69,13 +69,31 @@ async fn create(req: &mut Request, env: &Env, ctx: &Ctx, hold: bool) -> ApiResul
         return e::ok_json(&h, "private, no-store").map(|r| r.with_status(201));
     }
     let (a, replayed) = book::book(&db, &OsRandom, &who.id, &body, key.as_deref(), &p, ctx.now()).await?;
-    if !replayed {
+    if !replayed && !confirmed_by_wechat(env, &db, &a.id, ctx).await {
         // The booking and its inbox notice are stored; the SMS is best effort
         // and every attempt is in sms_log.
         let _ = notify_sms(env, &db, &who.id, &a, "SMS_TEMPLATE_APPOINTMENT", "appointment", &ctx.request_id).await;
     }
     let resp = e::ok_json(&a, "private, no-store")?;
     Ok(if replayed { resp } else { resp.with_status(201) })
+}
+
+/// Whether the booking's confirmation went by 订阅消息 (or was sent before);
+/// otherwise (no acceptance, a refusal, WeChat or storage failing) the SMS goes.
+async fn confirmed_by_wechat(env: &Env, db: &e::D1Db, booking: &str, ctx: &Ctx) -> bool {
+    let Ok(kv) = e::kv(env) else { return false };
+    let Some((app, templates)) = e::wechat(env, &kv, Purpose::BookingConfirmed) else { return false };
+    match jobs::confirm_by_wechat(db, &app, &OsRandom, &templates, booking, ctx.now()).await {
+        Ok(outcome) => !outcome.needs_fallback(),
+        Err(err) => {
+            worker::console_log!(
+                "{}",
+                serde_json::json!({ "level": "warn", "event": "appointment.confirm_wechat",
+                    "code": err.code.as_str(), "detail": err.internal, "request_id": ctx.request_id })
+            );
+            false
+        }
+    }
 }
 
 /// Sends the booking's SMS to the citizen's confirmed phone, if any.
@@ -311,21 +329,6 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
     worker::console_log!("{line}");
 }
 
-/// The 订阅消息 client and templates, when the mini-program is configured
-/// (appid, secret and a `booking_reminder` template); otherwise reminders go by SMS only.
-fn wechat<'a>(env: &Env, kv: &'a WorkersKv) -> Option<(WeChatApp<'a, FetchHttp, WorkersKv>, Templates)> {
-    let templates = Templates::parse(&e::config(env, "WECHAT_TEMPLATES")?).ok()?;
-    templates.id_for(Purpose::BookingReminder)?;
-    let app = WeChatApp::new(
-        &FetchHttp,
-        kv,
-        &e::config(env, "WECHAT_API_BASE")?,
-        &e::config(env, "WECHAT_APPID")?,
-        &e::config(env, "WECHAT_SECRET")?,
-    );
-    Some((app, templates))
-}
-
 /// What a sweep did: no-shows, lapses, reminders due, sent by 订阅消息, SMS failures.
 type SweepCounts = (u64, u64, usize, usize, usize);
 
@@ -337,7 +340,7 @@ async fn sweep(env: &Env, now: BeijingTime, run: &str) -> ApiResult<SweepCounts>
     let (mut failed, mut by_wechat) = (0, 0);
     if !due.is_empty() {
         let kv = e::kv(env)?;
-        let wx = wechat(env, &kv);
+        let wx = e::wechat(env, &kv, Purpose::BookingReminder);
         let (sms, pepper, template) =
             (e::aliyun_sms(env)?, e::pepper(env)?, e::required(env, "SMS_TEMPLATE_REMINDER")?);
         let cx = SendContext { pepper: &pepper, purpose: "appointment_reminder", request_id: run, ip_hash: None, now };

@@ -115,9 +115,7 @@ pub async fn claim_reminders(db: &impl Db, p: &Policy, now: BeijingTime, run: &s
 pub const REMINDER_PAGE: &str = "pages/appointment/detail";
 
 /// Offers a claimed reminder by 订阅消息 (purpose `booking_reminder`, keyed by
-/// the booking). Its template's keywords: `thing1` the hall, `time2` the slot
-/// (`YYYY-MM-DD HH:MM`), `character_string3` the booking number, `thing4` a
-/// note. The caller sends the SMS when the outcome needs a fallback.
+/// the booking). The caller sends the SMS when the outcome needs a fallback.
 pub async fn remind_by_wechat<H: Http, K: Kv>(
     db: &impl Db,
     app: &WeChatApp<'_, H, K>,
@@ -126,20 +124,59 @@ pub async fn remind_by_wechat<H: Http, K: Kv>(
     r: &Reminder,
     now: BeijingTime,
 ) -> ApiResult<Outcome> {
+    booking_by_wechat(db, app, ids, templates, Purpose::BookingReminder, r, now).await
+}
+
+/// Offers the confirmation of a new booking by 订阅消息 (purpose
+/// `booking_confirmed`, keyed by the booking), after the booking and its
+/// inbox copy are stored. The caller sends the SMS when the outcome needs a
+/// fallback.
+pub async fn confirm_by_wechat<H: Http, K: Kv>(
+    db: &impl Db,
+    app: &WeChatApp<'_, H, K>,
+    ids: &impl IdSource,
+    templates: &Templates,
+    booking: &str,
+    now: BeijingTime,
+) -> ApiResult<Outcome> {
+    let r: Option<Reminder> = db
+        .first_as(
+            "SELECT a.id, a.citizen_id, NULL AS phone, h.name AS hall, a.slot_start FROM appointments a
+             JOIN halls h ON h.id = a.hall_id WHERE a.id = ?1 AND a.status = 'booked'",
+            &[booking.into()],
+        )
+        .await?;
+    match r {
+        Some(r) => booking_by_wechat(db, app, ids, templates, Purpose::BookingConfirmed, &r, now).await,
+        None => Ok(Outcome::NoAcceptance),
+    }
+}
+
+/// One booking notice by 订阅消息. Both templates take the same keywords:
+/// `thing1` the hall, `time2` the slot (`YYYY-MM-DD HH:MM`),
+/// `character_string3` the booking number, `thing4` a note; the page is the
+/// booking's.
+async fn booking_by_wechat<H: Http, K: Kv>(
+    db: &impl Db,
+    app: &WeChatApp<'_, H, K>,
+    ids: &impl IdSource,
+    templates: &Templates,
+    purpose: Purpose,
+    r: &Reminder,
+    now: BeijingTime,
+) -> ApiResult<Outcome> {
+    let note = match purpose {
+        Purpose::BookingConfirmed => "预约成功，请按时到达并凭签到码签到",
+        _ => "请携带材料准时到达，凭签到码签到",
+    };
     let data = [
         ("thing1", wechat_notify::thing(&r.hall)),
         ("time2", r.slot_start.replace('T', " ").chars().take(16).collect()),
         ("character_string3", r.id.clone()),
-        ("thing4", wechat_notify::thing("请携带材料准时到达，凭签到码签到")),
+        ("thing4", wechat_notify::thing(note)),
     ];
     let page = format!("{REMINDER_PAGE}?id={}", r.id);
-    let notice = Notice {
-        citizen_id: &r.citizen_id,
-        purpose: Purpose::BookingReminder,
-        reference: &r.id,
-        data: &data,
-        page: &page,
-    };
+    let notice = Notice { citizen_id: &r.citizen_id, purpose, reference: &r.id, data: &data, page: &page };
     wechat_notify::notify(db, app, ids, templates, &notice, now).await
 }
 

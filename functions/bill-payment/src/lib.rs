@@ -28,15 +28,18 @@
 //!
 //! Cron: `*/10 * * * *`: pending orders queried from their provider (lost notifications); bill
 //! reminders (出账通知, 即将到期, 已逾期 with an SMS) swept, each once per bill, kind and bound citizen,
-//! never in the quiet hours (`BILL_QUIET_HOURS`).
+//! never in the quiet hours (`BILL_QUIET_HOURS`). 出账通知 and 已逾期 also go by 订阅消息 (templates
+//! `bill_issued`, `bill_overdue` of `WECHAT_TEMPLATES`, reference `<bill id>:<kind>`) to citizens who
+//! accepted them; the overdue SMS only where the 订阅消息 did not go (`reminder_delivery`).
 //!
 //! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`, rate limit `NOTIFY_LIMITER` (refused
 //! callbacks stored per client IP); vars `PUBLIC_BASE_URL`, `WECHAT_APPID`,
 //! `WECHATPAY_API_BASE`, `WECHATPAY_MCHID`, `WECHATPAY_MERCHANT_SERIAL`, `WECHATPAY_PLATFORM_CERTS`,
 //! `WECHATPAY_PUBLIC_KEY_ID`, `WECHATPAY_PUBLIC_KEY`, `ALIPAY_GATEWAY`, `ALIPAY_APP_ID`,
 //! `ALIPAY_SELLER_ID` (required unless `ENVIRONMENT=development`), `ALIPAY_PUBLIC_KEY`,
-//! `BILL_QUIET_HOURS`, `SMS_TEMPLATE_BILL_OVERDUE` (and identity's SMS vars and secrets); secrets `IDENTITY_PEPPER`, `PHONE_KEYS` (seals holders' phones), `WECHATPAY_MERCHANT_KEY`,
-//! `WECHATPAY_APIV3_KEY`, `ALIPAY_APP_PRIVATE_KEY`.
+//! `BILL_QUIET_HOURS`, `SMS_TEMPLATE_BILL_OVERDUE` (and identity's SMS vars and secrets), `WECHAT_API_BASE`,
+//! `WECHAT_TEMPLATES`; secrets `IDENTITY_PEPPER`, `PHONE_KEYS` (seals holders' phones), `WECHATPAY_MERCHANT_KEY`,
+//! `WECHATPAY_APIV3_KEY`, `ALIPAY_APP_PRIVATE_KEY`, `WECHAT_SECRET` (订阅消息).
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
 //! unsupported_media_type, unauthorized, forbidden, login_required, session_expired,
@@ -54,6 +57,7 @@ pub mod orders;
 pub mod payment;
 pub mod phone_keys;
 pub mod reconcile;
+pub mod reminder_delivery;
 pub mod reminders;
 pub mod settlement;
 pub mod states;

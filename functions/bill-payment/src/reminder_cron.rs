@@ -1,13 +1,16 @@
 //! Workers glue of the bill reminders, run by the cron: reads the
-//! configuration, sweeps (`crate::reminders`), sends the overdue SMS it
-//! claimed, and answers the log line.
+//! configuration, sweeps (`crate::reminders`), delivers what it claimed
+//! (`crate::reminder_delivery`: 订阅消息 first, then the overdue SMS), and
+//! answers the log line.
 
+use crate::reminder_delivery::{self, Channels, SmsChannel};
 use crate::reminders::{self, QuietWindow, SweepRun};
 use shared::ApiResult;
 use shared::edge as e;
 use shared::runtime::{IdSource, OsRandom};
 use shared::sms::SendContext;
 use shared::types::BeijingTime;
+use shared::wechat_notify::Purpose;
 use worker::Env;
 
 /// One sweep; the JSON line to log (counts only, no personal data).
@@ -42,12 +45,28 @@ async fn sweep(env: &Env, now: BeijingTime, run_id: &str) -> ApiResult<serde_jso
     let sweep_id = format!("{run_id}-{}", OsRandom.hex(8)?);
     let run = SweepRun { id: &sweep_id, quiet, with_sms: sms.is_some() };
     let swept = reminders::sweep(&db, &OsRandom, &run, now).await?;
-    let (mut sent, mut failed) = (0, 0);
-    if let Some((provider, pepper, template)) = sms.as_ref().filter(|_| !swept.sms.is_empty()) {
-        let cx = SendContext { pepper, purpose: "bill_overdue", request_id: run_id, ip_hash: None, now };
-        (sent, failed) = reminders::send_sms(&db, provider, &OsRandom, template, &cx, &sweep_id, &swept.sms).await?;
-    }
-    Ok(serde_json::json!({ "level": if warnings.is_empty() { "info" } else { "warn" }, "event": "bill.reminders",
-        "quiet": swept.quiet, "claimed": swept.claimed, "posted": swept.posted, "sms_sent": sent,
-        "sms_failed": failed, "warnings": warnings, "run": sweep_id }))
+    // 订阅消息 when the mini-program and either bill template are configured
+    // (a purpose without its template falls back as if not accepted).
+    let kv = e::kv(env).ok();
+    let wx = kv
+        .as_ref()
+        .and_then(|kv| e::wechat(env, kv, Purpose::BillIssued).or_else(|| e::wechat(env, kv, Purpose::BillOverdue)));
+    let cx = sms.as_ref().map(|(_, pepper, _)| SendContext {
+        pepper,
+        purpose: "bill_overdue",
+        request_id: run_id,
+        ip_hash: None,
+        now,
+    });
+    let channels = Channels {
+        wechat: wx.as_ref().map(|(app, templates)| (app, templates)),
+        sms: sms.as_ref().zip(cx.as_ref()).map(|((provider, _, template), cx)| SmsChannel { provider, template, cx }),
+    };
+    let done = reminder_delivery::deliver(&db, &OsRandom, &channels, &sweep_id, &swept, now).await?;
+    let level = if done.wechat_errors > 0 || !warnings.is_empty() { "warn" } else { "info" };
+    Ok(serde_json::json!({ "level": level, "event": "bill.reminders",
+        "quiet": swept.quiet, "claimed": swept.claimed, "posted": swept.posted, "wechat": wx.is_some(),
+        "wechat_sent": done.wechat_sent, "wechat_errors": done.wechat_errors, "wechat_error": done.wechat_error,
+        "sms_replaced": done.sms_replaced, "sms_sent": done.sms_sent, "sms_failed": done.sms_failed,
+        "warnings": warnings, "run": sweep_id }))
 }

@@ -8,6 +8,13 @@
 //! claim loses it, never sends it twice. Nothing goes out in the quiet hours
 //! (`BILL_QUIET_HOURS`); what was due waits for the first sweep after, which
 //! sees a bill paid meanwhile as paid.
+//!
+//! The 出账通知 and the 已逾期 reminder also go by 订阅消息 to citizens who
+//! accepted the template (`crate::reminder_delivery`, after this sweep's
+//! batch); the overdue SMS is then sent only where the 订阅消息 did not go.
+//! An overdue SMS is not claimed for a citizen whose 订阅消息 for that bill
+//! went or is going (`wechat_sends` `sent` or `claimed`, reference
+//! `<bill id>:overdue`).
 
 use chrono::{Duration, Timelike};
 use serde::Deserialize;
@@ -16,10 +23,12 @@ use shared::runtime::IdSource;
 use shared::sms::{SendContext, SmsMessage, SmsOutcome, SmsProvider, log_stmts};
 use shared::store::{Db, Stmt};
 use shared::types::{BeijingTime, MobileNumber};
+use shared::wechat_notify::Purpose;
 
 /// Most notices (inbox and SMS rows) one sweep claims: one D1 batch of two
-/// statements whatever the count, and at most this many SMS sends (one
-/// subrequest each) inside a cron run; the rest waits 10 minutes.
+/// statements whatever the count, and at most this many SMS and 订阅消息
+/// sends together (one subrequest each, a 订阅消息 only for an inbox row,
+/// plus the access token) inside a cron run; the rest waits 10 minutes.
 pub const MAX_NOTICES_PER_SWEEP: i64 = 500;
 
 /// Days before the due date the "即将到期" reminder is due.
@@ -82,6 +91,24 @@ impl NoticeKind {
             Self::Issued => "issued",
             Self::DueSoon => "due_soon",
             Self::Overdue => "overdue",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The 订阅消息 template it also goes by, if any. The 即将到期 reminder
+    /// has none: the `bill_overdue` template is titled as arrears in WeChat,
+    /// and each message spends one of the citizen's one-time acceptances, so
+    /// sending it 3 days early would leave none for the overdue notice, which
+    /// would then go by SMS as well.
+    pub fn wechat_purpose(self) -> Option<Purpose> {
+        match self {
+            Self::Issued => Some(Purpose::BillIssued),
+            Self::DueSoon => None,
+            Self::Overdue => Some(Purpose::BillOverdue),
         }
     }
 
@@ -153,7 +180,8 @@ pub struct SweepRun<'a> {
 
 /// Claims the notices due at `now` (at most [`MAX_NOTICES_PER_SWEEP`], the
 /// oldest due dates first) and posts their inbox messages, in one batch.
-/// Returns the SMS this sweep claimed, for [`send_sms`].
+/// Returns the SMS this sweep claimed for bills still unpaid, for
+/// `crate::reminder_delivery::deliver` (订阅消息 first) or [`send_sms`].
 pub async fn sweep(db: &impl Db, ids: &impl IdSource, run: &SweepRun<'_>, now: BeijingTime) -> ApiResult<Swept> {
     if run.quiet.covers(now) {
         return Ok(Swept { quiet: true, ..Swept::default() });
@@ -174,7 +202,10 @@ pub async fn sweep(db: &impl Db, ids: &impl IdSource, run: &SweepRun<'_>, now: B
            OR (k.kind = 'overdue' AND b.due_date < ?3)
          JOIN (SELECT 'inbox' AS channel UNION ALL SELECT 'sms') ch
            ON ch.channel = 'inbox'
-           OR (?5 = 1 AND k.kind = 'overdue' AND c.phone IS NOT NULL AND c.phone <> '')
+           OR (?5 = 1 AND k.kind = 'overdue' AND c.phone IS NOT NULL AND c.phone <> ''
+               AND NOT EXISTS (SELECT 1 FROM wechat_sends s WHERE s.purpose = 'bill_overdue'
+                               AND s.ref = b.id || ':overdue' AND s.citizen_id = w.citizen_id
+                               AND s.status IN ('sent', 'claimed')))
          WHERE b.status = 'unpaid'
            AND NOT EXISTS (SELECT 1 FROM bill_notices n WHERE n.bill_id = b.id AND n.kind = k.kind
                            AND n.citizen_id = w.citizen_id AND n.channel = ch.channel)
@@ -220,7 +251,7 @@ pub async fn sweep(db: &impl Db, ids: &impl IdSource, run: &SweepRun<'_>, now: B
         db.query_as(
             "SELECT n.bill_id, n.citizen_id, c.phone, b.period, b.amount_fen, b.due_date
              FROM bill_notices n JOIN bills b ON b.id = n.bill_id JOIN citizens c ON c.id = n.citizen_id
-             WHERE n.sweep = ?1 AND n.channel = 'sms' AND n.status = 'claimed'
+             WHERE n.sweep = ?1 AND n.channel = 'sms' AND n.status = 'claimed' AND b.status = 'unpaid'
              ORDER BY b.due_date, n.bill_id, n.citizen_id",
             &[run.id.into()],
         )

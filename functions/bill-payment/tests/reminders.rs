@@ -288,3 +288,319 @@ fn without_the_sms_configuration_no_sms_is_claimed_and_it_goes_once_configured()
     let on = sweep_as(&db, "s2", at("2026-12-01T10:10:00+08:00"), true);
     assert_eq!((on.posted, on.sms.len()), (0, 1));
 }
+
+// ---- 订阅消息 (bill_issued, bill_overdue) before the overdue SMS ----
+
+use bill_payment::reminder_delivery::{self, Channels, Delivered, SmsChannel};
+use shared::outbound::{Http, HttpRequest, HttpResponse};
+use shared::store::MemoryKv;
+use shared::wechat_notify::Templates;
+
+const T_ISSUED: &str = "T_bill_issued";
+const T_OVERDUE: &str = "T_bill_overdue";
+
+fn templates() -> Templates {
+    Templates::parse(&format!("bill_issued:{T_ISSUED},bill_overdue:{T_OVERDUE}")).unwrap()
+}
+
+fn openid(citizen: &str) -> String {
+    format!("o_openid_of_{citizen}")
+}
+
+/// `citizen` logged in by WeChat and accepted `template` `n` times.
+fn accept(db: &SqliteDb, citizen: &str, template: &str, n: i64) {
+    block_on(db.execute("UPDATE citizens SET openid = ?1 WHERE id = ?2", &[openid(citizen).into(), citizen.into()]))
+        .unwrap();
+    block_on(db.execute(
+        "INSERT INTO wechat_acceptances (citizen_id, template_id, remaining, updated_at) VALUES (?1, ?2, ?3, 'x')",
+        &[citizen.into(), template.into(), n.into()],
+    ))
+    .unwrap();
+}
+
+/// WeChat: a token for every stable_token call, every send taken (recorded)
+/// unless its openid is in `refuse` (43101).
+#[derive(Default)]
+struct FakeWeChat {
+    sent: RefCell<Vec<serde_json::Value>>,
+    refuse: Vec<String>,
+}
+
+impl Http for FakeWeChat {
+    async fn send(&self, req: HttpRequest) -> shared::ApiResult<HttpResponse> {
+        let answer = |body: &str| Ok(HttpResponse { status: 200, body: body.to_owned(), headers: vec![] });
+        if req.url.contains("/cgi-bin/stable_token") {
+            return answer(r#"{"access_token":"tok","expires_in":7200}"#);
+        }
+        let body: serde_json::Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        if self.refuse.iter().any(|o| body["touser"] == o.as_str()) {
+            return answer(r#"{"errcode":43101,"errmsg":"user refuse to accept the msg"}"#);
+        }
+        self.sent.borrow_mut().push(body);
+        answer(r#"{"errcode":0,"errmsg":"ok","msgid":1}"#)
+    }
+}
+
+/// One cron run: a sweep with SMS configured, then its delivery (订阅消息
+/// configured unless `wechat` is false).
+async fn cycle_with(
+    db: &impl Db,
+    id: &str,
+    when: BeijingTime,
+    wx: &FakeWeChat,
+    kv: &MemoryKv,
+    sms: &FakeSms,
+    wechat: bool,
+) -> shared::ApiResult<(Swept, Delivered)> {
+    let app = shared::wechat_notify::WeChatApp::new(wx, kv, "http://wx.test", "wx1", "sec");
+    let templates = templates();
+    let pepper = Pepper::new("test-pepper");
+    let cx = SendContext { pepper: &pepper, purpose: "bill_overdue", request_id: id, ip_hash: None, now: when };
+    let run = SweepRun { id, quiet: QuietWindow::default(), with_sms: true };
+    let swept = reminders::sweep(db, &OsRandom, &run, when).await?;
+    let channels = Channels {
+        wechat: wechat.then_some((&app, &templates)),
+        sms: Some(SmsChannel { provider: sms, template: "SMS_T", cx: &cx }),
+    };
+    let done = reminder_delivery::deliver(db, &OsRandom, &channels, id, &swept, when).await?;
+    Ok((swept, done))
+}
+
+/// The delivery of `swept` with 订阅消息 configured and SMS not.
+fn deliver_by_wechat_only(
+    db: &SqliteDb,
+    id: &str,
+    swept: &Swept,
+    when: BeijingTime,
+    wx: &FakeWeChat,
+    kv: &MemoryKv,
+) -> Delivered {
+    let app = shared::wechat_notify::WeChatApp::new(wx, kv, "http://wx.test", "wx1", "sec");
+    let templates = templates();
+    let channels: Channels<'_, FakeWeChat, MemoryKv, FakeSms> =
+        Channels { wechat: Some((&app, &templates)), sms: None };
+    block_on(reminder_delivery::deliver(db, &OsRandom, &channels, id, swept, when)).unwrap()
+}
+
+fn cycle(db: &SqliteDb, id: &str, when: &str, wx: &FakeWeChat, kv: &MemoryKv, sms: &FakeSms) -> Delivered {
+    block_on(cycle_with(db, id, at(when), wx, kv, sms, true)).unwrap().1
+}
+
+fn wechat_rows(db: &SqliteDb) -> Vec<(String, String, String, String)> {
+    #[derive(Deserialize)]
+    struct R {
+        purpose: String,
+        r#ref: String,
+        citizen_id: String,
+        status: String,
+    }
+    block_on(db.query_as::<R>(
+        "SELECT purpose, ref, citizen_id, status FROM wechat_sends ORDER BY purpose, ref, citizen_id",
+        &[],
+    ))
+    .unwrap()
+    .into_iter()
+    .map(|r| (r.purpose, r.r#ref, r.citizen_id, r.status))
+    .collect()
+}
+
+fn remaining(db: &SqliteDb, citizen: &str, template: &str) -> i64 {
+    let rows = block_on(db.query(
+        "SELECT remaining FROM wechat_acceptances WHERE citizen_id = ?1 AND template_id = ?2",
+        &[citizen.into(), template.into()],
+    ))
+    .unwrap();
+    rows[0]["remaining"].as_i64().unwrap()
+}
+
+fn row(purpose: &str, reference: &str, citizen: &str, status: &str) -> (String, String, String, String) {
+    (purpose.to_owned(), reference.to_owned(), citizen.to_owned(), status.to_owned())
+}
+
+#[test]
+fn a_citizen_who_accepted_bill_issued_gets_one_wechat_notice_however_often_the_cron_runs() {
+    let db = seeded();
+    accept(&db, "a", T_ISSUED, 3);
+    let (wx, kv, sms) = (FakeWeChat::default(), MemoryKv::default(), FakeSms::default());
+    let first = cycle(&db, "s1", "2026-11-23T10:00:00+08:00", &wx, &kv, &sms);
+    assert_eq!((first.wechat_sent, first.wechat_errors), (1, 0), "a accepted; b has no openid");
+    let sent = wx.sent.borrow().clone();
+    assert_eq!(sent.len(), 1);
+    let m = &sent[0];
+    assert_eq!(m["touser"], openid("a").as_str());
+    assert_eq!(m["template_id"], T_ISSUED);
+    assert_eq!(m["page"], "pages/bills/index");
+    assert_eq!(m["data"]["thing1"]["value"], "表卡尾号 2345");
+    assert_eq!(m["data"]["character_string2"]["value"], "2026-10");
+    assert_eq!(m["data"]["amount3"]["value"], "38.40元");
+    assert_eq!(m["data"]["date4"]["value"], "2026-11-30");
+    let text = m.to_string();
+    assert!(!text.contains("10012345") && !text.contains("张") && !text.contains("1380000"), "{text}");
+    assert_eq!(wechat_rows(&db), [row("bill_issued", "B10012345202610:issued", "a", "sent")]);
+
+    import(&db);
+    for (id, when) in [("s2", "2026-11-23T10:10:00+08:00"), ("s3", "2026-11-24T10:00:00+08:00")] {
+        assert_eq!(cycle(&db, id, when, &wx, &kv, &sms).wechat_sent, 0);
+    }
+    assert_eq!(wx.sent.borrow().len(), 1, "once, whatever the re-imports and reruns");
+    assert_eq!(remaining(&db, "a", T_ISSUED), 2, "one acceptance spent");
+    assert_eq!(titles(&db, "a"), ["水费账单已出账"], "the inbox has it too");
+    // The 即将到期 reminder stays in the inbox: it spends no acceptance.
+    let soon = cycle(&db, "s4", "2026-11-27T10:00:00+08:00", &wx, &kv, &sms);
+    assert_eq!(soon.wechat_sent, 0);
+    assert_eq!(titles(&db, "a"), ["水费账单已出账", "水费即将到期"]);
+}
+
+#[test]
+fn an_overdue_notice_that_went_by_wechat_sends_no_sms() {
+    let db = seeded();
+    accept(&db, "a", T_OVERDUE, 1);
+    let (wx, kv, sms) = (FakeWeChat::default(), MemoryKv::default(), FakeSms::default());
+    let done = cycle(&db, "s1", "2026-12-01T10:00:00+08:00", &wx, &kv, &sms);
+    assert_eq!((done.wechat_sent, done.sms_replaced, done.sms_sent), (1, 1, 0));
+    assert_eq!(wx.sent.borrow()[0]["template_id"], T_OVERDUE);
+    assert!(wx.sent.borrow()[0]["data"]["thing5"]["value"].as_str().unwrap().contains("逾期"));
+    assert!(sms.sent.borrow().is_empty(), "no SMS after the 订阅消息");
+    assert!(sms_rows(&db).is_empty(), "the SMS claim is removed");
+    assert_eq!(wechat_rows(&db), [row("bill_overdue", "B10012345202610:overdue", "a", "sent")]);
+    // Later runs claim no SMS for it (the 订阅消息 is the record) and send nothing.
+    for (id, when) in [("s2", "2026-12-01T10:10:00+08:00"), ("s3", "2026-12-05T10:00:00+08:00")] {
+        let later = cycle(&db, id, when, &wx, &kv, &sms);
+        assert_eq!((later.wechat_sent, later.sms_sent, later.sms_replaced), (0, 0, 0));
+    }
+    assert!(sms.sent.borrow().is_empty() && sms_rows(&db).is_empty());
+    assert_eq!(titles(&db, "a"), ["水费已逾期"]);
+}
+
+#[test]
+fn without_an_acceptance_or_when_wechat_refuses_the_overdue_sms_goes_as_today() {
+    // No acceptance of the overdue template (only of bill_issued).
+    let db = seeded();
+    accept(&db, "a", T_ISSUED, 1);
+    let (wx, kv, sms) = (FakeWeChat::default(), MemoryKv::default(), FakeSms::default());
+    let done = cycle(&db, "s1", "2026-12-01T10:00:00+08:00", &wx, &kv, &sms);
+    assert_eq!((done.wechat_sent, done.sms_replaced, done.sms_sent), (0, 0, 1));
+    assert!(wx.sent.borrow().is_empty());
+    assert_eq!(sms.sent.borrow()[0].phones[0].expose(), "13900001111");
+    assert_eq!(sms_rows(&db), [("a".to_owned(), "sent".to_owned())]);
+    assert!(wechat_rows(&db).is_empty());
+
+    // An acceptance WeChat refuses (43101): the SMS goes, once.
+    let db = seeded();
+    accept(&db, "a", T_OVERDUE, 2);
+    let wx = FakeWeChat { refuse: vec![openid("a")], ..FakeWeChat::default() };
+    let sms = FakeSms::default();
+    let done = cycle(&db, "s1", "2026-12-01T10:00:00+08:00", &wx, &kv, &sms);
+    assert_eq!((done.wechat_sent, done.sms_sent), (0, 1));
+    assert_eq!(wechat_rows(&db), [row("bill_overdue", "B10012345202610:overdue", "a", "refused")]);
+    assert_eq!(remaining(&db, "a", T_OVERDUE), 0);
+    assert_eq!(cycle(&db, "s2", "2026-12-01T10:10:00+08:00", &wx, &kv, &sms).sms_sent, 0);
+    assert_eq!(sms.sent.borrow().len(), 1);
+
+    // 订阅消息 not configured: the SMS goes as today, whatever was accepted.
+    let db = seeded();
+    accept(&db, "a", T_OVERDUE, 1);
+    let (wx, sms) = (FakeWeChat::default(), FakeSms::default());
+    let (_, done) = block_on(cycle_with(&db, "s1", at("2026-12-01T10:00:00+08:00"), &wx, &kv, &sms, false)).unwrap();
+    assert_eq!((done.wechat_sent, done.sms_sent), (0, 1));
+    assert!(wx.sent.borrow().is_empty());
+    assert_eq!(remaining(&db, "a", T_OVERDUE), 1);
+}
+
+#[test]
+fn nothing_goes_by_wechat_in_the_quiet_hours_or_for_a_paid_bill() {
+    let db = seeded();
+    accept(&db, "a", T_ISSUED, 1);
+    accept(&db, "b", T_ISSUED, 1);
+    let (wx, kv, sms) = (FakeWeChat::default(), MemoryKv::default(), FakeSms::default());
+    assert_eq!(cycle(&db, "s1", "2026-11-23T23:00:00+08:00", &wx, &kv, &sms), Delivered::default());
+    // Paid between a sweep's claim and its delivery: the inbox row is claimed, no 订阅消息 goes.
+    let run = SweepRun { id: "s2", quiet: QuietWindow::default(), with_sms: true };
+    let swept = block_on(reminders::sweep(&db, &OsRandom, &run, at("2026-11-24T08:00:00+08:00"))).unwrap();
+    assert_eq!(swept.posted, 2);
+    block_on(db.execute("UPDATE bills SET status = 'paid', paid_at = 'x'", &[])).unwrap();
+    let done = deliver_by_wechat_only(&db, "s2", &swept, at("2026-11-24T08:00:00+08:00"), &wx, &kv);
+    assert_eq!(done.wechat_sent, 0);
+    assert!(wx.sent.borrow().is_empty());
+    assert_eq!(cycle(&db, "s3", "2026-12-01T10:00:00+08:00", &wx, &kv, &sms), Delivered::default());
+}
+
+/// A database on which a whole other cron run (sweep and delivery, same
+/// WeChat, KV and SMS) runs just before our first batch containing `marker`.
+struct RacingRun<'a> {
+    inner: &'a SqliteDb,
+    marker: &'static str,
+    when: BeijingTime,
+    wx: &'a FakeWeChat,
+    kv: &'a MemoryKv,
+    sms: &'a FakeSms,
+    raced: Cell<bool>,
+}
+
+impl Db for RacingRun<'_> {
+    async fn query(&self, sql: &str, params: &[Value]) -> shared::ApiResult<Vec<Row>> {
+        self.inner.query(sql, params).await
+    }
+    async fn batch(&self, stmts: &[Stmt]) -> shared::ApiResult<Vec<u64>> {
+        if stmts.iter().any(|s| s.sql.contains(self.marker)) && !self.raced.replace(true) {
+            cycle_with(self.inner, "other", self.when, self.wx, self.kv, self.sms, true).await?;
+        }
+        self.inner.batch(stmts).await
+    }
+}
+
+#[test]
+fn interleaved_sweeps_send_each_wechat_notice_and_sms_at_most_once() {
+    // Before our claim, during our 订阅消息, and between them and the SMS.
+    for marker in ["INSERT OR IGNORE INTO bill_notices", "INSERT INTO wechat_sends", "DELETE FROM bill_notices"] {
+        let db = seeded();
+        // A second bill, issued and not yet due, beside the overdue one.
+        block_on(db.execute(
+            "INSERT INTO bills (id, account_no, period, usage_m3, amount_fen, due_date, status, updated_at)
+             VALUES ('B10012345202611', ?1, '2026-11', 3, 960, '2026-12-20', 'unpaid', 'x')",
+            &[ACCOUNT.into()],
+        ))
+        .unwrap();
+        block_on(db.execute("UPDATE citizens SET phone = '13900002222' WHERE id = 'b'", &[])).unwrap();
+        accept(&db, "a", T_ISSUED, 1);
+        accept(&db, "a", T_OVERDUE, 1);
+        let (wx, kv, sms) = (FakeWeChat::default(), MemoryKv::default(), FakeSms::default());
+        let when = at("2026-12-01T10:00:00+08:00");
+        let racing = RacingRun { inner: &db, marker, when, wx: &wx, kv: &kv, sms: &sms, raced: Cell::new(false) };
+        block_on(cycle_with(&racing, "mine", when, &wx, &kv, &sms, true)).unwrap();
+        assert!(racing.raced.get(), "{marker}");
+        let sent: Vec<String> =
+            wx.sent.borrow().iter().map(|m| m["template_id"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(sent, [T_OVERDUE, T_ISSUED], "{marker}: one of each to a, the oldest due date first");
+        let phones: Vec<String> = sms.sent.borrow().iter().map(|m| m.phones[0].expose().to_owned()).collect();
+        assert_eq!(phones, ["13900002222"], "{marker}: the SMS to b only, once");
+        assert_eq!(sms_rows(&db), [("b".to_owned(), "sent".to_owned())], "{marker}");
+        assert_eq!(
+            wechat_rows(&db),
+            [
+                row("bill_issued", "B10012345202611:issued", "a", "sent"),
+                row("bill_overdue", "B10012345202610:overdue", "a", "sent")
+            ],
+            "{marker}"
+        );
+        assert_eq!(titles(&db, "a"), ["水费已逾期", "水费账单已出账"], "{marker}");
+        assert_eq!(titles(&db, "b"), ["水费已逾期", "水费账单已出账"], "{marker}");
+    }
+}
+
+#[test]
+fn once_sms_is_configured_only_the_citizens_the_wechat_notice_missed_get_the_overdue_sms() {
+    let db = seeded();
+    block_on(db.execute("UPDATE citizens SET phone = '13900002222' WHERE id = 'b'", &[])).unwrap();
+    accept(&db, "a", T_OVERDUE, 1);
+    let (wx, kv, sms) = (FakeWeChat::default(), MemoryKv::default(), FakeSms::default());
+    let when = at("2026-12-01T10:00:00+08:00");
+    let run = SweepRun { id: "s1", quiet: QuietWindow::default(), with_sms: false };
+    let swept = block_on(reminders::sweep(&db, &OsRandom, &run, when)).unwrap();
+    let done = deliver_by_wechat_only(&db, "s1", &swept, when, &wx, &kv);
+    assert_eq!((done.wechat_sent, done.sms_sent), (1, 0));
+    let later = cycle(&db, "s2", "2026-12-01T10:10:00+08:00", &wx, &kv, &sms);
+    assert_eq!((later.wechat_sent, later.sms_sent, later.sms_replaced), (0, 1, 0));
+    let phones: Vec<String> = sms.sent.borrow().iter().map(|m| m.phones[0].expose().to_owned()).collect();
+    assert_eq!(phones, ["13900002222"], "b, whom no 订阅消息 reached; never a");
+}

@@ -9,6 +9,7 @@ use shared::edge::{self as e, Ctx};
 use shared::limits::MAX_BODY_BYTES;
 use shared::runtime::OsRandom;
 use shared::uploads;
+use shared::wechat_notify::Purpose;
 use shared::{ApiError, ApiResult, ErrorCode};
 use worker::{Env, Method, Request, Response};
 
@@ -134,10 +135,30 @@ async fn staff_case(req: &Request, env: &Env, ctx: &Ctx, number: &str) -> ApiRes
 }
 
 async fn step(req: &mut Request, env: &Env, ctx: &Ctx, number: &str) -> ApiResult<Response> {
-    let who = e::staff(req, &e::db(env)?, ctx).await?;
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
     let body: Step = e::json_body(req, MAX_BODY_BYTES).await?;
     let act = Act { who: &who, now: ctx.now(), request_id: &ctx.request_id };
-    e::ok_json(&handling::act_on(&e::db(env)?, &OsRandom, &act, number, &body).await?, "no-store")
+    let taken = handling::take_step(&db, &OsRandom, &act, number, &body).await?;
+    progress_by_wechat(env, &db, &taken.progress, ctx).await;
+    e::ok_json(&taken.case, "no-store")
+}
+
+/// Offers a written step to its complainant by 订阅消息 when the
+/// mini-program and the template are configured. The step and its inbox
+/// message are stored: the inbox is the fallback, and nothing here fails the
+/// staff member's request (errors and fallbacks are logged, without who).
+async fn progress_by_wechat(env: &Env, db: &e::D1Db, p: &crate::wechat_progress::Progress, ctx: &Ctx) {
+    let Ok(kv) = e::kv(env) else { return };
+    let Some((app, templates)) = e::wechat(env, &kv, Purpose::ComplaintProgress) else { return };
+    let line = match crate::wechat_progress::offer(db, &app, &OsRandom, &templates, p, ctx.now()).await {
+        Ok(outcome) if !outcome.needs_fallback() => return,
+        Ok(outcome) => serde_json::json!({ "level": "info", "event": "complaint.progress_wechat",
+            "outcome": outcome.as_str(), "fallback": "inbox", "request_id": ctx.request_id }),
+        Err(err) => serde_json::json!({ "level": "warn", "event": "complaint.progress_wechat",
+            "code": err.code.as_str(), "detail": err.internal, "fallback": "inbox", "request_id": ctx.request_id }),
+    };
+    worker::console_log!("{line}");
 }
 
 /// `POST /v1/complaints/uploads`: one photo (JPEG or PNG, raw bytes), for a submission.

@@ -3,7 +3,8 @@
 //! reply, refer to another unit, extend the deadline once and close
 //! ([`crate::scope`]); the citizen's rating once closed. Every step is one batch: the
 //! change guarded by the current status, its public timeline note, the
-//! citizen's inbox message and the audit entry. Staff never see who
+//! citizen's inbox message and the audit entry; the edge then offers the
+//! step by 订阅消息 ([`crate::wechat_progress`]). Staff never see who
 //! complained when anonymity was asked; a citizen's contact is shown masked.
 
 use crate::kind::Kind;
@@ -11,6 +12,7 @@ use crate::number;
 use crate::scope::{self, Need, Scope};
 use crate::status::Status;
 use crate::step::{self, Change, Checked, Current, Step};
+use crate::wechat_progress::Progress;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use shared::admin::{Act, Role, audit_stmt, log_access};
@@ -162,12 +164,25 @@ pub async fn open_photo(db: &impl Db, act: &Act<'_>, raw: &str, id: &str) -> Api
     log_access(db, act, "complaint.photo", &format!("{num}/{id}")).await
 }
 
+/// Applies one step ([`take_step`]) and answers the case as it left it.
+pub async fn act_on(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, raw: &str, step: &Step) -> ApiResult<Case> {
+    take_step(db, ids, act, raw, step).await.map(|t| t.case)
+}
+
+/// A step taken: the case as it left it, and the step as the
+/// complainant's 订阅消息 tells it ([`crate::wechat_progress::offer`]).
+#[derive(Debug)]
+pub struct Taken {
+    pub case: Case,
+    pub progress: Progress,
+}
+
 /// Applies one step: reads the case, lets [`step::check`] decide (with the
 /// calendar for an extension), then writes the change in one batch, guarded
 /// by the status and the department it was decided on. Assigning is the
 /// dispatchers'; the other steps a dispatcher's or a handler's of the case's
 /// department.
-pub async fn act_on(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, raw: &str, step: &Step) -> ApiResult<Case> {
+pub async fn take_step(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, raw: &str, step: &Step) -> ApiResult<Taken> {
     if matches!(step, Step::Assign { .. }) {
         act.who.require(Role::ComplaintDispatcher)?;
     }
@@ -186,7 +201,16 @@ pub async fn act_on(db: &impl Db, ids: &impl IdSource, act: &Act<'_>, raw: &str,
     db.batch(&step_stmts(ids, act, &num, &citizen, was, &change)?).await?;
     // The case as the step left it, even when a referral just took it out of
     // the handler's departments: they held it when they took the step.
-    load(db, act, &num, &Scope::City).await
+    let case = load(db, act, &num, &Scope::City).await?;
+    let progress = Progress {
+        number: num,
+        citizen_id: citizen,
+        status: change.status,
+        summary: step.summary(),
+        at: act.now,
+        note: change.note,
+    };
+    Ok(Taken { case, progress })
 }
 
 /// The complainant, the department and the case as a step finds it (an

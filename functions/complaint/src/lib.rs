@@ -16,7 +16,8 @@
 //! - `GET    /v1/admin/complaints/{number}`    the case; the complainant masked, or 匿名
 //! - `GET    /v1/admin/complaints/{number}/photos/{id}`  a photo of the case
 //! - `POST   /v1/admin/complaints/{number}/steps`    `{"action": "assign"|"reply"|"refer"|"extend"|"close", ...}`
-//!   (assign: dispatchers only)
+//!   (assign: dispatchers only); each step is in the author's inbox and, when they accepted the
+//!   `complaint_progress` template, one 订阅消息 (see `wechat_progress.rs`)
 //! - `GET    /v1/admin/complaints/stats?from=&to=`   on-time rate (target 97 %), volume by kind,
 //!   category and department, average handling days, satisfaction
 //!
@@ -30,8 +31,9 @@
 //! `requests/{id}.json`; errors as `[{"code", "description"}]`. No personal data in any GET.
 //!
 //! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`; vars `COMPLAINT_DAYS_<KIND>` (working days),
-//! `PUBLIC_BASE_URL`.
-//! Secrets: `IDENTITY_PEPPER`, `OPEN311_API_KEYS` (`client:key,client:key`).
+//! `PUBLIC_BASE_URL`, `WECHAT_API_BASE`, `WECHAT_TEMPLATES` (订阅消息 of each step).
+//! Secrets: `IDENTITY_PEPPER`, `OPEN311_API_KEYS` (`client:key,client:key`), `WECHAT_APPID`,
+//! `WECHAT_SECRET`.
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
 //! unsupported_media_type, login_required, session_expired, session_revoked, not_found,
@@ -50,6 +52,7 @@ pub mod scope;
 pub mod status;
 pub mod step;
 pub mod submission;
+pub mod wechat_progress;
 
 #[cfg(target_arch = "wasm32")]
 mod config;

@@ -29,6 +29,17 @@ impl Status {
             Self::Closed => "已办结",
         }
     }
+
+    /// The status in at most five characters (a 订阅消息 `phrase` value).
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Received => "已受理",
+            Self::Assigned => "已转交",
+            Self::Replied => "已答复",
+            Self::Referred => "已转办",
+            Self::Closed => "已办结",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -52,5 +63,12 @@ mod tests {
     fn every_status_has_its_own_standard_phrase() {
         let phrases: std::collections::HashSet<_> = Status::ALL.iter().map(|s| s.phrase()).collect();
         assert_eq!(phrases.len(), Status::ALL.len());
+    }
+
+    #[test]
+    fn every_status_has_its_own_word_of_at_most_five_characters() {
+        let words: std::collections::HashSet<_> = Status::ALL.iter().map(|s| s.word()).collect();
+        assert_eq!(words.len(), Status::ALL.len());
+        assert!(words.iter().all(|w| (1..=5).contains(&w.chars().count())), "{words:?}");
     }
 }

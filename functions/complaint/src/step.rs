@@ -38,6 +38,19 @@ impl Step {
             }
         }
     }
+
+    /// The step in a few words that name no one (no department, unit or
+    /// handler's text): what a channel that carries no personal data, the
+    /// 订阅消息, says of it. At most 20 characters (a `thing` value).
+    pub fn summary(&self) -> &'static str {
+        match self {
+            Self::Assign { .. } => "已转交承办部门办理",
+            Self::Reply { .. } => "已答复，请在小程序查看答复",
+            Self::Refer { .. } => "已转其他单位办理",
+            Self::Extend { .. } => "答复期限已延长",
+            Self::Close { .. } => "已办结，欢迎评价",
+        }
+    }
 }
 
 /// The case as a step finds it.
@@ -301,6 +314,23 @@ mod tests {
         let cur = Current { extended: true, ..at(Status::Assigned) };
         let err = check(&Step::Extend { days: 99, reason: String::new() }, &cur).unwrap_err();
         assert_eq!((err.code, err.message.as_deref()), (ErrorCode::Conflict, Some("答复期限只能延长一次")));
+    }
+
+    #[test]
+    fn a_step_s_summary_names_no_one_and_fits_a_wechat_thing() {
+        let steps = [
+            Step::Assign { department: "供水公司客服部".into() },
+            Step::Reply { text: "张三已整改".into() },
+            Step::Refer { unit: "城管局".into(), reason: "李四负责".into() },
+            Step::Extend { days: 5, reason: "需现场核实".into() },
+            Step::Close { result: "已整改".into() },
+        ];
+        let summaries: std::collections::HashSet<_> = steps.iter().map(Step::summary).collect();
+        assert_eq!(summaries.len(), steps.len(), "each step says what it did");
+        for s in &summaries {
+            assert!(s.chars().count() <= 20, "{s}");
+            assert!(!["供水", "张三", "城管", "李四", "核实"].iter().any(|w| s.contains(w)), "{s}");
+        }
     }
 
     #[test]

@@ -32,8 +32,12 @@ pub struct VersionDelivery {
     /// Messages by channel: `sms` (every recipient above) and `inbox` (the
     /// 消息中心 of citizens bound to an affected account).
     pub channels: BTreeMap<String, i64>,
-    /// Rows with a final result (sent, delivered, failed, superseded) over recipients.
+    /// Rows with a final result (sent, delivered, failed, superseded) over
+    /// recipients; below 1 while the holders are still being written.
     pub progress: f64,
+    /// Whether slices of billing holders are still being written (the
+    /// recipients count is not final yet).
+    pub fanning_out: bool,
 }
 
 /// `GET /v1/admin/outages/{id}/delivery`.
@@ -62,6 +66,8 @@ struct Head {
     recipients: i64,
     #[serde(default)]
     inbox: i64,
+    #[serde(default)]
+    fanning_out: i64,
 }
 
 /// Outbox rows of one version in one status with one error code, reached one way.
@@ -101,6 +107,7 @@ fn tally(h: Head, counts: &[Count]) -> VersionDelivery {
         reached: BTreeMap::from([("subscription".into(), 0), ("holder".into(), 0)]),
         channels: BTreeMap::from([("sms".into(), h.recipients), ("inbox".into(), h.inbox)]),
         progress: 0.0,
+        fanning_out: h.fanning_out != 0,
     };
     let mut done = 0;
     for c in counts.iter().filter(|c| c.version == v.version) {
@@ -121,6 +128,9 @@ fn tally(h: Head, counts: &[Count]) -> VersionDelivery {
         done += if c.status.is_final() { c.n } else { 0 };
     }
     v.progress = if v.recipients > 0 { (done as f64 / v.recipients as f64 * 1000.0).round() / 1000.0 } else { 1.0 };
+    if v.fanning_out {
+        v.progress = v.progress.min(0.999);
+    }
     v
 }
 
@@ -131,7 +141,7 @@ fn tally(h: Head, counts: &[Count]) -> VersionDelivery {
 pub async fn delivery(db: &impl Db, outage_id: &str) -> ApiResult<Delivery> {
     let heads: Vec<Head> = db
         .query_as(
-            "SELECT version, kind, state, send_at, send_reason, recipients, inbox
+            "SELECT version, kind, state, send_at, send_reason, recipients, inbox, fanout_after IS NOT NULL AS fanning_out
                FROM outage_versions WHERE outage_id = ?1 ORDER BY version",
             &[outage_id.into()],
         )
@@ -167,6 +177,7 @@ mod tests {
             send_reason: String::new(),
             recipients,
             inbox: 0,
+            fanning_out: 0,
         }
     }
 

@@ -52,6 +52,7 @@ pub mod rules;
 pub mod send;
 pub mod states;
 pub mod subscriptions;
+pub mod wechat_notices;
 
 #[cfg(target_arch = "wasm32")]
 mod callbacks;

@@ -447,12 +447,12 @@ fn failures_are_handled_by_class() {
     assert_eq!(send_all(&db, &sms, &f.chunks, "2026-11-23T10:00:30+08:00"), [Disposition::Ack]);
     assert!(statuses(&db, &id).iter().all(|s| s.2 == "deferred"));
     let early = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-23T10:01:00+08:00"))).unwrap();
-    assert_eq!((early.requeued, early.chunks.len()), (0, 0));
+    assert_eq!((early.requeued, early.chunks().len()), (0, 0));
     let later = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-23T10:01:31+08:00"))).unwrap();
-    assert_eq!((later.requeued, later.chunks.len()), (3, 1));
+    assert_eq!((later.requeued, later.chunks().len()), (3, 1));
     // A bad number in the batch: the batch is split until it is alone; it is flagged, the others sent.
     sms.bad.borrow_mut().push("13800000004".into());
-    assert_eq!(send_all(&db, &sms, &later.chunks, "2026-11-23T10:01:31+08:00"), [Disposition::Ack]);
+    assert_eq!(send_all(&db, &sms, &later.chunks(), "2026-11-23T10:01:31+08:00"), [Disposition::Ack]);
     let st = statuses(&db, &id);
     assert_eq!(st.iter().map(|s| s.2.as_str()).collect::<Vec<_>>(), ["sent", "sent", "failed"], "{st:?}");
     // Two failed calls before; now the batch of 3 (refused), c1 alone (sent), c2 and c4 (refused), each alone.
@@ -890,7 +890,7 @@ fn the_kept_delivery_counts_equal_a_recount_of_the_outbox_at_every_step() {
     step("the sweep");
     // A bad number: split until alone, failed and flagged; the others sent.
     sms.bad.borrow_mut().push("13800000004".into());
-    send_peeking(&db, &peek, &later.chunks, "2026-11-23T10:01:31+08:00");
+    send_peeking(&db, &peek, &later.chunks(), "2026-11-23T10:01:31+08:00");
     step("sends and a failure");
     // A planned notice deferred, then corrected (superseded), then cancelled.
     let who = publisher();
@@ -1094,4 +1094,142 @@ fn a_reduced_pressure_notice_is_water_only_and_goes_out_with_its_own_template() 
     let sms = FakeSms::default();
     send_all(&db, &sms, &f.chunks, NOW);
     assert_eq!(sms.templates.borrow().as_slice(), ["SMS_5"], "the 降压供水 template, not the stop's");
+}
+
+// ---- holders written in slices (issue 18) ----
+
+/// Writes every continuation of a version, each delivered twice (a queue may
+/// redeliver); returns the chunks queued and how many slices wrote rows.
+fn continue_all(db: &SqliteDb, id: &str, first: &outbox::FanOut, slice: i64) -> (Vec<Chunk>, usize) {
+    let mut chunks = first.chunks.clone();
+    let (mut more, mut slices) = (first.more.clone(), 0);
+    while let Some(outbox::Job::Holders { outage_id, version, holders_after }) = more {
+        assert_eq!(outage_id, id);
+        let f = block_on(outbox::fan_out_more(db, id, version, &holders_after, t(NOW), &format!("s{slices}"), slice))
+            .unwrap();
+        let again =
+            block_on(outbox::fan_out_more(db, id, version, &holders_after, t(NOW), &format!("r{slices}"), slice))
+                .unwrap();
+        assert_eq!((again.added, again.chunks.len(), again.more.is_none()), (0, 0, true), "a redelivery adds nothing");
+        chunks.extend(f.chunks);
+        slices += 1;
+        more = f.more;
+    }
+    (chunks, slices)
+}
+
+#[test]
+fn a_large_version_writes_its_holders_in_slices_each_phone_once_and_reports_it_until_done() {
+    let db = town();
+    // Seven accounts in bw-1 besides W1; 13900000021 holds one in the first and one in the third slice.
+    holders(
+        &db,
+        &[
+            ("W20", "13900000021", "bw-1"),
+            ("W21", "13900000022", "bw-1"),
+            ("W22", "13900000023", "bw-1"),
+            ("W23", "13900000021", "bw-1"),
+            ("W24", "13900000024", "bw-1"),
+            ("W25", "13900000025", "bw-1"),
+            ("W26", "13900000022", "bw-1"),
+        ],
+    );
+    let id = emergency(&db, json!(["bw-1"]));
+    let first = block_on(outbox::fan_out_sliced(&db, &id, 1, t(NOW), "b1", 2)).unwrap();
+    assert!(
+        matches!(&first.more, Some(outbox::Job::Holders { holders_after, .. }) if holders_after == "W20"),
+        "{:?}",
+        first.more
+    );
+    let report = block_on(delivery_report::delivery(&db, &id)).unwrap();
+    assert!(report.versions[0].fanning_out, "the report says the recipients are not all written");
+    assert!(report.versions[0].progress < 1.0);
+    let (chunks, slices) = continue_all(&db, &id, &first, 2);
+    assert_eq!(slices, 4, "W21-22, W23-24, W25-26, then an empty last look");
+    let report = block_on(delivery_report::delivery(&db, &id)).unwrap();
+    let v = &report.versions[0];
+    assert!(!v.fanning_out);
+    assert_eq!(v.reached["holder"], 5, "five distinct holder phones, however many accounts and slices");
+    let sms = FakeSms::default();
+    send_all(&db, &sms, &chunks, NOW);
+    let mut numbers = sms.numbers();
+    numbers.sort();
+    let mut once = numbers.clone();
+    once.dedup();
+    assert_eq!(numbers, once, "no phone messaged twice");
+    for holder in ["13900000021", "13900000022", "13900000023", "13900000024", "13900000025"] {
+        assert!(numbers.contains(&holder.to_owned()), "{holder} reached");
+    }
+    let v = &block_on(delivery_report::delivery(&db, &id)).unwrap().versions[0];
+    assert_eq!((v.sent, v.recipients, v.progress), (numbers.len() as i64, numbers.len() as i64, 1.0));
+    counts_match(&db);
+}
+
+#[test]
+fn a_continuation_whose_message_was_lost_is_resumed_by_the_cron() {
+    let db = town();
+    holders(&db, &[("W20", "13900000021", "bw-1"), ("W21", "13900000022", "bw-1"), ("W22", "13900000023", "bw-1")]);
+    let id = emergency(&db, json!(["bw-1"]));
+    let first = block_on(outbox::fan_out_sliced(&db, &id, 1, t(NOW), "b1", 2)).unwrap();
+    assert!(first.more.is_some());
+    // The queue message is lost. Half an hour later the sweep writes the next slice itself.
+    let soon = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-23T10:10:00+08:00"))).unwrap();
+    assert_eq!(soon.resumed, 0, "not before it is stale");
+    let later = block_on(outbox::sweep(&db, &OsRandom, t("2026-11-23T10:31:00+08:00"))).unwrap();
+    assert_eq!(later.resumed, 1);
+    let holders_rows = |db: &SqliteDb| {
+        texts(db, &format!("SELECT account_no FROM outage_outbox WHERE outage_id = '{id}' AND source = 'holder'"))
+    };
+    assert_eq!(holders_rows(&db).len(), 3);
+    assert!(!block_on(delivery_report::delivery(&db, &id)).unwrap().versions[0].fanning_out);
+    // The lost message arrives after all: it finds the cursor moved and adds nothing.
+    let late = block_on(outbox::fan_out_more(&db, &id, 1, "W20", t(NOW), "late", 2)).unwrap();
+    assert_eq!((late.added, late.more.is_none()), (0, true));
+}
+
+// ---- 订阅消息 of an outage (issue 18) ----
+
+#[test]
+fn bound_citizens_who_accepted_get_one_wechat_notice_per_version_and_nobody_else() {
+    use outage_sms::wechat_notices;
+    use shared::outbound::ScriptedHttp;
+    use shared::store::MemoryKv;
+    use shared::wechat_notify::{Templates, WeChatApp};
+    let db = town();
+    // c1 (bound to W1 in bw-1) and c4 (bound to W4, outside) both accepted the template once.
+    for c in ["c1", "c4"] {
+        block_on(db.execute("UPDATE citizens SET openid = 'o-' || id WHERE id = ?1", &[c.into()])).unwrap();
+        block_on(db.execute(
+            "INSERT INTO wechat_acceptances (citizen_id, template_id, remaining, updated_at) VALUES (?1, 'TMPL_outage', 1, 'x')",
+            &[c.into()],
+        ))
+        .unwrap();
+    }
+    let templates = Templates::parse("outage_notice:TMPL_outage").unwrap();
+    let (http, kv) = (ScriptedHttp::default(), MemoryKv::default());
+    http.answer(200, r#"{"access_token":"tok","expires_in":7200}"#).answer(200, r#"{"errcode":0,"msgid":1}"#);
+    let app = WeChatApp::new(&http, &kv, "http://wx.test", "wx1", "s");
+    let id = emergency(&db, json!(["bw-1"]));
+    let f = block_on(outbox::fan_out(&db, &id, 1, t(NOW), "b1")).unwrap();
+    assert!(matches!(&f.wechat, Some(outbox::Job::WeChat { wechat_after, .. }) if wechat_after.is_empty()));
+    let offer =
+        || block_on(wechat_notices::offer_page(&db, &app, &OsRandom, &templates, (&id, 1), "", t(NOW))).unwrap();
+    let page = offer();
+    assert_eq!((page.offered, page.sent, page.next), (1, 1, None));
+    let sends: Vec<serde_json::Value> = http
+        .sent
+        .borrow()
+        .iter()
+        .filter(|r| r.url.contains("subscribe/send"))
+        .map(|r| serde_json::from_str(r.body.as_deref().unwrap()).unwrap())
+        .collect();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(sends[0]["touser"], "o-c1", "only the bound citizen of the affected area");
+    assert_eq!(sends[0]["data"]["time2"]["value"], "2026-11-23 11:00");
+    assert_eq!(sends[0]["page"], format!("pages/outage/detail?id={id}"));
+    // The page again (a redelivered message), and again after a new acceptance: nothing more.
+    assert_eq!(offer().offered, 0, "the acceptance is spent");
+    block_on(db.execute("UPDATE wechat_acceptances SET remaining = 1 WHERE citizen_id = 'c1'", &[])).unwrap();
+    assert_eq!((offer().offered, offer().sent), (1, 0), "the same version is never sent twice");
+    assert_eq!(http.sent.borrow().len(), 2, "one token and one send in all");
 }

@@ -7,7 +7,7 @@ mod outbound;
 mod storage;
 
 pub use config::{config, required};
-pub use outbound::{FetchHttp, aliyun_sms, pepper, phone_vault};
+pub use outbound::{FetchHttp, aliyun_sms, pepper, phone_vault, wechat};
 pub use storage::{D1Db, WorkersKv};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};

@@ -53,3 +53,25 @@ pub fn phone_vault(env: &worker::Env) -> ApiResult<crate::vault::PhoneVault> {
     let keys = super::config::required(env, "PHONE_KEYS")?;
     crate::vault::PhoneVault::parse(&keys).map_err(|e| ApiError::internal(format!("configuration: {e}")))
 }
+
+/// The 订阅消息 client and templates when the mini-program is configured
+/// (`WECHAT_TEMPLATES` with a template for `purpose`, `WECHAT_API_BASE`,
+/// `WECHAT_APPID`, `WECHAT_SECRET`); `None` means the notice goes by its
+/// other channels only.
+pub fn wechat<'a>(
+    env: &worker::Env,
+    kv: &'a super::WorkersKv,
+    purpose: crate::wechat_notify::Purpose,
+) -> Option<(crate::wechat_notify::WeChatApp<'a, FetchHttp, super::WorkersKv>, crate::wechat_notify::Templates)> {
+    let cfg = |name| super::config::config(env, name);
+    let templates = crate::wechat_notify::Templates::parse(&cfg("WECHAT_TEMPLATES")?).ok()?;
+    templates.id_for(purpose)?;
+    let app = crate::wechat_notify::WeChatApp::new(
+        &FetchHttp,
+        kv,
+        &cfg("WECHAT_API_BASE")?,
+        &cfg("WECHAT_APPID")?,
+        &cfg("WECHAT_SECRET")?,
+    );
+    Some((app, templates))
+}
