@@ -4,12 +4,13 @@
 //! answers the log line.
 
 use crate::reminder_delivery::{self, Channels, SmsChannel};
-use crate::reminders::{self, QuietWindow, SweepRun};
+use crate::reminders::{self, SweepRun};
 use shared::ApiResult;
 use shared::edge as e;
 use shared::runtime::{IdSource, OsRandom};
 use shared::sms::SendContext;
 use shared::types::BeijingTime;
+use shared::types::QuietHours;
 use shared::wechat_notify::Purpose;
 use worker::Env;
 
@@ -25,10 +26,10 @@ pub async fn run(env: &Env, now: BeijingTime, run_id: &str) -> serde_json::Value
 async fn sweep(env: &Env, now: BeijingTime, run_id: &str) -> ApiResult<serde_json::Value> {
     let mut warnings = Vec::new();
     let quiet = match e::config(env, "BILL_QUIET_HOURS") {
-        None => QuietWindow::default(),
-        Some(v) => QuietWindow::parse(&v).unwrap_or_else(|| {
+        None => QuietHours::default(),
+        Some(v) => QuietHours::parse(&v).unwrap_or_else(|| {
             warnings.push("BILL_QUIET_HOURS should be HH:MM-HH:MM; 22:00-07:00 used");
-            QuietWindow::default()
+            QuietHours::default()
         }),
     };
     // Without the SMS configuration no SMS is claimed: they go out once it is set.

@@ -16,13 +16,13 @@
 //! went or is going (`wechat_sends` `sent` or `claimed`, reference
 //! `<bill id>:overdue`).
 
-use chrono::{Duration, Timelike};
+use chrono::Duration;
 use serde::Deserialize;
 use shared::error::ApiResult;
 use shared::runtime::IdSource;
 use shared::sms::{SendContext, SmsMessage, SmsOutcome, SmsProvider, log_stmts};
 use shared::store::{Db, Stmt};
-use shared::types::{BeijingTime, MobileNumber};
+use shared::types::{BeijingTime, MobileNumber, QuietHours};
 use shared::wechat_notify::Purpose;
 
 /// Most notices (inbox and SMS rows) one sweep claims: one D1 batch of two
@@ -33,43 +33,6 @@ pub const MAX_NOTICES_PER_SWEEP: i64 = 500;
 
 /// Days before the due date the "即将到期" reminder is due.
 pub const DUE_SOON_DAYS: i64 = 3;
-
-/// The night hours in which bill reminders wait (Beijing wall clock, minutes
-/// after midnight; the window may wrap past midnight). Outage notices have
-/// their own (`OUTAGE_QUIET_HOURS`, outage-sms).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuietWindow {
-    begin: u32,
-    end: u32,
-}
-
-impl Default for QuietWindow {
-    /// 22:00-07:00.
-    fn default() -> Self {
-        Self { begin: 22 * 60, end: 7 * 60 }
-    }
-}
-
-impl QuietWindow {
-    /// Parses `HH:MM-HH:MM`; an empty window (begin = end) is refused.
-    pub fn parse(text: &str) -> Option<Self> {
-        let (a, b) = text.trim().split_once('-')?;
-        let minutes = |s: &str| -> Option<u32> {
-            let (h, m) = s.trim().split_once(':')?;
-            let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
-            (h < 24 && m < 60 && !s.trim().starts_with('+')).then_some(h * 60 + m)
-        };
-        let (begin, end) = (minutes(a)?, minutes(b)?);
-        (begin != end).then_some(Self { begin, end })
-    }
-
-    /// Whether `now` (Beijing) falls in the window.
-    pub fn covers(self, now: BeijingTime) -> bool {
-        let t = now.time();
-        let m = t.hour() * 60 + t.minute();
-        if self.begin < self.end { (self.begin..self.end).contains(&m) } else { m >= self.begin || m < self.end }
-    }
-}
 
 /// What a notice is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,7 +137,7 @@ pub struct SmsDue {
 /// so they go out once it is set).
 pub struct SweepRun<'a> {
     pub id: &'a str,
-    pub quiet: QuietWindow,
+    pub quiet: QuietHours,
     pub with_sms: bool,
 }
 
@@ -327,28 +290,6 @@ pub async fn send_sms(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use shared::testing::at;
-
-    #[test]
-    fn quiet_hours_wrap_past_midnight_and_end_at_their_end() {
-        let q = QuietWindow::default();
-        assert_eq!(QuietWindow::parse(" 22:00-07:00 "), Some(q));
-        assert!(q.covers(at("2026-11-23T22:00:00+08:00")));
-        assert!(q.covers(at("2026-11-24T03:30:00+08:00")));
-        assert!(q.covers(at("2026-11-24T06:59:00+08:00")));
-        assert!(!q.covers(at("2026-11-24T07:00:00+08:00")));
-        assert!(!q.covers(at("2026-11-23T21:59:00+08:00")));
-        let day = QuietWindow::parse("12:00-13:30").unwrap();
-        assert!(day.covers(at("2026-11-23T13:29:00+08:00")));
-        assert!(!day.covers(at("2026-11-23T13:30:00+08:00")));
-    }
-
-    #[test]
-    fn malformed_or_empty_quiet_hours_are_refused() {
-        for bad in ["", "22:00", "22:00-22:00", "24:00-07:00", "22:60-07:00", "ten-seven", "+1:00-07:00"] {
-            assert_eq!(QuietWindow::parse(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn amounts_show_in_yuan_with_two_decimals() {

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use bill_payment::bill_import as import;
-use bill_payment::reminders::{self, QuietWindow, SweepRun, Swept};
+use bill_payment::reminders::{self, SweepRun, Swept};
 use futures_executor::block_on;
 use serde::Deserialize;
 use serde_json::json;
@@ -16,6 +16,7 @@ use shared::sms::{FailureClass, SendContext, SmsMessage, SmsOutcome, SmsProvider
 use shared::store::{Db, Row, SqliteDb, Stmt, Value};
 use shared::testing::{at, now};
 use shared::types::BeijingTime;
+use shared::types::QuietHours;
 use std::cell::{Cell, RefCell};
 
 const ACCOUNT: &str = "10012345";
@@ -60,7 +61,7 @@ fn seeded() -> SqliteDb {
 }
 
 fn sweep_as(db: &impl Db, id: &str, when: BeijingTime, with_sms: bool) -> Swept {
-    let run = SweepRun { id, quiet: QuietWindow::default(), with_sms };
+    let run = SweepRun { id, quiet: QuietHours::default(), with_sms };
     block_on(reminders::sweep(db, &OsRandom, &run, when)).unwrap()
 }
 
@@ -125,7 +126,7 @@ impl Db for Racing<'_> {
     async fn batch(&self, stmts: &[Stmt]) -> shared::ApiResult<Vec<u64>> {
         if !self.raced.replace(true) {
             let id = format!("other-{}", self.when.to_rfc3339());
-            let run = SweepRun { id: &id, quiet: QuietWindow::default(), with_sms: true };
+            let run = SweepRun { id: &id, quiet: QuietHours::default(), with_sms: true };
             let other = reminders::sweep(self.inner, &OsRandom, &run, self.when).await?;
             assert_eq!(other.posted, 2);
         }
@@ -356,7 +357,7 @@ async fn cycle_with(
     let templates = templates();
     let pepper = Pepper::new("test-pepper");
     let cx = SendContext { pepper: &pepper, purpose: "bill_overdue", request_id: id, ip_hash: None, now: when };
-    let run = SweepRun { id, quiet: QuietWindow::default(), with_sms: true };
+    let run = SweepRun { id, quiet: QuietHours::default(), with_sms: true };
     let swept = reminders::sweep(db, &OsRandom, &run, when).await?;
     let channels = Channels {
         wechat: wechat.then_some((&app, &templates)),
@@ -515,7 +516,7 @@ fn nothing_goes_by_wechat_in_the_quiet_hours_or_for_a_paid_bill() {
     let (wx, kv, sms) = (FakeWeChat::default(), MemoryKv::default(), FakeSms::default());
     assert_eq!(cycle(&db, "s1", "2026-11-23T23:00:00+08:00", &wx, &kv, &sms), Delivered::default());
     // Paid between a sweep's claim and its delivery: the inbox row is claimed, no 订阅消息 goes.
-    let run = SweepRun { id: "s2", quiet: QuietWindow::default(), with_sms: true };
+    let run = SweepRun { id: "s2", quiet: QuietHours::default(), with_sms: true };
     let swept = block_on(reminders::sweep(&db, &OsRandom, &run, at("2026-11-24T08:00:00+08:00"))).unwrap();
     assert_eq!(swept.posted, 2);
     block_on(db.execute("UPDATE bills SET status = 'paid', paid_at = 'x'", &[])).unwrap();
@@ -595,7 +596,7 @@ fn once_sms_is_configured_only_the_citizens_the_wechat_notice_missed_get_the_ove
     accept(&db, "a", T_OVERDUE, 1);
     let (wx, kv, sms) = (FakeWeChat::default(), MemoryKv::default(), FakeSms::default());
     let when = at("2026-12-01T10:00:00+08:00");
-    let run = SweepRun { id: "s1", quiet: QuietWindow::default(), with_sms: false };
+    let run = SweepRun { id: "s1", quiet: QuietHours::default(), with_sms: false };
     let swept = block_on(reminders::sweep(&db, &OsRandom, &run, when)).unwrap();
     let done = deliver_by_wechat_only(&db, "s1", &swept, when, &wx, &kv);
     assert_eq!((done.wechat_sent, done.sms_sent), (1, 0));

@@ -3,7 +3,7 @@
 //! the message text with the time window written the Chinese way, and SMS
 //! length counting.
 
-use chrono::{Datelike, Duration, NaiveTime, TimeZone};
+use chrono::{Datelike, Duration};
 use shared::types::BeijingTime;
 
 shared::text_enum! {
@@ -74,52 +74,8 @@ impl Service {
 }
 
 /// Quiet hours for planned notices (Beijing time), default 22:00-07:00.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuietHours {
-    pub start: NaiveTime,
-    pub end: NaiveTime,
-}
-
-impl Default for QuietHours {
-    fn default() -> Self {
-        Self {
-            start: NaiveTime::from_hms_opt(22, 0, 0).unwrap_or_default(),
-            end: NaiveTime::from_hms_opt(7, 0, 0).unwrap_or_default(),
-        }
-    }
-}
-
-impl QuietHours {
-    /// Parses `HH:MM-HH:MM` (Beijing wall clock; may wrap past midnight).
-    pub fn parse(s: &str) -> Option<Self> {
-        let (a, b) = s.trim().split_once('-')?;
-        let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").ok();
-        Some(Self { start: t(a)?, end: t(b)? }).filter(|q| q.start != q.end)
-    }
-
-    /// Whether a Beijing wall-clock time falls in the quiet hours.
-    pub fn contains(self, t: NaiveTime) -> bool {
-        if self.start <= self.end { t >= self.start && t < self.end } else { t >= self.start || t < self.end }
-    }
-
-    /// The next end of the quiet hours after `t`: today's if still ahead, else tomorrow's.
-    pub fn next_end(self, t: BeijingTime) -> BeijingTime {
-        let day = if t.time() >= self.end { t.date().succ_opt().unwrap_or(t.date()) } else { t.date() };
-        at(day, self.end).unwrap_or(t)
-    }
-
-    /// `t`, or the end of the quiet hours when `t` falls inside them.
-    pub fn daytime(self, t: BeijingTime) -> BeijingTime {
-        if self.contains(t.time()) { self.next_end(t) } else { t }
-    }
-}
-
-fn at(day: chrono::NaiveDate, time: NaiveTime) -> Option<BeijingTime> {
-    shared::types::beijing_offset()
-        .from_local_datetime(&day.and_time(time))
-        .single()
-        .map(|t| BeijingTime::from_utc(t.to_utc()))
-}
+pub use shared::types::QuietHours;
+use shared::types::quiet_at as at;
 
 /// When the first message goes out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -438,8 +394,8 @@ mod tests {
         assert_eq!(QuietHours::parse("22:00-07:00"), Some(q));
         let late = QuietHours::parse(" 23:30 - 06:00 ").unwrap();
         assert!(
-            late.contains(NaiveTime::from_hms_opt(23, 45, 0).unwrap())
-                && !late.contains(NaiveTime::from_hms_opt(22, 30, 0).unwrap())
+            late.contains(chrono::NaiveTime::from_hms_opt(23, 45, 0).unwrap())
+                && !late.contains(chrono::NaiveTime::from_hms_opt(22, 30, 0).unwrap())
         );
         assert_eq!(QuietHours::parse("07:00-07:00"), None);
         assert_eq!(QuietHours::parse("22:00"), None);

@@ -10,6 +10,7 @@ mod invalid;
 mod money;
 mod phone;
 mod plate;
+mod quiet_hours;
 mod time;
 
 pub use codes::{BasicCode, ItemCode};
@@ -18,4 +19,5 @@ pub use invalid::InvalidInput;
 pub use money::Fen;
 pub use phone::MobileNumber;
 pub use plate::PlateNumber;
+pub use quiet_hours::{QuietHours, at as quiet_at};
 pub use time::{BeijingTime, beijing_offset};
