@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { boot, call, postJson } from "./helpers.mjs";
 import { checkResponse } from "./contract.mjs";
+import { walkTree, uploadFile } from "./applications.mjs";
 import { demoCatalog } from "../../scripts/catalog/demo.mjs";
 
 const demo = demoCatalog();
@@ -32,26 +33,8 @@ before(async () => {
 });
 after(async () => { await rt?.stop(); });
 
-/** Answers the tree of `code` until it resolves to that item itself (depth first). */
-async function walk(code, answers = []) {
-  const r = await postJson(rt.url, "/v1/applications/resolve", { item_code: code, answers });
-  assert.equal(r.status, 200, r.text);
-  checkResponse("/v1/applications/resolve", "post", r);
-  if (r.body.kind === "resolved") return r.body;
-  if (r.body.kind === "elsewhere") return null;
-  for (const option of r.body.question.options) {
-    const found = await walk(code, [...answers, option]);
-    if (found) return found;
-  }
-  return null;
-}
-
-async function upload(token) {
-  const r = await call(rt.url, "/v1/applications/uploads", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/pdf" }, body: PDF });
-  assert.equal(r.status, 201, r.text);
-  checkResponse("/v1/applications/uploads", "post", r);
-  return r.body.id;
-}
+const walk = (code) => walkTree(rt.url, code, [], (r) => checkResponse("/v1/applications/resolve", "post", r));
+const upload = (token) => uploadFile(rt.url, token, PDF, "application/pdf", "/v1/applications/uploads", (r) => checkResponse("/v1/applications/uploads", "post", r));
 
 async function draft(token, code, form = { 联系地址: "稠城街道1号" }) {
   const resolved = await walk(code);

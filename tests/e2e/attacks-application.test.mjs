@@ -5,6 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { boot, call, postJson } from "./helpers.mjs";
+import { walkTree, uploadFile } from "./applications.mjs";
 import { checkResponse } from "./contract.mjs";
 import { demoCatalog } from "../../scripts/catalog/demo.mjs";
 
@@ -34,18 +35,7 @@ before(async () => {
 });
 after(async () => { await rt?.stop(); });
 
-/** Answers the tree of `code` until it resolves to that item itself (depth first). */
-async function walk(code, answers = []) {
-  const r = await postJson(rt.url, "/v1/applications/resolve", { item_code: code, answers });
-  assert.equal(r.status, 200, r.text);
-  if (r.body.kind === "resolved") return r.body;
-  if (r.body.kind === "elsewhere") return null;
-  for (const option of r.body.question.options) {
-    const found = await walk(code, [...answers, option]);
-    if (found) return found;
-  }
-  return null;
-}
+const walk = (code) => walkTree(rt.url, code);
 
 const answered = new Map();
 async function answersFor(code) {
@@ -53,11 +43,7 @@ async function answersFor(code) {
   return answered.get(code);
 }
 
-async function upload(token, bytes = PDF, type = "application/pdf", path = "/v1/applications/uploads") {
-  const r = await call(rt.url, path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": type }, body: bytes });
-  assert.equal(r.status, 201, r.text);
-  return r.body.id;
-}
+const upload = (token, bytes = PDF, type = "application/pdf", path = "/v1/applications/uploads") => uploadFile(rt.url, token, bytes, type, path);
 
 async function draft(token, code = TRANSFER.code, form = { 联系地址: "宾王路8号3幢201室" }) {
   const r = await postJson(rt.url, "/v1/applications", { item_code: code, answers: await answersFor(code), form }, token);

@@ -17,6 +17,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { call, postJson } from "./helpers.mjs";
+import { walkTree, uploadFile } from "./applications.mjs";
 import { check, makeStaff, openConsole, signInAs } from "./browser.mjs";
 import { demoCatalog } from "../../scripts/catalog/demo.mjs";
 
@@ -39,24 +40,8 @@ after(async () => { await env?.close(); });
 const auth = (t) => ({ headers: { authorization: `Bearer ${t}` } });
 const put = (path, payload) => call(rt.url, path, { method: "PUT", headers: { authorization: `Bearer ${citizen}`, "content-type": "application/json" }, body: JSON.stringify(payload) });
 
-/** Answers the tree of `code` until it resolves to that item itself (depth first). */
-async function walk(code, answers = []) {
-  const r = await postJson(rt.url, "/v1/applications/resolve", { item_code: code, answers });
-  assert.equal(r.status, 200, r.text);
-  if (r.body.kind === "resolved") return r.body;
-  if (r.body.kind === "elsewhere") return null;
-  for (const option of r.body.question.options) {
-    const found = await walk(code, [...answers, option]);
-    if (found) return found;
-  }
-  return null;
-}
-
-async function upload() {
-  const r = await call(rt.url, "/v1/applications/uploads", { method: "POST", headers: { authorization: `Bearer ${citizen}`, "content-type": "application/pdf" }, body: PDF });
-  assert.equal(r.status, 201, r.text);
-  return r.body.id;
-}
+const walk = (code) => walkTree(rt.url, code);
+const upload = () => uploadFile(rt.url, citizen, PDF);
 
 /** The citizen's submitted application for `code`, every material attached. */
 async function apply(code, form = { 联系地址: "稠城街道北门街12号", 联系电话: "13700001111" }) {

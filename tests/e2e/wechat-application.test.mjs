@@ -8,6 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { boot, call, postJson } from "./helpers.mjs";
 import { checkResponse } from "./contract.mjs";
+import { walkTree, uploadFile } from "./applications.mjs";
 import { demoCatalog } from "../../scripts/catalog/demo.mjs";
 
 const demo = demoCatalog();
@@ -36,24 +37,8 @@ before(async () => {
 });
 after(async () => { await rt?.stop(); });
 
-/** Answers the tree of `code` until it resolves to that item itself (depth first). */
-async function walk(code, answers = []) {
-  const r = await postJson(rt.url, "/v1/applications/resolve", { item_code: code, answers });
-  assert.equal(r.status, 200, r.text);
-  if (r.body.kind === "resolved") return r.body;
-  if (r.body.kind === "elsewhere") return null;
-  for (const option of r.body.question.options) {
-    const found = await walk(code, [...answers, option]);
-    if (found) return found;
-  }
-  return null;
-}
-
-async function upload() {
-  const r = await call(rt.url, "/v1/applications/uploads", { method: "POST", headers: { authorization: `Bearer ${citizen}`, "content-type": "application/pdf" }, body: PDF });
-  assert.equal(r.status, 201, r.text);
-  return r.body.id;
-}
+const walk = (code) => walkTree(rt.url, code);
+const upload = () => uploadFile(rt.url, citizen, PDF);
 
 async function attach(number, material) {
   const r = await put(`/v1/applications/${number}/materials`, { material, upload_id: await upload() }, citizen);
