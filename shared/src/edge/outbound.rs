@@ -60,9 +60,9 @@ pub fn phone_vault(env: &worker::Env) -> ApiResult<crate::vault::PhoneVault> {
 /// other channels only.
 pub fn wechat<'a>(
     env: &worker::Env,
-    kv: &'a super::WorkersKv,
+    kv: &'a super::storage::WorkersKv,
     purpose: crate::wechat_notify::Purpose,
-) -> Option<(crate::wechat_notify::WeChatApp<'a, FetchHttp, super::WorkersKv>, crate::wechat_notify::Templates)> {
+) -> Option<(crate::wechat_notify::WeChatApp<'a, FetchHttp, super::storage::WorkersKv>, crate::wechat_notify::Templates)> {
     let cfg = |name| super::config::config(env, name);
     let templates = crate::wechat_notify::Templates::parse(&cfg("WECHAT_TEMPLATES")?).ok()?;
     templates.id_for(purpose)?;
