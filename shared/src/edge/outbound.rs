@@ -62,7 +62,8 @@ pub fn wechat<'a>(
     env: &worker::Env,
     kv: &'a super::storage::WorkersKv,
     purpose: crate::wechat_notify::Purpose,
-) -> Option<(crate::wechat_notify::WeChatApp<'a, FetchHttp, super::storage::WorkersKv>, crate::wechat_notify::Templates)> {
+) -> Option<(crate::wechat_notify::WeChatApp<'a, FetchHttp, super::storage::WorkersKv>, crate::wechat_notify::Templates)>
+{
     let cfg = |name| super::config::config(env, name);
     let templates = crate::wechat_notify::Templates::parse(&cfg("WECHAT_TEMPLATES")?).ok()?;
     templates.id_for(purpose)?;
