@@ -23,14 +23,17 @@
 //! - `POST   /v1/sms/receipts?token=`          Aliyun SmsReport push (delivery receipts)
 //! - `POST   /v1/sms/uplink?token=`            Aliyun SmsUp push (TD unsubscribes)
 //!
-//! Queue consumer of `bianmin-outage-sms` (send one chunk per message) and of
-//! `bianmin-outage-sms-dlq` (mark what kept failing); cron `* * * * *` sweeps.
+//! Queue consumer of `bianmin-outage-sms` (per message: send one chunk, write the
+//! next slice of a version's billing holders, or offer one page of its 订阅消息) and
+//! of `bianmin-outage-sms-dlq` (mark what kept failing); cron `* * * * *` sweeps
+//! (and resumes a slice whose message was lost).
 //!
 //! Bindings: D1 `DB` (database `bianmin`), KV `CACHE`, queue producer `OUTAGE_QUEUE`. Vars:
 //! `SMS_SIGN_NAME`, `SMS_API_BASE`, `SMS_TEMPLATE_OUTAGE_{NOTICE,CORRECTION,CANCELLATION,REMINDER}`,
 //! `SMS_RETRY_BASE_SECONDS`, `SMS_RETRY_MAX_SECONDS`, `OUTAGE_QUIET_HOURS`.
 //! Secrets: `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `IDENTITY_PEPPER`, `SMS_CALLBACK_TOKEN`,
-//! `PHONE_KEYS` (opens billing holders' sealed phones inside a send).
+//! `PHONE_KEYS` (opens billing holders' sealed phones inside a send), `WECHAT_APPID`, `WECHAT_SECRET`
+//! (订阅消息, with the vars `WECHAT_API_BASE` and `WECHAT_TEMPLATES`).
 //!
 //! Error codes: bad_request, invalid_json, validation_failed, payload_too_large,
 //! unsupported_media_type, unauthorized, forbidden, not_found, method_not_allowed,
