@@ -131,7 +131,8 @@ const MANAGE = {
 
 const GUIDE_DETAIL = {
   "/v1/health": { get: { operationId: "health", summary: "静态基线（探活、压测基准）", responses: { 200: json("health", "正常") } } },
-  "/v1/guides/{item_code}": { get: { operationId: "getGuide", summary: "办事指南全文", parameters: [codeParam, { name: "If-None-Match", in: "header", schema: { type: "string" } }],
+  "/v1/guides/{item_code}": { get: { operationId: "getGuide", summary: "办事指南全文", parameters: [codeParam, { name: "If-None-Match", in: "header", schema: { type: "string" } },
+      q("sid", "从搜索结果打开时带上该次搜索的 search_id（搜索分析：计为搜索后打开了指南；不认识的忽略）", { type: "string" })],
     responses: { 200: json("guide", "指南全文，带强 ETag"), 304: { description: "未修改" }, 404: ERR("事项不存在"), ...common } } },
   "/v1/guides/{item_code}/materials": { get: { operationId: "getMaterials", summary: "申请材料目录", parameters: [codeParam],
     responses: { 200: json("materials", "材料目录，带强 ETag"), 304: { description: "未修改" }, 404: ERR("事项不存在"), ...common } } },
@@ -201,6 +202,10 @@ const SEARCH = {
   "/v1/items/hot": { get: { operationId: "hotItems", summary: "热门排行（指南浏览）与热门搜索，近7天", responses: { 200: json("hot-list", "热门"), ...common } } },
   "/v1/categories": { get: { operationId: "listCategories", summary: "事项分类及数量", responses: { 200: json("name-counts", "分类"), ...common } } },
   "/v1/tags": { get: { operationId: "listTags", summary: "事项标签及数量", responses: { 200: json("name-counts", "标签"), ...common } } },
+  "/v1/admin/search/analytics": { get: { operationId: "searchAnalytics", summary: "搜索分析：无结果的搜索、有结果但未打开指南的搜索，按次数排列（catalogue_editor、catalogue_reviewer；不含个人信息）", security: staff,
+    parameters: [q("from", "起始日期，默认截止日期前6天", { type: "string", format: "date" }), q("to", "截止日期，默认今天（北京时间）；最长92天", { type: "string", format: "date" }),
+      q("limit", "每个列表最多条数", { type: "integer", minimum: 1, maximum: 100 })],
+    responses: { 200: json("search-analytics", "搜索分析"), ...admin, ...common } } },
   "/v1/me/search-history": {
     get: { operationId: "searchHistory", summary: "搜索历史（最近20条，登录后记录）", security: citizen, responses: { 200: json("search-history", "历史"), ...session, 503: ERR("存储不可用") } },
     delete: { operationId: "clearSearchHistory", summary: "清空搜索历史", security: citizen, responses: { 204: noContent, ...session, 503: ERR("存储不可用") } },

@@ -1,6 +1,7 @@
 //! Workers glue: parse, call the domain, map to a response.
 
 use crate::caches::hot;
+use crate::followed;
 use crate::service::{self, Caches, GUIDE_CACHE_CONTROL, Rendered};
 use shared::admin::{self, Role};
 use shared::catalogue::{geo, hot, import, repo};
@@ -85,6 +86,12 @@ async fn guide(req: &Request, env: &Env, ctx: &Ctx, raw_code: &str, materials_on
         views.view(code.as_str());
         // Counting must never fail a guide; a failed write keeps the counts buffered.
         let _ = views.flush(&db, ctx.now()).await;
+        // Opened from a search (搜索分析): that search is followed. An
+        // unreadable sid is ignored, and a failed write never fails a guide.
+        let q = Query::parse(&ctx.query).unwrap_or_default();
+        if let Some(sid) = followed::search_id(q.get("sid")) {
+            let _ = followed::mark(&db, sid).await;
+        }
         r
     };
     conditional(req, &r)

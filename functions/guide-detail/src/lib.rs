@@ -2,7 +2,8 @@
 //!
 //! Routes:
 //! - `GET  /v1/health`                         static baseline (benchmarks, probes)
-//! - `GET  /v1/guides/{item_code}`             the full guide (ETag, 304, KV cache)
+//! - `GET  /v1/guides/{item_code}[?sid=]`      the full guide (ETag, 304, KV cache); `sid`, the
+//!   `search_id` of the search it was opened from, marks that search followed (搜索分析)
 //! - `GET  /v1/guides/{item_code}/materials`   申请材料目录 (ETag, 304, KV cache)
 //! - `GET  /v1/halls`                          every hall
 //! - `GET  /v1/halls/nearby?lat=&lng=[&item=][&limit=]` halls by distance
@@ -35,6 +36,7 @@
 //! storage_unavailable, internal_error, item_exists, review_state_invalid,
 //! self_review_forbidden, category_in_use, feed_unavailable.
 
+pub mod followed;
 pub mod service;
 pub mod stored;
 

@@ -1,47 +1,192 @@
 //! Workers glue for item-search.
 
+use crate::analytics;
 use crate::index::Index;
-use crate::query::{self, DEFAULT_SIZE, MAX_SIZE, Params};
-use shared::catalogue::{geo, hot, repo};
-use shared::edge::{self as e, Ctx, D1Db};
+use crate::packed_store::{self as store, ChunkKv, Plan, Refreshed, Served, Stored};
+use crate::query::{DEFAULT_SIZE, MAX_SIZE, Params};
+use shared::admin::Role;
+use shared::catalogue::{geo, hot};
+use shared::edge::{self as e, Ctx, D1Db, WorkersKv};
 use shared::http::Query;
+use shared::runtime::{Clock, OsRandom};
+use shared::store::Kv;
+use shared::types::BeijingTime;
 use shared::{ApiError, ApiResult, ErrorCode};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
+use worker::kv::KvStore;
 use worker::{Env, Method, Request, Response};
 
-/// How often an isolate asks D1 whether the catalogue changed: the bound on
-/// how long a publish takes to reach search (002: the index follows within seconds).
+/// How often an isolate reads the manifest and the catalogue version: the
+/// bound on how long a new packed index (or, without one, a publish) takes
+/// to reach search.
 const VERSION_CHECK_MS: f64 = 2_000.0;
 
+/// How long KV's edge caches may keep a chunk: chunks are never rewritten
+/// with other bytes (their names carry the blob's fingerprint).
+const CHUNK_CACHE_TTL_SECS: u64 = 3_600;
+
+/// The `CACHE` namespace, text through [`WorkersKv`] and bytes directly.
+struct EdgeKv {
+    text: WorkersKv,
+    raw: KvStore,
+}
+
+impl EdgeKv {
+    fn new(env: &Env) -> ApiResult<Self> {
+        let raw = env.kv(shared::bindings::CACHE).map_err(e::runtime_err)?;
+        Ok(Self { text: WorkersKv::new(raw.clone()), raw })
+    }
+}
+
+fn kv_err(e: impl std::fmt::Display) -> ApiError {
+    ApiError { internal: Some(format!("kv: {e}")), ..ErrorCode::StorageUnavailable.into() }
+}
+
+impl Kv for EdgeKv {
+    async fn get(&self, key: &str) -> ApiResult<Option<String>> {
+        self.text.get(key).await
+    }
+    async fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> ApiResult<()> {
+        self.text.put(key, value, ttl_secs).await
+    }
+    async fn delete(&self, key: &str) -> ApiResult<()> {
+        self.text.delete(key).await
+    }
+}
+
+impl ChunkKv for EdgeKv {
+    async fn get_bytes(&self, key: &str) -> ApiResult<Option<Vec<u8>>> {
+        self.raw.get(key).cache_ttl(CHUNK_CACHE_TTL_SECS).bytes().await.map_err(kv_err)
+    }
+    async fn put_bytes(&self, key: &str, value: &[u8]) -> ApiResult<()> {
+        self.raw.put_bytes(key, value).map_err(kv_err)?.execute().await.map_err(kv_err)
+    }
+}
+
 struct Cached {
-    index: Rc<Index>,
+    index: Rc<Served>,
     checked_ms: f64,
 }
 
 thread_local! {
     static INDEX: RefCell<Option<Cached>> = const { RefCell::new(None) };
+    /// The checksum of a manifest whose chunks were refused: not tried again.
+    static REFUSED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// This isolate's index, rebuilt lazily once per catalogue version: requests
-/// keep using the current index while one request builds the next.
-async fn index(db: &D1Db) -> ApiResult<Rc<Index>> {
+fn log(line: serde_json::Value) {
+    worker::console_log!("{line}");
+}
+
+/// This isolate's index: the packed one the cron stored in KV, or (no
+/// usable manifest, or its chunks refused) one built here from D1. Checked
+/// at most every 2 s; a request that finds a newer one loads it and swaps
+/// the `Rc`, while requests in flight (and others arriving meanwhile) keep
+/// the one they hold.
+async fn index(env: &Env, db: &D1Db) -> ApiResult<Rc<Served>> {
     let now = js_sys::Date::now();
     let current = INDEX.with(|c| c.borrow().as_ref().map(|c| (Rc::clone(&c.index), c.checked_ms)));
-    if let Some((idx, checked)) = &current
-        && now - checked < VERSION_CHECK_MS
-    {
-        return Ok(Rc::clone(idx));
+    if let Some((idx, checked)) = &current {
+        if now - checked < VERSION_CHECK_MS {
+            return Ok(Rc::clone(idx));
+        }
+        // Others keep this one while this request checks (and maybe loads).
+        INDEX.with(|c| c.borrow_mut().replace(Cached { index: Rc::clone(idx), checked_ms: now }));
     }
-    let version = repo::catalog_version(db).await?;
-    if let Some((idx, _)) = current.filter(|(i, _)| i.version == version) {
-        INDEX.with(|c| c.borrow_mut().replace(Cached { index: Rc::clone(&idx), checked_ms: now }));
-        return Ok(idx);
+    let holding = current.as_ref().map(|(i, _)| i.holding());
+    let kv = EdgeKv::new(env)?;
+    let stored =
+        store::read_manifest(&kv).await.unwrap_or_else(|err| Stored::Unreadable(err.internal.unwrap_or_default()));
+    if let Stored::Unreadable(why) = &stored {
+        log(serde_json::json!({ "level": "warn", "event": "search.index.manifest", "detail": why }));
     }
-    let idx = Rc::new(Index::load(db).await?);
-    INDEX.with(|c| c.borrow_mut().replace(Cached { index: Rc::clone(&idx), checked_ms: now }));
-    Ok(idx)
+    let cat = store::catalogue(db).await?;
+    let at = BeijingTime::from_utc(e::EdgeClock.now());
+    let refused = REFUSED.with(|r| r.borrow().clone());
+    let mut plan = store::plan(holding, stored.manifest(), refused.as_deref(), &cat, at);
+    let mut next = None;
+    if let (Plan::LoadPacked, Some(m)) = (plan, stored.manifest()) {
+        let t0 = js_sys::Date::now();
+        match store::load(&kv, m).await {
+            Ok(p) => {
+                log(serde_json::json!({ "level": "info", "event": "search.index.load", "engine": "packed",
+                    "version": m.version, "docs": p.doc_count(), "bytes": m.bytes, "chunks": m.chunks,
+                    "ms": js_sys::Date::now() - t0 }));
+                next = Some(Served::Packed(Box::new(p)));
+            }
+            Err(err) => {
+                log(serde_json::json!({ "level": "error", "event": "search.index.load", "engine": "packed",
+                    "version": m.version, "checksum": m.checksum, "detail": err.to_string() }));
+                if !err.is_transient() {
+                    REFUSED.with(|r| r.borrow_mut().replace(m.checksum.clone()));
+                    // The cron builds again; failing to say so only waits for the next publish.
+                    if let Err(e) = store::report_refused(&kv, m, &err).await {
+                        log(serde_json::json!({ "level": "warn", "event": "search.index.refusal_report",
+                            "detail": e.internal }));
+                    }
+                }
+                plan = store::plan(holding, None, None, &cat, at);
+            }
+        }
+    }
+    let next = match (next, plan) {
+        (Some(p), _) => p,
+        (None, Plan::Build) => {
+            let t0 = js_sys::Date::now();
+            let built = Index::load(db).await?;
+            log(serde_json::json!({ "level": "info", "event": "search.index.load", "engine": "memory",
+                "version": built.version, "docs": built.docs.len(), "ms": js_sys::Date::now() - t0 }));
+            Served::Built(Box::new(built))
+        }
+        (None, _) => match current {
+            Some((idx, _)) => return Ok(idx),
+            None => Served::Built(Box::new(Index::load(db).await?)),
+        },
+    };
+    let next = Rc::new(next);
+    // A request that finished first with a newer index keeps it in place.
+    INDEX.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().is_none_or(|held| held.index.version() <= next.version()) {
+            c.replace(Cached { index: Rc::clone(&next), checked_ms: now });
+        }
+    });
+    Ok(next)
+}
+
+/// The cron (every minute): stores a packed index of the catalogue when
+/// the manifest does not name its version yet, and deletes chunk sets
+/// retired long enough ago. Logs a line when it did something.
+#[worker::event(scheduled)]
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let t0 = js_sys::Date::now();
+    let result = async {
+        let (db, kv) = (e::db(&env)?, EdgeKv::new(&env)?);
+        store::refresh(&db, &kv, BeijingTime::from_utc(e::EdgeClock.now()), js_sys::Date::now).await
+    }
+    .await;
+    let ms = js_sys::Date::now() - t0;
+    let line = match result {
+        Ok(Refreshed::Current { swept: 0, .. }) => return,
+        Ok(Refreshed::Current { version, swept }) => {
+            serde_json::json!({ "level": "info", "event": "search.packed.sweep", "version": version, "swept": swept })
+        }
+        Ok(Refreshed::Built { built, swept }) => {
+            let m = &built.manifest;
+            serde_json::json!({ "level": "info", "event": "search.packed.build", "cron": event.cron(),
+                "version": m.version, "docs": m.docs, "bytes": m.bytes, "chunks": m.chunks, "checksum": m.checksum,
+                "build_ms": ms, "load_ms": built.load_ms, "pack_ms": built.pack_ms, "store_ms": built.store_ms,
+                "swept": swept })
+        }
+        Ok(Refreshed::Superseded { version, by }) => {
+            serde_json::json!({ "level": "info", "event": "search.packed.superseded", "version": version, "by": by })
+        }
+        Err(err) => serde_json::json!({ "level": "error", "event": "search.packed.build", "cron": event.cron(),
+            "code": err.code.as_str(), "detail": err.internal, "build_ms": ms }),
+    };
+    log(line);
 }
 
 /// Guide views per item code.
@@ -96,10 +241,14 @@ async fn dispatch(req: &mut Request, env: &Env, ctx: &Ctx) -> ApiResult<Response
         (Method::Get, ["v1", "items", "suggest"]) => suggest(env, ctx).await,
         (Method::Get, ["v1", "items", "hot"]) => hot_list(env, ctx).await,
         (Method::Get, ["v1", "categories"]) => categories(env).await,
-        (Method::Get, ["v1", "tags"]) => counts(env, |d| d.tags.clone()).await,
-        (_, ["v1", "items", "search" | "suggest" | "hot"] | ["v1", "categories" | "tags"]) => {
-            Err(ErrorCode::MethodNotAllowed.into())
-        }
+        (Method::Get, ["v1", "tags"]) => tags(env).await,
+        (Method::Get, ["v1", "admin", "search", "analytics"]) => search_analytics(req, env, ctx).await,
+        (
+            _,
+            ["v1", "items", "search" | "suggest" | "hot"]
+            | ["v1", "categories" | "tags"]
+            | ["v1", "admin", "search", "analytics"],
+        ) => Err(ErrorCode::MethodNotAllowed.into()),
         _ => Err(ErrorCode::NotFound.into()),
     }
 }
@@ -147,13 +296,13 @@ async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
         return naive_like(env, &p).await;
     }
     let db = e::db(env)?;
-    let idx = index(&db).await?;
+    let idx = index(env, &db).await?;
     let now_ms = js_sys::Date::now() as i64;
     // Development only: bypass the answer cache, to measure scoring itself.
     let fresh = development && Query::parse(&ctx.query)?.get("nocache").is_some();
     let key = format!(
         "{}|{:?}",
-        idx.version,
+        idx.version(),
         (&p.q, &p.category, &p.tag, &p.department, p.online, p.appointment, p.near, p.page, p.size)
     );
     let cached = if fresh { None } else { answers().get(&key, now_ms) };
@@ -161,7 +310,7 @@ async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
         Some(r) => r,
         None => {
             p.popularity = Some(popularity(&db, ctx).await?);
-            let answer = query::search(&idx, &p)?;
+            let answer = idx.search(&p)?;
             let body = serde_json::to_string(&answer).map_err(|e| ApiError::internal(e.to_string()))?;
             let r = Rc::new(Rendered { body, searched: answer.searched, total: answer.total });
             answers().put(&key, Rc::clone(&r), now_ms);
@@ -174,18 +323,37 @@ async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
         // Counting must never fail a search; a failed write keeps the counts buffered.
         let _ = counter.flush(&db, ctx.now()).await;
     }
+    // 搜索分析: the first page is counted under its query; one with results
+    // carries a random id a guide opened from it reports back (`?sid=`).
+    // Counting must never fail a search: a failed write only means no id.
+    let searched = analytics::Searched { searched: &r.searched, total: r.total, page: p.page };
+    let search_id = analytics::record(&db, &OsRandom, searched, ctx.now()).await.ok().flatten();
     // Search is public; a logged-in citizen's query is also remembered. A
-    // missing or stale token only means nothing is remembered.
-    let mut cache = "public, max-age=30";
+    // missing or stale token only means nothing is remembered. An answer
+    // with its own search id is not for shared caches.
+    let mut cache = if search_id.is_some() { "private, max-age=30" } else { "public, max-age=30" };
     if e::header(req, "authorization").is_some()
         && let Ok(who) = e::citizen(req, &db, ctx).await
     {
         crate::history::record(&db, &who.id, &r.searched, ctx.now()).await?;
         cache = "private, no-store";
     }
-    let resp = e::text_response(200, r.body.clone(), "application/json; charset=utf-8").map_err(e::runtime_err)?;
+    let body = analytics::with_search_id(&r.body, search_id.as_deref());
+    let resp = e::text_response(200, body, "application/json; charset=utf-8").map_err(e::runtime_err)?;
     let _ = resp.headers().set("cache-control", cache);
     Ok(resp)
+}
+
+/// 搜索分析 (catalogue editors and reviewers): `from=&to=` (default the last
+/// 7 days), `limit=` per list (default 20, at most 100).
+async fn search_analytics(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
+    let db = e::db(env)?;
+    let who = e::staff(req, &db, ctx).await?;
+    who.require_any(&[Role::CatalogueEditor, Role::CatalogueReviewer])?;
+    let q = Query::parse(&ctx.query)?;
+    let range = analytics::range(q.get("from"), q.get("to"), ctx.now())?;
+    let limit = q.u32_in("limit", 1, analytics::MAX_LIMIT)?.unwrap_or(analytics::DEFAULT_LIMIT);
+    e::ok_json(&analytics::report(&db, &range, limit).await?, "private, no-store")
 }
 
 async fn history(req: &Request, env: &Env, ctx: &Ctx, clear: bool) -> ApiResult<Response> {
@@ -201,14 +369,15 @@ async fn history(req: &Request, env: &Env, ctx: &Ctx, clear: bool) -> ApiResult<
 
 async fn hot_list(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let db = e::db(env)?;
-    let idx = index(&db).await?;
-    let names: HashMap<&str, &crate::index::Doc> = idx.docs.iter().map(|d| (d.code.as_str(), d)).collect();
+    let idx = index(env, &db).await?;
     let views = hot::top(&db, "view", ctx.now(), 50).await?;
     let items: Vec<_> = views
         .iter()
-        .filter_map(|r| names.get(r.key.as_str()).map(|d| (d, r.n)))
+        .filter_map(|r| idx.name_and_category(&r.key).map(|d| (&r.key, d, r.n)))
         .take(10)
-        .map(|(d, n)| serde_json::json!({ "code": d.code, "name": d.name, "category": d.category, "views": n }))
+        .map(|(code, (name, category), n)| {
+            serde_json::json!({ "code": code, "name": name, "category": category, "views": n })
+        })
         .collect();
     let searches: Vec<_> = hot::top(&db, "search", ctx.now(), 10)
         .await?
@@ -221,35 +390,26 @@ async fn hot_list(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
 
 async fn suggest(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let q = Query::parse(&ctx.query)?;
-    let idx = index(&e::db(env)?).await?;
-    let list = query::suggest(&idx, q.get("q").unwrap_or_default())?;
+    let idx = index(env, &e::db(env)?).await?;
+    let list = idx.suggest(q.get("q").unwrap_or_default())?;
     e::ok_json(&serde_json::json!({ "suggestions": list }), "public, max-age=60")
 }
 
 /// Every category in the staff's display order, with its published items.
 async fn categories(env: &Env) -> ApiResult<Response> {
-    let idx = index(&e::db(env)?).await?;
-    let mut n: HashMap<&str, usize> = HashMap::new();
-    for d in &idx.docs {
-        *n.entry(d.category.as_str()).or_default() += 1;
-    }
+    let idx = index(env, &e::db(env)?).await?;
     let list: Vec<_> = idx
-        .categories
-        .iter()
-        .map(|c| serde_json::json!({ "name": c, "count": n.get(c.as_str()).copied().unwrap_or(0) }))
+        .category_counts()
+        .into_iter()
+        .map(|(name, count)| serde_json::json!({ "name": name, "count": count }))
         .collect();
-    e::ok_json(&serde_json::json!({ "items": list, "catalog_version": idx.version }), "public, max-age=60")
+    e::ok_json(&serde_json::json!({ "items": list, "catalog_version": idx.version() }), "public, max-age=60")
 }
 
-async fn counts(env: &Env, keys: impl Fn(&crate::index::Doc) -> Vec<String>) -> ApiResult<Response> {
-    let idx = index(&e::db(env)?).await?;
-    let mut map: BTreeMap<String, usize> = BTreeMap::new();
-    for d in &idx.docs {
-        for k in keys(d) {
-            *map.entry(k).or_default() += 1;
-        }
-    }
+/// Every tag, by name, with its published items.
+async fn tags(env: &Env) -> ApiResult<Response> {
+    let idx = index(env, &e::db(env)?).await?;
     let list: Vec<_> =
-        map.into_iter().map(|(name, count)| serde_json::json!({ "name": name, "count": count })).collect();
-    e::ok_json(&serde_json::json!({ "items": list, "catalog_version": idx.version }), "public, max-age=60")
+        idx.tag_counts().into_iter().map(|(name, count)| serde_json::json!({ "name": name, "count": count })).collect();
+    e::ok_json(&serde_json::json!({ "items": list, "catalog_version": idx.version() }), "public, max-age=60")
 }

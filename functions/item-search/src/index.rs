@@ -2,12 +2,17 @@
 //! version (a few milliseconds per thousand items), then every query is
 //! answered from memory. Character unigrams and bigrams handle the one- and
 //! two-character queries that SQLite's trigram tokenizer cannot.
+//!
+//! [`SearchIndex`] and [`DocView`] are what a query reads of an index: this
+//! one and the packed one ([`crate::packed::Packed`]) answer through them
+//! with the same code, so both rank alike.
 
-use crate::text::{normalize, pinyin_forms, syllables, terms};
+use crate::text::{normalize, pinyin_forms, syllables, terms, window};
 use serde::Deserialize;
 use shared::ApiResult;
 use shared::catalogue::repo;
 use shared::store::Db;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Field weights: a match in the name counts most, then keywords (tags),
@@ -261,4 +266,334 @@ fn sorted_longest_first(mut words: Vec<String>) -> Vec<String> {
     words.retain(|w| !w.is_empty());
     words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
     words
+}
+
+/// What a query reads of one document.
+pub trait DocView {
+    fn code(&self) -> Cow<'_, str>;
+    fn name(&self) -> &str;
+    /// The normalised name (spaces where punctuation was).
+    fn name_norm(&self) -> Cow<'_, str>;
+    /// The normalised name without spaces.
+    fn name_compact(&self) -> &str;
+    fn name_pinyin(&self) -> &str;
+    fn name_initials(&self) -> &str;
+    fn category(&self) -> &str;
+    /// Position of the category in [`SearchIndex::cats`].
+    fn cat(&self) -> u16;
+    fn department(&self) -> &str;
+    fn online(&self) -> bool;
+    fn appointment(&self) -> bool;
+    fn tags(&self) -> impl Iterator<Item = &str>;
+    fn tags_norm(&self) -> impl Iterator<Item = &str>;
+    fn tag_pinyin(&self) -> impl Iterator<Item = &str>;
+    /// Positions of the item's halls in the index's halls.
+    fn halls(&self) -> impl Iterator<Item = usize>;
+}
+
+/// What filters, facets and ranking bounds read of a document without
+/// decoding it (a packed index keeps these words in a column): the
+/// category's position in [`SearchIndex::cats`] (bits 0-15), online,
+/// appointment, letters in the compact name (bits 16-18), and the compact
+/// name's characters (bits 24-31; 255: unknown, read the document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Brief(u32);
+
+impl Brief {
+    pub const ONLINE: u32 = 1 << 16;
+    pub const APPOINTMENT: u32 = 2 << 16;
+    pub const LETTERS: u32 = 4 << 16;
+    const UNKNOWN_CHARS: u32 = 0xff;
+
+    pub fn new(cat: u16, online: bool, appointment: bool, name_chars: Option<usize>, letters: bool) -> Self {
+        let chars = name_chars.and_then(|c| u32::try_from(c).ok()).filter(|c| *c < Self::UNKNOWN_CHARS);
+        let flag = |on: bool, f: u32| if on { f } else { 0 };
+        Brief(
+            u32::from(cat)
+                | flag(online, Self::ONLINE)
+                | flag(appointment, Self::APPOINTMENT)
+                | flag(letters, Self::LETTERS)
+                | chars.unwrap_or(Self::UNKNOWN_CHARS) << 24,
+        )
+    }
+
+    #[inline(always)]
+    pub fn from_word(w: u32) -> Self {
+        Brief(w)
+    }
+
+    #[inline(always)]
+    pub fn word(self) -> u32 {
+        self.0
+    }
+
+    #[inline(always)]
+    pub fn cat(self) -> u16 {
+        self.0 as u16
+    }
+
+    pub fn online(self) -> bool {
+        self.0 & Self::ONLINE != 0
+    }
+
+    pub fn appointment(self) -> bool {
+        self.0 & Self::APPOINTMENT != 0
+    }
+
+    /// The compact name may hold ASCII letters.
+    #[inline(always)]
+    pub fn letters(self) -> bool {
+        self.0 & Self::LETTERS != 0
+    }
+
+    /// Characters of the compact name, `None` when not kept.
+    #[inline(always)]
+    pub fn name_chars(self) -> Option<usize> {
+        let c = self.0 >> 24;
+        (c != Self::UNKNOWN_CHARS).then_some(c as usize)
+    }
+}
+
+/// A column of [`Brief`] words (little-endian u32, one per document).
+#[derive(Debug, Clone, Copy)]
+pub struct Briefs<'a>(pub &'a [u8]);
+
+impl Briefs<'_> {
+    #[inline(always)]
+    pub fn get(&self, id: u32) -> Option<Brief> {
+        let at = (id as usize).checked_mul(4)?;
+        match self.0.get(at..at.checked_add(4)?)? {
+            &[a, b, c, d] => Some(Brief(u32::from_le_bytes([a, b, c, d]))),
+            _ => None,
+        }
+    }
+}
+
+/// How a one-term query (the term alone, no spaces) reads in a document's
+/// compact name and keywords: what the ranking's name bonus needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NameMatch {
+    pub equal: bool,
+    pub prefix: bool,
+    pub contains: bool,
+    /// A keyword (normalised) equals the term.
+    pub tag: bool,
+}
+
+impl NameMatch {
+    /// How `term` reads in `name` (compact) and the normalised keywords.
+    pub fn of<'a>(name: &str, tags_norm: impl IntoIterator<Item = &'a str>, term: &str) -> Self {
+        let (name, want) = (name.as_bytes(), term.as_bytes());
+        let prefix = name.starts_with(want);
+        NameMatch {
+            equal: prefix && name.len() == want.len(),
+            prefix,
+            // Whole UTF-8 sequences match only at character boundaries.
+            contains: prefix || (!want.is_empty() && name.windows(want.len()).any(|w| w == want)),
+            tag: tags_norm.into_iter().any(|t| t == term),
+        }
+    }
+}
+
+/// `(doc, weight, match)`: a posting as [`SearchIndex::term_matches`] gives it.
+pub type TermMatch = (u32, u32, Option<NameMatch>);
+
+/// Postings per slice of [`SearchIndex::term_chunks`].
+pub const CHUNK: usize = 64;
+
+/// What a query reads of an index. Document ids are positions in code order.
+pub trait SearchIndex {
+    type Doc<'a>: DocView
+    where
+        Self: 'a;
+    fn version(&self) -> i64;
+    fn doc_count(&self) -> usize;
+    fn doc(&self, id: u32) -> Option<Self::Doc<'_>>;
+    /// The document with this code (docs are in code order).
+    fn doc_id(&self, code: &str) -> Option<u32>;
+    /// `(doc, weight)` of a term, in doc order.
+    fn postings(&self, term: &str) -> impl Iterator<Item = (u32, u32)>;
+    /// How many docs hold the term, `None` when none does.
+    fn posting_count(&self, term: &str) -> Option<usize>;
+    /// Docs whose name has `q` (letters) at a syllable boundary, in doc
+    /// order, or `None` when the lookup finds nothing.
+    fn pinyin_candidates(&self, q: &str) -> Option<Cow<'_, [u32]>>;
+    fn banned(&self) -> &[String];
+    fn corrections(&self) -> &[(String, String)];
+    fn thesaurus(&self) -> &[(String, String)];
+    fn stop_words(&self) -> &[String];
+    /// The distinct categories of the indexed items, sorted.
+    fn cats(&self) -> &[String];
+    fn category_id(&self, name: &str) -> Option<u16>;
+    fn hall(&self, i: usize) -> Option<&Hall>;
+    /// 同音字: the first run of characters, in doc order (name, then tags),
+    /// whose syllables are `want`.
+    fn homophone(&self, want: &[String]) -> Option<String>;
+
+    /// The cheap facts of a document (filters, facets, bounds).
+    fn brief(&self, id: u32) -> Option<Brief> {
+        self.doc(id).map(|d| Brief::new(d.cat(), d.online(), d.appointment(), None, true))
+    }
+
+    /// The briefs as a column, when the index keeps one (read in bulk).
+    fn briefs(&self) -> Option<Briefs<'_>> {
+        None
+    }
+
+    /// Whether reading a document costs about as much as its brief (an
+    /// in-memory index): then every candidate is scored exactly at once.
+    fn docs_are_cheap(&self) -> bool {
+        false
+    }
+
+    /// `(doc, weight, match)` of a term, in doc order, where `match` says
+    /// how the term alone reads in the doc's name and keywords (`None`:
+    /// unknown, read the document).
+    fn term_matches(&self, term: &str) -> impl Iterator<Item = (u32, u32, Option<NameMatch>)> {
+        self.postings(term).map(|(d, w)| (d, w, None))
+    }
+
+    /// The same as [`Self::term_matches`], handed over in slices (so the
+    /// caller's loop over them runs without a call per posting).
+    fn term_chunks(&self, term: &str, each: &mut dyn FnMut(&[TermMatch])) {
+        // A fixed buffer: no call per posting to grow a vector.
+        let mut buf = [(0u32, 0u32, None); CHUNK];
+        let mut n = 0;
+        for x in self.term_matches(term) {
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = x;
+                n += 1;
+            }
+            if n == CHUNK {
+                each(&buf);
+                n = 0;
+            }
+        }
+        each(buf.get(..n).unwrap_or_default());
+    }
+
+    /// Whether some keyword, normalised, may equal `norm` (`true` when the
+    /// index cannot tell cheaply).
+    fn tag_may_equal(&self, _norm: &str) -> bool {
+        true
+    }
+
+    /// The pinyin points (see the query's pinyin scoring) of a doc found
+    /// under the pinyin key `q`, when known without reading the doc.
+    fn pinyin_key_points(&self, _id: u32, _q: &str) -> Option<u32> {
+        None
+    }
+
+    /// Docs that may match the letters `q` in their name's pinyin or their
+    /// keywords' (a superset, in doc order), or `None`: every doc may.
+    fn pinyin_scan(&self, _q: &str) -> Option<Vec<u32>> {
+        None
+    }
+}
+
+impl DocView for &Doc {
+    fn code(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.code)
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn name_norm(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.name_norm)
+    }
+    fn name_compact(&self) -> &str {
+        &self.name_compact
+    }
+    fn name_pinyin(&self) -> &str {
+        &self.name_pinyin
+    }
+    fn name_initials(&self) -> &str {
+        &self.name_initials
+    }
+    fn category(&self) -> &str {
+        &self.category
+    }
+    fn cat(&self) -> u16 {
+        self.cat
+    }
+    fn department(&self) -> &str {
+        &self.department
+    }
+    fn online(&self) -> bool {
+        self.online
+    }
+    fn appointment(&self) -> bool {
+        self.appointment
+    }
+    fn tags(&self) -> impl Iterator<Item = &str> {
+        self.tags.iter().map(String::as_str)
+    }
+    fn tags_norm(&self) -> impl Iterator<Item = &str> {
+        self.tags_norm.iter().map(String::as_str)
+    }
+    fn tag_pinyin(&self) -> impl Iterator<Item = &str> {
+        self.tag_pinyin.iter().map(String::as_str)
+    }
+    fn halls(&self) -> impl Iterator<Item = usize> {
+        self.halls.iter().copied()
+    }
+}
+
+impl SearchIndex for Index {
+    type Doc<'a> = &'a Doc;
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn doc_count(&self) -> usize {
+        self.docs.len()
+    }
+    fn doc(&self, id: u32) -> Option<&Doc> {
+        self.docs.get(id as usize)
+    }
+    fn doc_id(&self, code: &str) -> Option<u32> {
+        self.docs.binary_search_by(|d| d.code.as_str().cmp(code)).ok().and_then(|i| u32::try_from(i).ok())
+    }
+    fn postings(&self, term: &str) -> impl Iterator<Item = (u32, u32)> {
+        self.postings.get(term).map(Vec::as_slice).unwrap_or_default().iter().copied()
+    }
+    fn posting_count(&self, term: &str) -> Option<usize> {
+        self.postings.get(term).map(Vec::len)
+    }
+    fn pinyin_candidates(&self, q: &str) -> Option<Cow<'_, [u32]>> {
+        Index::pinyin_candidates(self, q).map(Cow::Borrowed)
+    }
+    fn banned(&self) -> &[String] {
+        &self.banned
+    }
+    fn corrections(&self) -> &[(String, String)] {
+        &self.corrections
+    }
+    fn thesaurus(&self) -> &[(String, String)] {
+        &self.thesaurus
+    }
+    fn stop_words(&self) -> &[String] {
+        &self.stop_words
+    }
+    fn cats(&self) -> &[String] {
+        &self.cats
+    }
+    fn category_id(&self, name: &str) -> Option<u16> {
+        Index::category_id(self, name)
+    }
+    fn hall(&self, i: usize) -> Option<&Hall> {
+        self.halls.get(i)
+    }
+    fn brief(&self, id: u32) -> Option<Brief> {
+        self.docs.get(id as usize).map(|d| Brief::new(d.cat, d.online, d.appointment, None, true))
+    }
+    fn docs_are_cheap(&self) -> bool {
+        true
+    }
+    fn homophone(&self, want: &[String]) -> Option<String> {
+        self.docs.iter().find_map(|d| {
+            std::iter::once((d.name_norm.as_str(), &d.name_syllables))
+                .chain(d.tags_norm.iter().map(String::as_str).zip(d.tag_syllables.iter()))
+                .find_map(|(text, syl)| window(text, syl, want))
+        })
+    }
 }

@@ -17,9 +17,12 @@
 //! session_revoked, not_found,
 //! method_not_allowed, storage_unavailable, internal_error.
 
+pub mod analytics;
 pub mod history;
 pub mod index;
 pub mod like;
+pub mod packed;
+pub mod packed_store;
 pub mod query;
 pub mod text;
 

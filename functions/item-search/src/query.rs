@@ -2,11 +2,12 @@
 //! character n-grams, pinyin (full, initials, mixed), homophone correction,
 //! filters, facets, ranking, highlights, paging, nearest hall.
 
-use crate::index::{Doc, Index};
+use crate::index::{Brief, Briefs, DocView, Index, NameMatch, SearchIndex};
 use crate::text::{cjk_runs, is_cjk, normalize, pinyin_forms, query_terms, syllables};
 use serde::Serialize;
 use shared::catalogue::geo::distance_m;
 use shared::{ApiError, ApiResult, ErrorCode};
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -81,24 +82,29 @@ pub struct Answer {
     pub catalog_version: i64,
 }
 
-/// Runs a search.
+/// Runs a search over the in-memory index.
 pub fn search(index: &Index, p: &Params) -> ApiResult<Answer> {
+    search_in(index, p)
+}
+
+/// Runs a search over any index.
+pub fn search_in<I: SearchIndex>(index: &I, p: &Params) -> ApiResult<Answer> {
     let norm = normalize(&p.q);
     if norm.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_field("q", format!("搜索内容不超过{MAX_QUERY_CHARS}个字")));
     }
-    if index.banned.iter().any(|w| norm.contains(w.as_str())) {
+    if index.banned().iter().any(|w| norm.contains(w.as_str())) {
         return Err(ErrorCode::QueryBanned.into());
     }
     let (fixed_text, fixed_by_table) = apply_corrections(index, &norm);
     let (searched, expanded) = rewrite(index, &fixed_text);
     let mut scores = score(index, &searched);
     let mut corrected = None;
-    if !scores.iter().any(|(_, s)| s.coverage >= 1.0)
+    if !scores.complete(index)
         && let Some(fixed) = correct(index, &searched)
     {
         let fixed_scores = score(index, &fixed);
-        if fixed_scores.iter().any(|(_, s)| s.coverage >= 1.0) {
+        if fixed_scores.complete(index) {
             scores = fixed_scores;
             corrected = Some(fixed);
         }
@@ -107,11 +113,16 @@ pub fn search(index: &Index, p: &Params) -> ApiResult<Answer> {
     let shown = corrected.clone().or(table_fix).or(expanded.filter(|e| *e != norm));
     let notice = shown.as_ref().map(|s| format!("已为您显示“{s}”的结果"));
     let effective = corrected.clone().unwrap_or_else(|| searched.clone());
+    let cands = match scores {
+        _ if effective.trim().is_empty() => Cands::Browse,
+        Scored::Term(t) => Cands::Term(t),
+        Scored::List(v) => Cands::List(v),
+    };
     Ok(assemble(
         index,
         p,
         &effective,
-        scores,
+        cands,
         Answer {
             query: p.q.clone(),
             searched,
@@ -122,17 +133,17 @@ pub fn search(index: &Index, p: &Params) -> ApiResult<Answer> {
             size: p.size,
             facets: vec![],
             items: vec![],
-            catalog_version: index.version,
+            catalog_version: index.version(),
         },
     ))
 }
 
 /// The maintained misspelling table (错别字表): replaces every listed
 /// misspelling; says whether any was found.
-fn apply_corrections(index: &Index, norm: &str) -> (String, bool) {
+fn apply_corrections(index: &impl SearchIndex, norm: &str) -> (String, bool) {
     let mut text = norm.to_owned();
     let mut changed = false;
-    for (wrong, right) in &index.corrections {
+    for (wrong, right) in index.corrections() {
         if text.contains(wrong.as_str()) {
             text = text.replace(wrong.as_str(), right);
             changed = true;
@@ -143,17 +154,17 @@ fn apply_corrections(index: &Index, norm: &str) -> (String, bool) {
 
 /// Applies the thesaurus (colloquial -> official) and drops stop words.
 /// Returns the text to search and, if the thesaurus changed it, the official form.
-fn rewrite(index: &Index, norm: &str) -> (String, Option<String>) {
+fn rewrite(index: &impl SearchIndex, norm: &str) -> (String, Option<String>) {
     let mut text = norm.to_owned();
     let mut expanded = None;
-    for (term, official) in &index.thesaurus {
+    for (term, official) in index.thesaurus() {
         if text.contains(term.as_str()) {
             text = text.replace(term.as_str(), &format!(" {official} "));
             expanded = Some(official.clone());
             break;
         }
     }
-    for w in &index.stop_words {
+    for w in index.stop_words() {
         if text.contains(w.as_str()) {
             text = text.replace(w.as_str(), " ");
         }
@@ -164,124 +175,232 @@ fn rewrite(index: &Index, norm: &str) -> (String, Option<String>) {
 #[derive(Debug, Default, Clone, Copy)]
 struct Score {
     raw: f64,
-    matched: usize,
     coverage: f64,
+}
+
+/// The matching documents of a query: one term's postings (read as they
+/// are ranked, never copied), or the scored list of a longer query.
+enum Scored {
+    Term(String),
+    List(Vec<(u32, Score)>),
+}
+
+impl Scored {
+    /// Whether some document matches all of the query.
+    fn complete(&self, index: &impl SearchIndex) -> bool {
+        match self {
+            // One term: every posting is one document matching all of the query.
+            Scored::Term(t) => index.postings(t).next().is_some(),
+            Scored::List(v) => v.iter().any(|(_, s)| s.coverage >= 1.0),
+        }
+    }
 }
 
 /// Scores every matching document: n-gram postings for Chinese, pinyin
 /// forms for letters (and for mixed input, after converting the Chinese part).
-fn score(index: &Index, text: &str) -> Vec<(u32, Score)> {
+fn score(index: &impl SearchIndex, text: &str) -> Scored {
+    let terms = query_terms(text);
+    if let ([term], false) = (terms.as_slice(), text.chars().any(|c| c.is_ascii_alphabetic())) {
+        return Scored::Term(term.clone());
+    }
     let strict = score_with(index, text, 2);
     // Long sentences carry words the catalogue never uses ("这个月"): when
     // nothing covers half the query, rank what covers any of it.
-    if strict.is_empty() { score_with(index, text, usize::MAX) } else { strict }
+    Scored::List(if strict.is_empty() { score_with(index, text, usize::MAX) } else { strict })
+}
+
+/// Per-document sums while scoring: weights and pinyin points are whole
+/// numbers, so integer sums give the same totals as adding floats.
+#[derive(Debug, Default, Clone, Copy)]
+struct Acc {
+    raw: u32,
+    matched: u32,
+    pinyin: bool,
 }
 
 /// `min_share`: a document must match at least 1/`min_share` of the query's
 /// terms (2: half; `usize::MAX`: any).
-fn score_with(index: &Index, text: &str, min_share: usize) -> Vec<(u32, Score)> {
-    // Dense per-document accumulators: cheaper than a map when a broad
-    // query touches most of the catalogue.
-    let mut acc = vec![Score::default(); index.docs.len()];
-    let mut touched: Vec<u32> = Vec::new();
+fn score_with(index: &impl SearchIndex, text: &str, min_share: usize) -> Vec<(u32, Score)> {
     let terms = query_terms(text);
-    for t in &terms {
-        for (doc, w) in index.postings.get(t).map(Vec::as_slice).unwrap_or_default() {
-            if let Some(s) = acc.get_mut(*doc as usize) {
-                if s.matched == 0 {
-                    touched.push(*doc);
-                }
-                s.raw += f64::from(*w);
-                s.matched += 1;
-            }
-        }
-    }
     let n = terms.len().max(1);
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.chars().any(|c| c.is_ascii_alphabetic()) {
-        let (full, _) = pinyin_forms(&compact);
-        let all: Vec<u32>;
-        let candidates = match index.pinyin_candidates(&full) {
-            Some(c) => c,
-            None => {
-                all = (0..index.docs.len() as u32).collect();
-                &all
+    let letters = compact.chars().any(|c| c.is_ascii_alphabetic());
+    // (One term without letters never comes here: see [`score`].)
+    // Dense per-document accumulators: cheaper than a map when a broad
+    // query touches most of the catalogue; kept zeroed between queries.
+    let (mut acc, mut seen) = ACC.with(|a| std::mem::take(&mut *a.borrow_mut()));
+    acc.truncate(index.doc_count());
+    acc.resize(index.doc_count(), Acc::default());
+    // Docs touched, in a buffer as long as the docs (each enters once).
+    seen.resize(index.doc_count(), 0);
+    let mut n_seen = 0usize;
+    for t in &terms {
+        index.term_chunks(t, &mut |chunk| {
+            for &(doc, w, _) in chunk {
+                if let Some(s) = acc.get_mut(doc as usize) {
+                    if let Some(slot) = seen.get_mut(n_seen) {
+                        *slot = doc;
+                    }
+                    n_seen += usize::from(s.matched == 0);
+                    s.raw += w;
+                    s.matched += 1;
+                }
             }
-        };
-        for &i in candidates {
-            let Some(d) = index.docs.get(i as usize) else { continue };
-            if let (Some(pts), Some(s)) = (pinyin_score(d, &full), acc.get_mut(i as usize)) {
-                if s.matched == 0 && s.raw == 0.0 {
+        });
+    }
+    let mut touched: Vec<u32> = seen.get(..n_seen).unwrap_or_default().to_vec();
+    let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+    if letters {
+        let (full, _) = pinyin_forms(&compact);
+        let mut credit = |i: u32, pts: u32| {
+            if let Some(s) = acc.get_mut(i as usize) {
+                if s.matched == 0 && s.raw == 0 {
                     touched.push(i);
                 }
                 s.raw += pts;
-                s.coverage = 1.0;
-                s.matched = s.matched.max(n);
+                s.pinyin = true;
+                s.matched = s.matched.max(n32);
             }
+        };
+        let points = |i: u32| index.doc(i).and_then(|d| pinyin_score(&d, &full));
+        match index.pinyin_candidates(&full) {
+            Some(c) => {
+                for &i in c.iter() {
+                    if let Some(pts) = index.pinyin_key_points(i, &full).or_else(|| points(i)) {
+                        credit(i, pts);
+                    }
+                }
+            }
+            None => match index.pinyin_scan(&full) {
+                Some(c) => c.into_iter().for_each(|i| points(i).into_iter().for_each(|pts| credit(i, pts))),
+                None => {
+                    (0..index.doc_count() as u32).for_each(|i| points(i).into_iter().for_each(|pts| credit(i, pts)))
+                }
+            },
         }
     }
-    let mut out = Vec::with_capacity(touched.len());
-    for id in touched {
-        let Some(s) = acc.get(id as usize) else { continue };
-        if s.matched.saturating_mul(min_share) < n {
-            continue;
-        }
-        let coverage = if s.coverage >= 1.0 { 1.0 } else { (s.matched as f64 / n as f64).min(1.0) };
-        // The name bonus is added later, only for documents that pass the filters.
-        out.push((id, Score { raw: s.raw * coverage * coverage, matched: s.matched, coverage }));
-    }
+    let out = touched
+        .iter()
+        .filter_map(|&id| {
+            let s = acc.get_mut(id as usize).map(std::mem::take)?;
+            let matched = s.matched as usize;
+            if matched.saturating_mul(min_share) < n {
+                return None;
+            }
+            let coverage = if s.pinyin { 1.0 } else { (matched as f64 / n as f64).min(1.0) };
+            // The name bonus is added later, only for documents that pass the filters.
+            Some((id, Score { raw: f64::from(s.raw) * coverage * coverage, coverage }))
+        })
+        .collect();
+    ACC.with(|a| *a.borrow_mut() = (acc, seen));
     out
+}
+
+thread_local! {
+    /// The scoring accumulators (every entry zero between queries) and a
+    /// buffer for the docs they touch, reused query to query.
+    static ACC: std::cell::RefCell<(Vec<Acc>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Pinyin matches: full spelling (prefix or inside), initials (prefix or
 /// inside), keywords' spelling.
-fn pinyin_score(d: &Doc, q: &str) -> Option<f64> {
+fn pinyin_score(d: &impl DocView, q: &str) -> Option<u32> {
     if q.len() < 2 {
         return None;
     }
-    if d.name_pinyin.starts_with(q) {
-        Some(60.0)
-    } else if q.len() >= 4 && d.name_pinyin.contains(q) {
-        Some(40.0)
-    } else if d.name_initials.starts_with(q) {
-        Some(45.0)
-    } else if d.name_initials.contains(q) {
-        Some(30.0)
-    } else if q.len() >= 4 && d.tag_pinyin.iter().any(|t| t.starts_with(q)) {
-        Some(20.0)
+    let (full, initials) = (d.name_pinyin(), d.name_initials());
+    if full.starts_with(q) {
+        Some(60)
+    } else if q.len() >= 4 && full.contains(q) {
+        Some(40)
+    } else if initials.starts_with(q) {
+        Some(45)
+    } else if initials.contains(q) {
+        Some(30)
+    } else if q.len() >= 4 && d.tag_pinyin().any(|t| t.starts_with(q)) {
+        Some(20)
     } else {
         None
     }
 }
 
 /// Exact and prefix matches of the name first; shorter names break ties.
-fn name_bonus(d: &Doc, compact: &str, runs: &[String]) -> f64 {
-    let name = d.name_compact.as_str();
-    let mut b = -(name.chars().count() as f64) * 0.05;
+fn name_bonus(d: &impl DocView, compact: &str, runs: &[String]) -> f64 {
+    let name = d.name_compact();
+    let chars = name.chars().count();
     if compact.is_empty() {
-        return b;
+        return -(chars as f64) * 0.05;
     }
-    if name == compact {
-        b += 100.0;
+    let rel = if name == compact {
+        Rel::Equal
     } else if name.starts_with(compact) {
-        b += 40.0;
+        Rel::Prefix
     } else if name.contains(compact) {
-        b += 30.0;
-    }
+        Rel::Inside
+    } else {
+        Rel::None
+    };
+    let mut b = base_bonus(chars, rel);
     for run in runs {
-        if run.chars().count() >= 2 && name.contains(run.as_str()) {
-            b += 10.0;
-        }
-        if d.tags_norm.iter().any(|t| t == run) {
-            b += 15.0;
-        }
+        b = run_bonus(b, run.chars().count() >= 2 && name.contains(run.as_str()), d.tags_norm().any(|t| t == run));
     }
+    b
+}
+
+/// Where the query stands in a name (ordered by the bonus it earns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rel {
+    None,
+    Inside,
+    Prefix,
+    Equal,
+}
+
+/// The name bonus before the runs: shorter names first, then the query's
+/// place in the name. Never decreases as `rel` rises or `chars` falls.
+#[inline(always)]
+fn base_bonus(chars: usize, rel: Rel) -> f64 {
+    let mut b = -(chars as f64) * 0.05;
+    match rel {
+        Rel::Equal => b += 100.0,
+        Rel::Prefix => b += 40.0,
+        Rel::Inside => b += 30.0,
+        Rel::None => {}
+    }
+    b
+}
+
+/// One run's part of the name bonus (in the name; a keyword equal to it).
+#[inline(always)]
+fn run_bonus(mut b: f64, in_name: bool, tag: bool) -> f64 {
+    if in_name {
+        b += 10.0;
+    }
+    if tag {
+        b += 15.0;
+    }
+    b
+}
+
+/// The name bonus of a one-term query from what the postings say of it.
+/// The same sums as [`base_bonus`] and [`run_bonus`] without branches
+/// (adding 0.0 changes no sum but the sign of a zero, and a score adds the
+/// bonus to a positive weight).
+#[inline(always)]
+fn matched_bonus(chars: usize, long: bool, m: NameMatch) -> f64 {
+    // By (contains, prefix, equal): equal, then prefix, then inside.
+    const REL: [f64; 8] = [0.0, 30.0, 40.0, 40.0, 100.0, 100.0, 100.0, 100.0];
+    let k = usize::from(m.contains) | usize::from(m.prefix) << 1 | usize::from(m.equal) << 2;
+    let mut b = -(chars as f64) * 0.05;
+    b += REL.get(k).copied().unwrap_or(0.0);
+    b += if long && m.contains { 10.0 } else { 0.0 };
+    b += if m.tag { 15.0 } else { 0.0 };
     b
 }
 
 /// 错别字/同音字: finds a run of characters in an item name or keyword whose
 /// pinyin equals the query's (公基金 -> 公积金, 身份正 -> 身份证).
-fn correct(index: &Index, text: &str) -> Option<String> {
+fn correct(index: &impl SearchIndex, text: &str) -> Option<String> {
     let mut out = Vec::new();
     let mut changed = false;
     for run in text.split_whitespace() {
@@ -290,11 +409,7 @@ fn correct(index: &Index, text: &str) -> Option<String> {
             continue;
         }
         let want = syllables(run);
-        let found = index.docs.iter().find_map(|d| {
-            std::iter::once((d.name_norm.as_str(), &d.name_syllables))
-                .chain(d.tags_norm.iter().map(String::as_str).zip(d.tag_syllables.iter()))
-                .find_map(|(text, syl)| window(text, syl, &want))
-        });
+        let found = index.homophone(&want);
         match found {
             Some(f) if f != run => {
                 out.push(f);
@@ -306,99 +421,594 @@ fn correct(index: &Index, text: &str) -> Option<String> {
     changed.then(|| out.join(" "))
 }
 
-fn window(text: &str, syl: &[String], want: &[String]) -> Option<String> {
-    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if syl.len() != chars.len() {
-        return None;
-    }
-    let at = syl.windows(want.len()).position(|w| w == want)?;
-    chars.get(at..at + want.len()).map(|c| c.iter().collect())
-}
-
 /// The filters resolved once per query: category by its id in the index.
 struct Filters<'a> {
     /// `Some(None)`: a category no item has (nothing matches it).
     category: Option<Option<u16>>,
+    /// The online and appointment filters as bits of a brief's word.
+    mask: u32,
+    want: u32,
     p: &'a Params,
 }
 
 impl<'a> Filters<'a> {
-    fn new(index: &Index, p: &'a Params) -> Self {
+    fn new(index: &impl SearchIndex, p: &'a Params) -> Self {
         let category = p.category.as_ref().map(|c| index.category_id(c));
-        Self { category, p }
+        let (mut mask, mut want) = (0, 0);
+        for (filter, bit) in [(p.online, Brief::ONLINE), (p.appointment, Brief::APPOINTMENT)] {
+            if let Some(on) = filter {
+                mask |= bit;
+                want |= if on { bit } else { 0 };
+            }
+        }
+        Self { category, mask, want, p }
     }
 
-    /// Every filter but the category (what facets count over).
-    fn others(&self, d: &Doc) -> bool {
+    /// The online and appointment filters (from the brief).
+    #[inline(always)]
+    fn flags(&self, b: &Brief) -> bool {
+        b.word() & self.mask == self.want
+    }
+
+    /// The filters but department and keyword as masks of a brief's word:
+    /// `(flags mask, flags wanted, category mask, category wanted)`, or
+    /// `None` when no document can pass (a category no item has).
+    fn brief_mask(&self) -> Option<(u32, u32, u32, u32)> {
+        match self.category {
+            None => Some((self.mask, self.want, 0, 0)),
+            Some(Some(c)) => Some((self.mask, self.want, 0xffff, u32::from(c))),
+            Some(None) => None,
+        }
+    }
+
+    /// Whether the department or keyword filter needs the document.
+    fn needs_doc(&self) -> bool {
+        self.p.department.is_some() || self.p.tag.is_some()
+    }
+
+    /// The department and keyword filters.
+    fn others(&self, d: &impl DocView) -> bool {
         let p = self.p;
-        p.tag.as_ref().is_none_or(|t| d.tags.iter().any(|x| x == t))
-            && p.department.as_ref().is_none_or(|x| &d.department == x)
-            && p.online.is_none_or(|o| d.online == o)
-            && p.appointment.is_none_or(|a| d.appointment == a)
+        p.department.as_ref().is_none_or(|x| d.department() == x)
+            && p.tag.as_ref().is_none_or(|t| d.tags().any(|x| x == t))
     }
 
-    fn category(&self, d: &Doc) -> bool {
-        self.category.is_none_or(|c| c == Some(d.cat))
+    #[inline(always)]
+    fn category(&self, cat: u16) -> bool {
+        self.category.is_none_or(|c| c == Some(cat))
     }
 }
 
-fn assemble(index: &Index, p: &Params, effective: &str, scores: Vec<(u32, Score)>, mut a: Answer) -> Answer {
-    let browse = effective.trim().is_empty();
-    let candidates: Vec<(u32, f64)> = if browse {
-        (0..index.docs.len() as u32).map(|i| (i, 0.0)).collect()
-    } else {
-        scores.into_iter().map(|(d, s)| (d, s.raw)).collect()
-    };
+/// Guide views per document: looked up by code for a few candidates, or
+/// resolved to document ids once when the candidates outnumber the counts.
+enum Views<'a> {
+    None,
+    /// The counts and the largest (a bound for documents not yet read).
+    ByCode(&'a HashMap<String, i64>, i64),
+    ById(HashMap<u32, i64>),
+}
+
+impl<'a> Views<'a> {
+    fn new(index: &impl SearchIndex, p: &'a Params, candidates: usize) -> Self {
+        match p.popularity.as_deref() {
+            None => Views::None,
+            Some(m) if m.is_empty() => Views::None,
+            Some(m) if candidates > 4 * m.len() => {
+                Views::ById(m.iter().filter_map(|(code, n)| index.doc_id(code).map(|id| (id, *n))).collect())
+            }
+            Some(m) => Views::ByCode(m, m.values().copied().max().unwrap_or(0).max(0)),
+        }
+    }
+
+    /// The views of a document when known without reading it.
+    #[inline(always)]
+    fn cheap(&self, id: u32) -> Option<i64> {
+        match self {
+            Views::None => Some(0),
+            Views::ByCode(..) => None,
+            Views::ById(m) => Some(by_id(m, id)),
+        }
+    }
+
+    /// At least the views of a document.
+    fn bound(&self, id: u32) -> i64 {
+        match self {
+            Views::ByCode(_, max) => *max,
+            _ => self.cheap(id).unwrap_or(0),
+        }
+    }
+
+    fn of<I: SearchIndex>(&self, index: &I, id: u32, d: Option<&I::Doc<'_>>) -> i64 {
+        match self {
+            Views::ByCode(m, _) => {
+                let code = match d {
+                    Some(d) => m.get(d.code().as_ref()).copied(),
+                    None => index.doc(id).and_then(|d| m.get(d.code().as_ref()).copied()),
+                };
+                code.unwrap_or(0)
+            }
+            _ => self.cheap(id).unwrap_or(0),
+        }
+    }
+}
+
+/// Out of the candidates' loop (a hash lookup is large inline).
+#[inline(never)]
+fn by_id(m: &HashMap<u32, i64>, id: u32) -> i64 {
+    m.get(&id).copied().unwrap_or(0)
+}
+
+/// The nearest hall of a candidate: its position and rounded distance.
+type Near = Option<(usize, u64)>;
+
+/// Popular items rise gently: log-scaled so a flood of views cannot
+/// outrank a better textual match (no views: nothing, as the log gives).
+#[inline(always)]
+fn view_points(views: i64) -> f64 {
+    if views == 0 { 0.0 } else { 2.0 * (1.0 + views as f64).ln() }
+}
+
+#[inline(always)]
+fn near_boost(near: Near) -> f64 {
+    near.map_or(0.0, |(_, m)| {
+        if m < 2_000 {
+            20.0
+        } else if m < 5_000 {
+            10.0
+        } else {
+            0.0
+        }
+    })
+}
+
+/// What the ranking is given: every document (an empty query), one term's
+/// postings, or a scored list.
+enum Cands {
+    Browse,
+    Term(String),
+    List(Vec<(u32, Score)>),
+}
+
+/// A ranked candidate: its exact score, or (until read) an upper bound.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    id: u32,
+    score: f64,
+    raw: f64,
+    m: Option<NameMatch>,
+    exact: bool,
+    near: Near,
+}
+
+/// Candidates up to which each is read and scored exactly at once.
+const EAGER_CANDIDATES: usize = 256;
+
+/// An integer ordered as [`f64::total_cmp`] orders floats.
+#[inline(always)]
+fn total_key(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ (((b >> 63) as u64) >> 1) as i64
+}
+
+/// Best first; docs are in code order, so the id breaks ties as the code would.
+#[inline(always)]
+fn order(x: &Entry, y: &Entry) -> Ordering {
+    y.score.total_cmp(&x.score).then_with(|| x.id.cmp(&y.id))
+}
+
+/// How candidates are scored: the query's compact text and runs, and
+/// whatever bounds a document's score without reading it.
+struct Ranking<'a, I> {
+    index: &'a I,
+    p: &'a Params,
+    browse: bool,
+    compact: String,
+    compact_chars: usize,
+    runs: Vec<String>,
+    /// Per run: its characters and whether a keyword may equal it.
+    /// (Found on the first bound: a keyword lookup per run.)
+    run_facts: std::cell::OnceCell<Vec<(usize, bool)>>,
+    /// The postings' name matches hold (the query is their term alone).
+    matches_hold: bool,
+    /// The query has ASCII letters.
+    letters: bool,
+    /// A one-term query ranked from the postings' matches alone.
+    term_quick: bool,
+    /// Score every candidate exactly at once (documents are cheap to
+    /// read, or too few to be worth bounding).
+    eager: bool,
+    views: Views<'a>,
+}
+
+impl<I: SearchIndex> Ranking<'_, I> {
+    /// An entry for a candidate: exact when the brief and the postings
+    /// suffice, otherwise an upper bound to be read later if it may rank.
+    /// The exact score when the brief and the postings suffice.
+    #[inline(always)]
+    fn quick(&self, id: u32, raw: f64, m: Option<NameMatch>, b: &Brief) -> Option<f64> {
+        if self.term_quick
+            && let (Some(m), Some(c)) = (m, b.name_chars())
+        {
+            let views = self.views.cheap(id)?;
+            return Some(raw + matched_bonus(c, self.compact_chars >= 2, m) + view_points(views) + near_boost(None));
+        }
+        let m = m.filter(|_| self.matches_hold);
+        if self.p.near.is_some() || !(self.browse || (m.is_some() && b.name_chars().is_some())) {
+            return None;
+        }
+        let views = self.views.cheap(id)?;
+        Some(self.score(raw, m, b.name_chars(), None, views) + near_boost(None))
+    }
+
+    /// An entry for a candidate [`Self::quick`] cannot score: exact when
+    /// documents are cheap to read, otherwise an upper bound to be read
+    /// later if it may rank.
+    fn entry(&self, id: u32, raw: f64, m: Option<NameMatch>, b: &Brief) -> Entry {
+        let m = m.filter(|_| self.matches_hold);
+        let mut e = Entry { id, score: 0.0, raw, m, exact: false, near: None };
+        if self.eager {
+            e.exact = true;
+            e.score = if self.resolve(&mut e) { e.score } else { f64::NEG_INFINITY };
+            return e;
+        }
+        e.score = self.bound(raw, m, b, self.views.bound(id));
+        e
+    }
+
+    /// The score of a document whose name bonus is known or computed.
+    #[inline(always)]
+    fn score(&self, raw: f64, m: Option<NameMatch>, chars: Option<usize>, d: Option<&I::Doc<'_>>, views: i64) -> f64 {
+        if self.browse {
+            return views as f64;
+        }
+        let bonus = match (m, chars, d) {
+            (Some(m), Some(c), _) => matched_bonus(c, self.compact_chars >= 2, m),
+            (_, _, Some(d)) => name_bonus(d, &self.compact, &self.runs),
+            _ => f64::NEG_INFINITY,
+        };
+        raw + bonus + view_points(views)
+    }
+
+    /// At least the score, from the brief alone: the bonus with every part
+    /// the name's length allows (the same sums, each part at its largest).
+    fn bound(&self, raw: f64, m: Option<NameMatch>, b: &Brief, views: i64) -> f64 {
+        let boost = if self.p.near.is_some() { 20.0 } else { 0.0 };
+        if self.browse {
+            return views as f64 + boost;
+        }
+        let bonus = match (m, b.name_chars()) {
+            (Some(m), Some(c)) => matched_bonus(c, self.compact_chars >= 2, m),
+            // A name holds the query only if it is at least as long (and
+            // has letters, if the query has).
+            (_, Some(c)) => {
+                let rel = match c.cmp(&self.compact_chars) {
+                    _ if self.letters && !b.letters() => Rel::None,
+                    Ordering::Less => Rel::None,
+                    Ordering::Equal => Rel::Equal,
+                    Ordering::Greater => Rel::Prefix,
+                };
+                let runs = self.run_facts().iter();
+                runs.fold(base_bonus(c, rel), |acc, (n, tag)| run_bonus(acc, *n >= 2 && c >= *n, *tag))
+            }
+            (_, None) => {
+                let runs = self.run_facts().iter();
+                runs.fold(base_bonus(0, Rel::Equal), |acc, (n, tag)| run_bonus(acc, *n >= 2, *tag))
+            }
+        };
+        raw + bonus + view_points(views) + boost
+    }
+
+    fn run_facts(&self) -> &[(usize, bool)] {
+        self.run_facts
+            .get_or_init(|| self.runs.iter().map(|r| (r.chars().count(), self.index.tag_may_equal(r))).collect())
+    }
+
+    /// Reads the document and sets the exact score (and nearest hall);
+    /// `false` when the document cannot be read.
+    fn resolve(&self, e: &mut Entry) -> bool {
+        let Some(d) = self.index.doc(e.id) else { return false };
+        let chars = e.m.and_then(|_| self.index.brief(e.id)).and_then(Brief::name_chars);
+        let views = self.views.of(self.index, e.id, Some(&d));
+        let near = self.p.near.and_then(|(lat, lng)| nearest(self.index, &d, lat, lng));
+        e.score = self.score(e.raw, e.m, chars, Some(&d), views) + near_boost(near);
+        e.near = near;
+        e.exact = true;
+        true
+    }
+}
+
+/// An entry ordered best first (the greatest is the worst), for a heap of
+/// the best so far.
+struct Ranked(Entry);
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        order(&self.0, &other.0) == Ordering::Equal
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        order(&self.0, &other.0)
+    }
+}
+
+/// Keeps the best `keep` candidates while they stream in: once `keep` exact
+/// scores are known, a candidate whose bound ranks below the worst of them
+/// is dropped unread.
+struct Ranker {
+    keep: usize,
+    cap: usize,
+    buf: Vec<Entry>,
+    threshold: Option<Entry>,
+}
+
+impl Ranker {
+    fn new(keep: usize) -> Self {
+        Ranker { keep, cap: keep.saturating_mul(2).max(256), buf: Vec::new(), threshold: None }
+    }
+
+    /// Whether a candidate of this score (exact or bound) ranks below
+    /// what is already kept.
+    #[inline(always)]
+    fn beaten(&self, score: f64, id: u32) -> bool {
+        if self.keep == 0 {
+            return true;
+        }
+        match &self.threshold {
+            None => false,
+            // As `total_cmp` orders, without a branch per outcome (scores
+            // tie often and unpredictably).
+            Some(t) => {
+                let (s, k) = (total_key(score), total_key(t.score));
+                (s < k) | ((s == k) & (id > t.id))
+            }
+        }
+    }
+
+    fn push(&mut self, e: Entry, resolve: impl Fn(&mut Entry) -> bool) {
+        if self.beaten(e.score, e.id) {
+            return;
+        }
+        self.buf.push(e);
+        if self.buf.len() >= self.cap {
+            self.reduce(&resolve);
+            self.cap = self.cap.max(self.buf.len().saturating_mul(2));
+        }
+    }
+
+    /// Leaves the best `keep`, exact and in order: reads the bounded
+    /// entries best bound first, until the worst of the best `keep` known
+    /// ranks above the next bound.
+    fn reduce(&mut self, resolve: &impl Fn(&mut Entry) -> bool) {
+        if self.buf.iter().all(|e| e.exact) {
+            // Nothing to read: the best `keep` in order, as a plain sort finds them.
+            if self.keep > 0 && self.buf.len() > self.keep {
+                self.buf.select_nth_unstable_by(self.keep - 1, order);
+                self.buf.truncate(self.keep);
+            }
+            self.buf.sort_by(order);
+            if self.buf.len() >= self.keep {
+                self.threshold = self.buf.last().copied();
+            }
+            return;
+        }
+        let (exact, mut pending): (Vec<Entry>, Vec<Entry>) = self.buf.drain(..).partition(|e| e.exact);
+        let mut best: std::collections::BinaryHeap<Ranked> = std::collections::BinaryHeap::with_capacity(self.keep + 1);
+        let add = |best: &mut std::collections::BinaryHeap<Ranked>, e: Entry| {
+            if best.len() < self.keep {
+                best.push(Ranked(e));
+            } else if best.peek().is_some_and(|w| order(&e, &w.0) == Ordering::Less) {
+                best.pop();
+                best.push(Ranked(e));
+            }
+        };
+        exact.into_iter().for_each(|e| add(&mut best, e));
+        pending.sort_unstable_by(order);
+        for mut e in pending {
+            if best.len() >= self.keep && best.peek().is_some_and(|w| order(&e, &w.0) == Ordering::Greater) {
+                break;
+            }
+            if resolve(&mut e) {
+                add(&mut best, e);
+            }
+        }
+        self.buf = best.into_sorted_vec().into_iter().map(|r| r.0).collect();
+        if self.buf.len() >= self.keep {
+            self.threshold = self.buf.last().copied();
+        }
+    }
+
+    /// The best `keep`, exact and in order.
+    fn finish(mut self, resolve: impl Fn(&mut Entry) -> bool) -> Vec<Entry> {
+        if self.keep > 0 {
+            self.reduce(&resolve);
+        }
+        self.buf
+    }
+}
+
+/// One pass over the candidates: filters, facets, the total and the ranking.
+struct Visit<'a, I> {
+    index: &'a I,
+    /// One-term bonuses by match (4 bits) and name length (NaN: not yet).
+    bonuses: Vec<f64>,
+    briefs: Option<Briefs<'a>>,
+    needs_doc: bool,
+    filters: &'a Filters<'a>,
+    rank: &'a Ranking<'a, I>,
+    ranker: Ranker,
+    facets: Vec<usize>,
+    total: usize,
+}
+
+impl<I: SearchIndex> Visit<'_, I> {
+    #[inline(always)]
+    fn visit(&mut self, id: u32, raw: f64, m: Option<NameMatch>) {
+        let b = match &self.briefs {
+            Some(col) => col.get(id),
+            None => self.index.brief(id),
+        };
+        let Some(b) = b else { return };
+        // Counted without a branch on the flags (they vary doc to doc).
+        let pass = self.filters.flags(&b) && (!self.needs_doc || self.doc_passes(id));
+        if let Some(n) = self.facets.get_mut(b.cat() as usize) {
+            *n += usize::from(pass);
+        }
+        if pass & self.filters.category(b.cat()) {
+            self.ranked(id, raw, m, b);
+        }
+    }
+
+    /// A candidate that passed every filter: counted and ranked.
+    #[inline(always)]
+    fn ranked(&mut self, id: u32, raw: f64, m: Option<NameMatch>, b: Brief) {
+        {
+            self.total += 1;
+            if let (true, Some(m), Some(c), Some(views)) =
+                (self.rank.term_quick, m, b.name_chars(), self.rank.views.cheap(id))
+            {
+                // A one-term query: the bonus is one of few, by match and length.
+                let k = usize::from(m.contains)
+                    | usize::from(m.prefix) << 1
+                    | usize::from(m.equal) << 2
+                    | usize::from(m.tag) << 3
+                    | c << 4;
+                let bonus = match self.bonuses.get(k) {
+                    Some(b) if !b.is_nan() => *b,
+                    _ => self.bonus(k, c, m),
+                };
+                // Adding 0.0 (no views, no hall) changes no positive sum.
+                let mut score = raw + bonus;
+                if views != 0 {
+                    score += view_points(views);
+                }
+                if !self.ranker.beaten(score, id) {
+                    self.keep(Entry { id, score, raw, m: Some(m), exact: true, near: None });
+                }
+                return;
+            }
+            match self.rank.quick(id, raw, m, &b) {
+                // Known without the document: most are dropped right here.
+                Some(score) => {
+                    if !self.ranker.beaten(score, id) {
+                        self.keep(Entry { id, score, raw, m, exact: true, near: None });
+                    }
+                }
+                None => self.bounded(id, raw, m, b),
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn bonus(&mut self, k: usize, chars: usize, m: NameMatch) -> f64 {
+        let b = matched_bonus(chars, self.rank.compact_chars >= 2, m);
+        if let Some(slot) = self.bonuses.get_mut(k) {
+            *slot = b;
+        }
+        b
+    }
+
+    /// The rarer paths, out of the candidates' loop.
+    #[inline(never)]
+    fn doc_passes(&self, id: u32) -> bool {
+        self.index.doc(id).is_some_and(|d| self.filters.others(&d))
+    }
+
+    #[inline(never)]
+    fn keep(&mut self, e: Entry) {
+        let rank = self.rank;
+        self.ranker.push(e, |e| rank.resolve(e));
+    }
+
+    #[inline(never)]
+    fn bounded(&mut self, id: u32, raw: f64, m: Option<NameMatch>, b: Brief) {
+        let rank = self.rank;
+        self.ranker.push(rank.entry(id, raw, m, &b), |e| rank.resolve(e));
+    }
+}
+
+fn assemble<I: SearchIndex>(index: &I, p: &Params, effective: &str, cands: Cands, mut a: Answer) -> Answer {
+    let browse = matches!(cands, Cands::Browse);
     let compact: String = effective.chars().filter(|c| !c.is_whitespace()).collect();
     let runs: Vec<String> = cjk_runs(effective).into_iter().map(|r| r.into_iter().collect()).collect();
     let filters = Filters::new(index, p);
-    let mut facets = vec![0usize; index.cats.len()];
-    let mut hits: Vec<(u32, f64, Option<NearHall>)> = Vec::new();
-    for (id, raw) in candidates {
-        let Some(d) = index.docs.get(id as usize) else { continue };
-        if !filters.others(d) {
-            continue;
-        }
-        if let Some(n) = facets.get_mut(d.cat as usize) {
-            *n += 1;
-        }
-        if filters.category(d) {
-            let views = p.popularity.as_ref().and_then(|m| m.get(&d.code)).copied().unwrap_or(0);
-            // Popular items rise gently: log-scaled so a flood of views cannot
-            // outrank a better textual match; an empty query ranks by views alone.
-            let raw = if browse {
-                views as f64
-            } else {
-                raw + name_bonus(d, &compact, &runs) + 2.0 * (1.0 + views as f64).ln()
-            };
-            let near = p.near.and_then(|(lat, lng)| nearest(index, d, lat, lng));
-            let boost = near.as_ref().map_or(0.0, |h| {
-                if h.distance_m < 2_000 {
-                    20.0
-                } else if h.distance_m < 5_000 {
-                    10.0
-                } else {
-                    0.0
-                }
-            });
-            hits.push((id, raw + boost, near));
-        }
-    }
-    a.total = hits.len();
-    // Only the requested page needs ordering: partition the best `end` first.
-    let order = |x: &(u32, f64, Option<NearHall>), y: &(u32, f64, Option<NearHall>)| {
-        // Docs are loaded in code order, so the id breaks ties as the code would.
-        y.1.total_cmp(&x.1).then_with(|| x.0.cmp(&y.0))
+    let hint = match &cands {
+        Cands::Browse => index.doc_count(),
+        Cands::Term(t) => index.posting_count(t).unwrap_or(0),
+        Cands::List(v) => v.len(),
     };
-    let end = (p.page as usize).saturating_mul(p.size as usize).min(hits.len());
-    if end > 0 && end < hits.len() {
-        hits.select_nth_unstable_by(end - 1, order);
-        hits.truncate(end);
+    let rank = Ranking {
+        index,
+        p,
+        browse,
+        compact_chars: compact.chars().count(),
+        run_facts: std::cell::OnceCell::new(),
+        eager: index.docs_are_cheap() || hint <= EAGER_CANDIDATES,
+        matches_hold: matches!(&cands, Cands::Term(t) if t == effective),
+        letters: effective.chars().any(|c| c.is_ascii_alphabetic()),
+        term_quick: !browse && p.near.is_none() && matches!(&cands, Cands::Term(t) if t == effective),
+        compact,
+        runs,
+        views: Views::new(index, p, hint),
+    };
+    // Only the requested page needs ordering (all of it when the page is 0).
+    let end = (p.page as usize).saturating_mul(p.size as usize);
+    let keep = if end == 0 { p.size as usize } else { end };
+    let mut v = Visit {
+        index,
+        // Worth filling only for many postings (none: computed each time).
+        bonuses: if rank.term_quick && hint >= 4 * 16 * 256 { vec![f64::NAN; 16 * 256] } else { vec![] },
+        briefs: index.briefs(),
+        needs_doc: filters.needs_doc(),
+        filters: &filters,
+        rank: &rank,
+        ranker: Ranker::new(keep),
+        facets: vec![0usize; index.cats().len()],
+        total: 0,
+    };
+    match &cands {
+        Cands::Browse => (0..index.doc_count() as u32).for_each(|i| v.visit(i, 0.0, None)),
+        Cands::Term(t) => match (v.briefs, filters.brief_mask(), v.needs_doc) {
+            // The common case in one tight loop: each filter but the
+            // document's department and keywords is a mask of its brief.
+            (Some(col), Some((fmask, fwant, cmask, cwant)), false) => {
+                // Flags and category in one comparison (their bits do not
+                // overlap): a branch that rarely goes the other way.
+                let (mask, want) = (fmask | cmask, fwant | cwant);
+                index.term_chunks(t, &mut |chunk| {
+                    for &(d, w, m) in chunk {
+                        let Some(b) = col.get(d) else { continue };
+                        let word = b.word();
+                        if let Some(n) = v.facets.get_mut((word & 0xffff) as usize) {
+                            *n += usize::from(word & fmask == fwant);
+                        }
+                        if word & mask == want {
+                            v.ranked(d, f64::from(w), m, b);
+                        }
+                    }
+                })
+            }
+            _ => index.term_chunks(t, &mut |chunk| {
+                for &(d, w, m) in chunk {
+                    v.visit(d, f64::from(w), m);
+                }
+            }),
+        },
+        Cands::List(list) => list.iter().for_each(|(d, s)| v.visit(*d, s.raw, None)),
     }
-    hits.sort_by(order);
+    let Visit { ranker, facets, total, .. } = v;
+    let resolve = |e: &mut Entry| rank.resolve(e);
+    a.total = total;
+    let hits = ranker.finish(resolve);
     a.facets = facets
         .into_iter()
-        .zip(&index.cats)
+        .zip(index.cats())
         .filter(|(n, _)| *n > 0)
         .map(|(n, c)| Facet { category: c.clone(), count: n })
         .collect();
@@ -408,31 +1018,35 @@ fn assemble(index: &Index, p: &Params, effective: &str, scores: Vec<(u32, Score)
         .into_iter()
         .skip(start)
         .take(p.size as usize)
-        .filter_map(|(id, score, near)| index.docs.get(id as usize).map(|d| hit(d, score, near, effective)))
+        .filter_map(|e| {
+            let near = e.near.and_then(|(h, m)| {
+                index.hall(h).map(|h| NearHall { id: h.id.clone(), name: h.name.clone(), distance_m: m })
+            });
+            index.doc(e.id).map(|d| hit(&d, e.score, near, effective))
+        })
         .collect();
     a
 }
 
-fn nearest(index: &Index, d: &Doc, lat: f64, lng: f64) -> Option<NearHall> {
-    d.halls
-        .iter()
-        .filter_map(|h| index.halls.get(*h))
-        .map(|h| (h, distance_m(lat, lng, h.lat, h.lng)))
+fn nearest(index: &impl SearchIndex, d: &impl DocView, lat: f64, lng: f64) -> Near {
+    d.halls()
+        .filter_map(|i| index.hall(i).map(|h| (i, h)))
+        .map(|(i, h)| (i, distance_m(lat, lng, h.lat, h.lng)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(h, m)| NearHall { id: h.id.clone(), name: h.name.clone(), distance_m: m.round() as u64 })
+        .map(|(i, m)| (i, m.round() as u64))
 }
 
-fn hit(d: &Doc, score: f64, near: Option<NearHall>, effective: &str) -> Hit {
+fn hit(d: &impl DocView, score: f64, near: Option<NearHall>, effective: &str) -> Hit {
     Hit {
-        code: d.code.clone(),
-        name: d.name.clone(),
-        category: d.category.clone(),
-        department: d.department.clone(),
-        tags: d.tags.clone(),
-        online: d.online,
-        appointment: d.appointment,
+        code: d.code().into_owned(),
+        name: d.name().to_owned(),
+        category: d.category().to_owned(),
+        department: d.department().to_owned(),
+        tags: d.tags().map(str::to_owned).collect(),
+        online: d.online(),
+        appointment: d.appointment(),
         score: (score * 100.0).round() / 100.0,
-        highlights: highlights(&d.name, effective),
+        highlights: highlights(d.name(), effective),
         nearest_hall: near,
     }
 }
@@ -467,15 +1081,22 @@ fn highlights(name: &str, effective: &str) -> Vec<[usize; 2]> {
 /// Docs that can complete `compact`: for Chinese, those holding its rarest
 /// n-gram (every completion contains all of them); for letters, the pinyin
 /// keys; otherwise (partial syllables) every doc.
-fn suggest_candidates(index: &Index, compact: &str, py: &str) -> Vec<u32> {
+fn suggest_candidates(index: &impl SearchIndex, compact: &str, py: &str) -> Vec<u32> {
     let terms = query_terms(compact);
-    let rarest = terms.iter().filter_map(|t| index.postings.get(t)).min_by_key(|p| p.len());
     if !terms.is_empty() && !compact.chars().any(|c| c.is_ascii_alphabetic()) {
-        return rarest.map(|p| p.iter().map(|(d, _)| *d).collect()).unwrap_or_default();
+        let mut rarest: Option<(&String, usize)> = None;
+        for t in &terms {
+            if let Some(n) = index.posting_count(t)
+                && rarest.is_none_or(|(_, m)| n < m)
+            {
+                rarest = Some((t, n));
+            }
+        }
+        return rarest.map(|(t, _)| index.postings(t).map(|(d, _)| d).collect()).unwrap_or_default();
     }
     match index.pinyin_candidates(py) {
-        Some(c) => c.to_vec(),
-        None => (0..index.docs.len() as u32).collect(),
+        Some(c) => c.into_owned(),
+        None => (0..index.doc_count() as u32).collect(),
     }
 }
 
@@ -489,48 +1110,56 @@ pub struct Suggestion {
 /// Most completions returned.
 pub const MAX_SUGGESTIONS: usize = 10;
 
-/// Completions over item names, keywords and pinyin prefixes.
+/// Completions over item names, keywords and pinyin prefixes (in-memory index).
 pub fn suggest(index: &Index, q: &str) -> ApiResult<Vec<Suggestion>> {
+    suggest_in(index, q)
+}
+
+/// Completions over item names, keywords and pinyin prefixes, from any index.
+pub fn suggest_in<I: SearchIndex>(index: &I, q: &str) -> ApiResult<Vec<Suggestion>> {
     let norm = normalize(q);
     if norm.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_field("q", format!("输入内容不超过{MAX_QUERY_CHARS}个字")));
     }
     let compact: String = norm.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.is_empty() || index.banned.iter().any(|w| compact.contains(w.as_str())) {
+    if compact.is_empty() || index.banned().iter().any(|w| compact.contains(w.as_str())) {
         return Ok(vec![]);
     }
     let (py, _) = pinyin_forms(&compact);
-    let mut ranked: Vec<(u8, usize, &Doc)> = suggest_candidates(index, &compact, &py)
+    let mut ranked: Vec<(u8, usize, u32)> = suggest_candidates(index, &compact, &py)
         .into_iter()
-        .filter_map(|i| index.docs.get(i as usize))
-        .filter_map(|d| {
-            let rank = if d.name_norm.starts_with(&compact) {
+        .filter_map(|i| {
+            let d = index.doc(i)?;
+            let name_norm = d.name_norm();
+            let (full, initials) = (d.name_pinyin(), d.name_initials());
+            let rank = if name_norm.starts_with(&compact) {
                 0
-            } else if d.name_norm.contains(&compact) {
+            } else if name_norm.contains(&compact) {
                 1
-            } else if py.len() >= 2 && d.name_pinyin.starts_with(&py) {
+            } else if py.len() >= 2 && full.starts_with(&py) {
                 2
-            } else if py.len() >= 2 && d.name_initials.starts_with(&py) {
+            } else if py.len() >= 2 && initials.starts_with(&py) {
                 3
-            } else if py.len() >= 3 && (d.name_initials.contains(&py) || (py.len() >= 4 && d.name_pinyin.contains(&py)))
-            {
+            } else if py.len() >= 3 && (initials.contains(&py) || (py.len() >= 4 && full.contains(&py))) {
                 4
-            } else if d.tags_norm.iter().any(|t| t.starts_with(&compact)) {
+            } else if d.tags_norm().any(|t| t.starts_with(&compact)) {
                 5
             } else {
                 return None;
             };
-            Some((rank, d.name.chars().count(), d))
+            Some((rank, d.name().chars().count(), i))
         })
         .collect();
-    ranked.sort_by(|a, b| (a.0, a.1, &a.2.code).cmp(&(b.0, b.1, &b.2.code)));
+    // Docs are in code order: the id breaks ties as the code would.
+    ranked.sort_unstable();
     let mut out: Vec<Suggestion> = Vec::new();
-    for (_, _, d) in ranked {
+    for (_, _, i) in ranked {
         if out.len() == MAX_SUGGESTIONS {
             break;
         }
-        if !out.iter().any(|s| s.text == d.name) {
-            out.push(Suggestion { text: d.name.clone(), code: Some(d.code.clone()) });
+        let Some(d) = index.doc(i) else { continue };
+        if !out.iter().any(|s| s.text == d.name()) {
+            out.push(Suggestion { text: d.name().to_owned(), code: Some(d.code().into_owned()) });
         }
     }
     Ok(out)

@@ -212,6 +212,20 @@ pub fn pinyin_forms(s: &str) -> (String, String) {
     (full, initials)
 }
 
+/// The characters of `text` (spaces dropped) where its syllables `syl`
+/// read `want`, at the first place they do.
+pub fn window(text: &str, syl: &[String], want: &[String]) -> Option<String> {
+    if want.is_empty() {
+        return None;
+    }
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if syl.len() != chars.len() {
+        return None;
+    }
+    let at = syl.windows(want.len()).position(|w| w == want)?;
+    chars.get(at..at + want.len()).map(|c| c.iter().collect())
+}
+
 /// Whether the query is (mostly) typed as pinyin: letters, no CJK.
 pub fn is_pinyin_query(s: &str) -> bool {
     s.chars().any(|c| c.is_ascii_alphabetic()) && !s.chars().any(is_cjk)

@@ -18,6 +18,7 @@ export const routes = [
       { path: "sync", component: () => import("./Sync.vue"), meta: { title: "事项同步", roles } },
       { path: "taxonomy", component: () => import("./Taxonomy.vue"), meta: { title: "分类与词表", roles } },
       { path: "halls", component: () => import("./Halls.vue"), meta: { title: "地图管理", roles } },
+      { path: "search-analytics", component: () => import("./SearchAnalytics.vue"), meta: { title: "搜索分析", roles } },
       { path: ":code/edit", component: () => import("./Edit.vue"), meta: { title: "编辑事项", roles: ["catalogue_editor"] } },
       { path: ":code", component: () => import("./Review.vue"), meta: { title: "事项详情与审核", roles } },
     ],

@@ -1,0 +1,287 @@
+//! Postings: doc ids in order, each sparse list as varint gaps, each dense
+//! one as a per-document array, whichever is smaller.
+//!
+//! Term postings carry a weight class per doc (an index into the header's
+//! weight table): sparse `varint(gap << bits | class)`, dense one nibble per
+//! doc (0 = absent, else class + 1). Pinyin-key postings carry no weight:
+//! sparse `varint(gap)`, dense one bit per doc.
+
+use super::codec::{MAX_CLASSES, Reader, put_varint};
+use super::error::PackError;
+use crate::index::{Index, NameMatch};
+use std::collections::HashMap;
+
+/// A class's match when it says nothing of the name (read the doc).
+const UNKNOWN: u8 = u8::MAX;
+
+fn kind(m: NameMatch) -> u8 {
+    u8::from(m.contains) | u8::from(m.prefix) << 1 | u8::from(m.equal) << 2 | u8::from(m.tag) << 3
+}
+
+fn match_of(kind: u8) -> Option<NameMatch> {
+    (kind != UNKNOWN).then_some(NameMatch {
+        contains: kind & 1 != 0,
+        prefix: kind & 2 != 0,
+        equal: kind & 4 != 0,
+        tag: kind & 8 != 0,
+    })
+}
+
+/// Posting classes: a weight, and how the term alone reads in the doc's
+/// name and keywords (so a one-term query ranks without reading docs).
+/// The commonest pairs get a class each; every weight left with others
+/// gets one class that says nothing of the name.
+pub(crate) struct Classes<'a> {
+    list: Vec<(u32, u8)>,
+    /// Per term, the kind of each posting (in the index's order).
+    kinds: HashMap<&'a str, Vec<u8>>,
+}
+
+impl<'a> Classes<'a> {
+    pub(crate) fn of(index: &'a Index) -> Result<Self, PackError> {
+        // Few distinct pairs: a list is quicker than hashing each posting.
+        let mut counts: Vec<((u32, u8), usize)> = Vec::new();
+        let mut kinds = HashMap::with_capacity(index.postings.len());
+        // The compact names side by side (read once per posting), and the
+        // keywords' forms (a doc's keywords are read only for those).
+        let mut names = String::new();
+        let mut ends = Vec::with_capacity(index.docs.len());
+        for d in &index.docs {
+            names.push_str(&d.name_compact);
+            ends.push(names.len());
+        }
+        let tag_forms: std::collections::HashSet<&str> =
+            index.docs.iter().flat_map(|d| d.tags_norm.iter().map(String::as_str)).collect();
+        let name_of = |d: usize| -> Option<&str> {
+            let start = if d == 0 { 0 } else { *ends.get(d - 1)? };
+            names.get(start..*ends.get(d)?)
+        };
+        for (term, list) in &index.postings {
+            let is_tag = tag_forms.contains(term.as_str());
+            let k: Vec<u8> = list
+                .iter()
+                .map(|(d, w)| {
+                    let k = match (name_of(*d as usize), index.docs.get(*d as usize)) {
+                        (Some(name), Some(doc)) => {
+                            let tags: &[String] = if is_tag { &doc.tags_norm } else { &[] };
+                            kind(NameMatch::of(name, tags.iter().map(String::as_str), term))
+                        }
+                        _ => UNKNOWN,
+                    };
+                    match counts.iter_mut().find(|c| c.0 == (*w, k)) {
+                        Some(c) => c.1 += 1,
+                        None => counts.push(((*w, k), 1)),
+                    }
+                    k
+                })
+                .collect();
+            kinds.insert(term.as_str(), k);
+        }
+        let mut weights: Vec<u32> = counts.iter().map(|((w, _), _)| *w).collect();
+        weights.sort_unstable_by(|a, b| b.cmp(a));
+        weights.dedup();
+        if weights.len() > MAX_CLASSES {
+            return Err(PackError::Unsupported(format!("{} distinct weights (at most {MAX_CLASSES})", weights.len())));
+        }
+        let mut exact: Vec<((u32, u8), usize)> = counts.into_iter().filter(|((_, k), _)| *k != UNKNOWN).collect();
+        exact.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut k = exact.len();
+        let list = loop {
+            let chosen: Vec<(u32, u8)> = exact.iter().take(k).map(|e| e.0).collect();
+            let rest = weights
+                .iter()
+                .filter(|w| exact.iter().skip(k).any(|((x, _), _)| x == *w) || !chosen.iter().any(|(x, _)| x == *w));
+            let mut list = chosen.clone();
+            list.extend(rest.map(|w| (*w, UNKNOWN)));
+            if list.len() <= MAX_CLASSES || k == 0 {
+                break list;
+            }
+            k -= 1;
+        };
+        Ok(Classes { list, kinds })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// The postings of `term` (`(doc, weight)` in the index's order) as
+    /// `(doc, class)`.
+    pub(crate) fn classify(&self, term: &str, list: &[(u32, u32)]) -> Vec<(u32, u8)> {
+        let kinds = self.kinds.get(term).map(Vec::as_slice).unwrap_or_default();
+        let id = |c: (u32, u8)| self.list.iter().position(|x| *x == c).map(|i| i as u8);
+        list.iter()
+            .enumerate()
+            .map(|(i, (d, w))| {
+                let k = kinds.get(i).copied().unwrap_or(UNKNOWN);
+                (*d, id((*w, k)).or_else(|| id((*w, UNKNOWN))).unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// `[weight varint][kind u8]` per class.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        for (w, k) in &self.list {
+            put_varint(out, u64::from(*w));
+            out.push(*k);
+        }
+    }
+
+    /// Each class's weight and match.
+    pub(crate) fn read(r: &mut Reader<'_>, n: usize) -> Option<(Vec<u32>, Vec<Option<NameMatch>>)> {
+        (0..n).map(|_| Some((r.u32v()?, match_of(r.u8()?)))).collect::<Option<Vec<_>>>().map(|v| v.into_iter().unzip())
+    }
+}
+
+/// Encodes a term's `(doc, class)` list (docs ascending); says whether dense.
+pub(crate) fn encode_terms(list: &[(u32, u8)], docs: usize, bits: u32) -> (Vec<u8>, bool) {
+    let mut sparse = Vec::new();
+    let mut prev: Option<u32> = None;
+    for &(doc, class) in list {
+        let gap = prev.map_or(doc, |p| doc - p - 1);
+        put_varint(&mut sparse, (u64::from(gap) << bits) | u64::from(class));
+        prev = Some(doc);
+    }
+    if sparse.len() <= docs.div_ceil(2) {
+        return (sparse, false);
+    }
+    let mut dense = vec![0u8; docs.div_ceil(2)];
+    for &(doc, class) in list {
+        if let Some(b) = dense.get_mut(doc as usize / 2) {
+            *b |= (class + 1) << (4 * (doc % 2));
+        }
+    }
+    (dense, true)
+}
+
+/// Decodes term postings lazily: `(doc, class)` in doc order.
+pub(crate) enum TermIter<'a> {
+    Sparse { r: Reader<'a>, prev: Option<u32>, bits: u32 },
+    Dense { bytes: &'a [u8], doc: usize, docs: usize },
+}
+
+impl<'a> TermIter<'a> {
+    pub(crate) fn new(bytes: &'a [u8], dense: bool, docs: usize, bits: u32) -> Self {
+        if dense {
+            TermIter::Dense { bytes, doc: 0, docs }
+        } else {
+            TermIter::Sparse { r: Reader::new(bytes), prev: None, bits }
+        }
+    }
+
+    pub(crate) fn empty() -> Self {
+        TermIter::Dense { bytes: &[], doc: 0, docs: 0 }
+    }
+}
+
+impl Iterator for TermIter<'_> {
+    type Item = (u32, u8);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(u32, u8)> {
+        match self {
+            TermIter::Sparse { r, prev, bits } => {
+                let v = r.varint()?;
+                let gap = u32::try_from(v >> *bits).ok()?;
+                let class = (v & ((1u64 << *bits) - 1)) as u8;
+                let doc = match prev {
+                    None => gap,
+                    Some(p) => p.checked_add(gap)?.checked_add(1)?,
+                };
+                *prev = Some(doc);
+                Some((doc, class))
+            }
+            TermIter::Dense { bytes, doc, docs } => {
+                while *doc < *docs {
+                    let d = *doc;
+                    *doc += 1;
+                    let byte = *bytes.get(d / 2)?;
+                    if byte == 0 {
+                        // Skip the other half of an empty byte at once.
+                        *doc = (d | 1) + 1;
+                        continue;
+                    }
+                    let nib = (byte >> (4 * (d % 2))) & 0xf;
+                    if nib != 0 {
+                        return Some((d as u32, nib - 1));
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Encodes a pinyin key's docs (ascending); says whether dense.
+pub(crate) fn encode_docs(list: &[u32], docs: usize) -> (Vec<u8>, bool) {
+    let mut sparse = Vec::new();
+    let mut prev: Option<u32> = None;
+    for &doc in list {
+        put_varint(&mut sparse, u64::from(prev.map_or(doc, |p| doc - p - 1)));
+        prev = Some(doc);
+    }
+    if sparse.len() <= docs.div_ceil(8) {
+        return (sparse, false);
+    }
+    let mut bits = vec![0u8; docs.div_ceil(8)];
+    for &doc in list {
+        if let Some(b) = bits.get_mut(doc as usize / 8) {
+            *b |= 1 << (doc % 8);
+        }
+    }
+    (bits, true)
+}
+
+/// Decodes a pinyin key's docs.
+pub(crate) fn decode_docs(bytes: &[u8], dense: bool, count: usize) -> Vec<u32> {
+    let mut out = Vec::with_capacity(count.min(bytes.len().saturating_mul(8)));
+    if dense {
+        for (i, b) in bytes.iter().enumerate() {
+            let mut b = *b;
+            while b != 0 {
+                out.push((i * 8) as u32 + b.trailing_zeros());
+                b &= b - 1;
+            }
+        }
+        return out;
+    }
+    let mut r = Reader::new(bytes);
+    let mut prev: Option<u32> = None;
+    while let Some(v) = r.u32v() {
+        let Some(doc) = (match prev {
+            None => Some(v),
+            Some(p) => p.checked_add(v).and_then(|d| d.checked_add(1)),
+        }) else {
+            break;
+        };
+        out.push(doc);
+        prev = Some(doc);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparse_and_dense_term_postings_decode_to_what_was_encoded() {
+        let sparse: Vec<(u32, u8)> = vec![(0, 1), (5, 0), (6, 3), (900, 2)];
+        let (bytes, dense) = encode_terms(&sparse, 1000, 2);
+        assert!(!dense);
+        assert_eq!(TermIter::new(&bytes, dense, 1000, 2).collect::<Vec<_>>(), sparse);
+        let full: Vec<(u32, u8)> = (0..1000).filter(|d| d % 3 != 0).map(|d| (d, (d % 4) as u8)).collect();
+        let (bytes, dense) = encode_terms(&full, 1000, 2);
+        assert!(dense && bytes.len() == 500);
+        assert_eq!(TermIter::new(&bytes, dense, 1000, 2).collect::<Vec<_>>(), full);
+    }
+
+    #[test]
+    fn key_postings_round_trip_both_ways() {
+        for list in [vec![3u32, 4, 90, 91, 4000], (0..5000).step_by(2).collect()] {
+            let (bytes, dense) = encode_docs(&list, 5000);
+            assert_eq!(decode_docs(&bytes, dense, list.len()), list);
+        }
+        assert!(encode_docs(&(0..5000).collect::<Vec<_>>(), 5000).1);
+    }
+}
