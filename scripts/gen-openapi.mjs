@@ -132,7 +132,7 @@ const MANAGE = {
 const GUIDE_DETAIL = {
   "/v1/health": { get: { operationId: "health", summary: "静态基线（探活、压测基准）", responses: { 200: json("health", "正常") } } },
   "/v1/guides/{item_code}": { get: { operationId: "getGuide", summary: "办事指南全文", parameters: [codeParam, { name: "If-None-Match", in: "header", schema: { type: "string" } },
-      q("sid", "从搜索结果打开时带上该次搜索的 search_id（搜索分析：计为搜索后打开了指南；不认识的忽略）", { type: "string" })],
+      q("sid", "从搜索结果打开时带上该次搜索的 search_id（搜索分析：计为搜索后打开了指南，每次搜索只计一次；签名不符或超过3天的忽略）", { type: "string" })],
     responses: { 200: json("guide", "指南全文，带强 ETag"), 304: { description: "未修改" }, 404: ERR("事项不存在"), ...common } } },
   "/v1/guides/{item_code}/materials": { get: { operationId: "getMaterials", summary: "申请材料目录", parameters: [codeParam],
     responses: { 200: json("materials", "材料目录，带强 ETag"), 304: { description: "未修改" }, 404: ERR("事项不存在"), ...common } } },

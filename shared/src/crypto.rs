@@ -72,6 +72,12 @@ impl Pepper {
         self.mac("code", &format!("{}:{code}", phone.expose()))
     }
 
+    /// HMAC of a search id's parts ([`crate::catalogue::search_id`]): only
+    /// item-search issues ids a guide opened from a search can report.
+    pub fn search_mac(&self, value: &str) -> String {
+        self.mac("search", value)
+    }
+
     /// HMAC of a client IP (rate limits without storing addresses).
     pub fn ip_hash(&self, ip: &str) -> String {
         self.mac("ip", ip)

@@ -339,6 +339,21 @@ impl Outcome {
     }
 }
 
+/// Whether `citizen` holds an acceptance of `purpose`'s template now: one
+/// indexed read a caller makes before assembling a notice most citizens
+/// cannot take (no acceptance is the common case). Advisory only: the
+/// claim in [`notify`] is what counts under concurrency.
+pub async fn may_notify(db: &impl Db, templates: &Templates, citizen: &str, purpose: Purpose) -> ApiResult<bool> {
+    let Some(template_id) = templates.id_for(purpose) else { return Ok(false) };
+    let rows: Vec<crate::store::Row> = db
+        .query(
+            "SELECT 1 AS x FROM wechat_acceptances WHERE citizen_id = ?1 AND template_id = ?2 AND remaining > 0",
+            &[citizen.into(), template_id.into()],
+        )
+        .await?;
+    Ok(!rows.is_empty())
+}
+
 /// Offers `notice` by 订阅消息: claims it with one acceptance in one batch
 /// (the decrement checks `remaining > 0` inside the write), sends, and
 /// records the answer. Storage errors are errors; WeChat's are outcomes.

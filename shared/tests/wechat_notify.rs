@@ -275,3 +275,15 @@ fn two_notices_at_once_with_one_acceptance_send_one_and_the_other_falls_back() {
     let rows = block_on(db.0.query("SELECT count(*) AS n FROM wechat_sends", &[])).unwrap();
     assert_eq!(rows[0]["n"].as_i64(), Some(1));
 }
+
+#[test]
+fn the_advance_check_says_whether_an_acceptance_is_left_for_the_purpose() {
+    use shared::wechat_notify::may_notify;
+    let db = setup(1);
+    let ask = |p: Purpose| block_on(may_notify(&db, &templates(), "cit_a", p)).unwrap();
+    assert!(ask(Purpose::BookingReminder), "one acceptance left");
+    assert!(!ask(Purpose::BookingConfirmed), "no template configured for the purpose");
+    assert!(!block_on(may_notify(&db, &templates(), "cit_b", Purpose::BookingReminder)).unwrap(), "another citizen");
+    block_on(db.execute("UPDATE wechat_acceptances SET remaining = 0", &[])).unwrap();
+    assert!(!ask(Purpose::BookingReminder), "used up");
+}

@@ -6,6 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { boot, call, postJson } from "./helpers.mjs";
+import { loadTown } from "./outages.mjs";
 import { checkResponse } from "./contract.mjs";
 
 let rt, publisher;
@@ -38,12 +39,7 @@ const settled = (id, version = 1) => until(`outage ${id} v${version} settled`, a
 before(async () => {
   rt = await boot({ SMS_RETRY_BASE_SECONDS: "1", SMS_RETRY_MAX_SECONDS: "1" });
   publisher = rt.token(["outage_publisher"], "调度中心");
-  const areas = await put("/v1/admin/supply-areas", publisher, { areas: [
-    { code: "yw", name: "义乌市", level: "district" }, { code: "cc", name: "稠城街道", level: "street", parent: "yw" },
-    { code: "bw", name: "宾王小区", level: "community", parent: "cc" }, { code: "xh", name: "绣湖小区", level: "community", parent: "cc" },
-    { code: "bw-1", name: "1幢", level: "building", parent: "bw" }, { code: "bw-2", name: "2幢", level: "building", parent: "bw" },
-    { code: "xh-1", name: "1幢", level: "building", parent: "xh" }] });
-  assert.equal(areas.status, 200, areas.text);
+  await loadTown(rt.url, publisher);
   const accounts = await put("/v1/admin/supply-accounts", rt.token(["billing_operator"]), { accounts: [
     { utility: "water", account_no: "20150001", area: "bw-1" }, { utility: "water", account_no: "20150002", area: "xh-1" }] });
   assert.equal(accounts.status, 200, accounts.text);

@@ -102,6 +102,11 @@ export async function call(url, path, init = {}) {
   return { status: res.status, headers: res.headers, body, text };
 }
 
+/** PUT JSON with a bearer token. */
+export function putJson(url, path, payload, token) {
+  return call(url, path, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(payload) });
+}
+
 /** POST JSON with an optional bearer token. */
 export function postJson(url, path, payload, token, extra = {}) {
   const headers = { "content-type": "application/json", ...extra };

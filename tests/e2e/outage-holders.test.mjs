@@ -8,6 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { boot, call, postJson } from "./helpers.mjs";
+import { loadTown } from "./outages.mjs";
 import { checkResponse } from "./contract.mjs";
 
 let rt, publisher, billing, citizen;
@@ -40,12 +41,7 @@ before(async () => {
   rt = await boot();
   publisher = rt.token(["outage_publisher"], "调度中心");
   billing = rt.token(["billing_operator"], "营业所");
-  const areas = await put("/v1/admin/supply-areas", publisher, { areas: [
-    { code: "yw", name: "义乌市", level: "district" }, { code: "cc", name: "稠城街道", level: "street", parent: "yw" },
-    { code: "bw", name: "宾王小区", level: "community", parent: "cc" }, { code: "xh", name: "绣湖小区", level: "community", parent: "cc" },
-    { code: "bw-1", name: "1幢", level: "building", parent: "bw" }, { code: "bw-2", name: "2幢", level: "building", parent: "bw" },
-    { code: "xh-1", name: "1幢", level: "building", parent: "xh" }] });
-  assert.equal(areas.status, 200, areas.text);
+  await loadTown(rt.url, publisher);
   const map = await put("/v1/admin/supply-accounts", billing, { accounts: [
     ["30010001", "bw-1"], ["30010002", "bw-1"], ["30010003", "bw-2"], ["30010004", "bw-2"], ["30010005", "xh-1"],
   ].map(([account_no, area]) => ({ utility: "water", account_no, area })) });

@@ -69,7 +69,7 @@ async fn create(req: &mut Request, env: &Env, ctx: &Ctx, hold: bool) -> ApiResul
         return e::ok_json(&h, "private, no-store").map(|r| r.with_status(201));
     }
     let (a, replayed) = book::book(&db, &OsRandom, &who.id, &body, key.as_deref(), &p, ctx.now()).await?;
-    if !replayed && !confirmed_by_wechat(env, &db, &a.id, ctx).await {
+    if !replayed && !confirmed_by_wechat(env, &db, &who.id, &a.id, ctx).await {
         // The booking and its inbox notice are stored; the SMS is best effort
         // and every attempt is in sms_log.
         let _ = notify_sms(env, &db, &who.id, &a, "SMS_TEMPLATE_APPOINTMENT", "appointment", &ctx.request_id).await;
@@ -80,10 +80,10 @@ async fn create(req: &mut Request, env: &Env, ctx: &Ctx, hold: bool) -> ApiResul
 
 /// Whether the booking's confirmation went by 订阅消息 (or was sent before);
 /// otherwise (no acceptance, a refusal, WeChat or storage failing) the SMS goes.
-async fn confirmed_by_wechat(env: &Env, db: &e::D1Db, booking: &str, ctx: &Ctx) -> bool {
+async fn confirmed_by_wechat(env: &Env, db: &e::D1Db, citizen: &str, booking: &str, ctx: &Ctx) -> bool {
     let Ok(kv) = e::kv(env) else { return false };
     let Some((app, templates)) = e::wechat(env, &kv, Purpose::BookingConfirmed) else { return false };
-    match jobs::confirm_by_wechat(db, &app, &OsRandom, &templates, booking, ctx.now()).await {
+    match jobs::confirm_by_wechat(db, &app, &OsRandom, &templates, citizen, booking, ctx.now()).await {
         Ok(outcome) => !outcome.needs_fallback(),
         Err(err) => {
             worker::console_log!(

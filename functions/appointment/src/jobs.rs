@@ -136,9 +136,13 @@ pub async fn confirm_by_wechat<H: Http, K: Kv>(
     app: &WeChatApp<'_, H, K>,
     ids: &impl IdSource,
     templates: &Templates,
+    citizen: &str,
     booking: &str,
     now: BeijingTime,
 ) -> ApiResult<Outcome> {
+    if !wechat_notify::may_notify(db, templates, citizen, Purpose::BookingConfirmed).await? {
+        return Ok(Outcome::NoAcceptance);
+    }
     let r: Option<Reminder> = db
         .first_as(
             "SELECT a.id, a.citizen_id, NULL AS phone, h.name AS hall, a.slot_start FROM appointments a

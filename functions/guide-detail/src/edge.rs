@@ -87,10 +87,12 @@ async fn guide(req: &Request, env: &Env, ctx: &Ctx, raw_code: &str, materials_on
         // Counting must never fail a guide; a failed write keeps the counts buffered.
         let _ = views.flush(&db, ctx.now()).await;
         // Opened from a search (搜索分析): that search is followed. An
-        // unreadable sid is ignored, and a failed write never fails a guide.
+        // unreadable, foreign or old sid is ignored, and neither a missing
+        // pepper nor a failed write ever fails a guide.
         let q = Query::parse(&ctx.query).unwrap_or_default();
-        if let Some(sid) = followed::search_id(q.get("sid")) {
-            let _ = followed::mark(&db, sid).await;
+        let followed = e::pepper(env).ok().and_then(|p| followed::search_id(&p, q.get("sid"), ctx.now()));
+        if let Some(id) = followed {
+            let _ = followed::mark(&db, &id, ctx.now()).await;
         }
         r
     };

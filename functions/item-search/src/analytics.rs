@@ -1,14 +1,17 @@
 //! Search analytics for editors (issue 19): queries without a result and
 //! queries after which no guide was opened, counted by day.
 //!
-//! The first page of a search adds one to its query's row of the Beijing day
-//! in `search_query_days` (one atomic upsert: concurrent isolates never lose
-//! a count), and one to its zero-result count when nothing was found. A
-//! search with results also gets a random `search_id`, stored a few days in
-//! `search_outcomes` with the day and query only; a guide opened with that id
-//! (guide-detail, `GET /v1/guides/{code}?sid=`) marks it followed. The report
-//! ([`report`]) lists the queries that found nothing and those whose results
-//! were not opened, most frequent first.
+//! Each isolate buffers the first pages of its searches ([`Tally`]) and
+//! writes them at most once a second as atomic upserts into
+//! `search_query_days` (`searches = searches + n`): concurrent isolates never
+//! lose each other's counts, and a burst of searches costs one write (what an
+//! evicted isolate held, under a second of counts, is the accepted loss, as
+//! for the hot lists). A search with results also gets a signed `search_id`
+//! ([`shared::catalogue::search_id`]: day, nonce, query hash, MAC), nothing
+//! stored; a guide opened with it (guide-detail, `GET /v1/guides/{code}?sid=`)
+//! adds one to `search_opened_days` once per id. The report ([`report`]) lists
+//! the queries that found nothing and those whose results were not opened,
+//! most frequent first.
 //!
 //! What is stored is the text the index searched (after corrections,
 //! thesaurus and stop words; a banned query never gets here), capped at
@@ -16,11 +19,15 @@
 //! is not recorded at all.
 
 use serde::{Deserialize, Serialize};
-use shared::catalogue::hot::MAX_COUNTED_QUERY_CHARS;
+use shared::catalogue::hot::{FLUSH_EVERY_MS, MAX_COUNTED_QUERY_CHARS};
+use shared::catalogue::search_id::{NONCE_CHARS, SearchId, query_hash};
+use shared::crypto::Pepper;
 use shared::runtime::IdSource;
-use shared::store::{Db, Stmt};
+use shared::store::{Db, Stmt, Value};
 use shared::types::BeijingTime;
 use shared::{ApiError, ApiResult};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 /// Longest query kept, in characters (the hot list's bound): longer ones are
 /// cut there and end in "…", so a sentence cannot carry a whole address.
@@ -28,16 +35,6 @@ pub const MAX_KEY_CHARS: usize = MAX_COUNTED_QUERY_CHARS;
 /// The longest run of digits a recorded query may hold: six or more is a
 /// phone, ID, account, bill or case number, never something to show editors.
 pub const MAX_DIGIT_RUN: usize = 5;
-/// Random bytes of a search id (24 hex characters): unguessable, so nobody
-/// marks another citizen's search.
-pub const SEARCH_ID_BYTES: usize = 12;
-/// Days a search stays linkable to a guide opened from it (today and the
-/// days before): a guide is opened within minutes; the margin covers midnight.
-pub const KEEP_DAYS: i64 = 3;
-/// Expired search rows each new search deletes: more than the one it adds,
-/// so the table never grows past a few days of searches, and never a long
-/// delete on a citizen's request.
-pub const PURGE_PER_SEARCH: i64 = 4;
 /// Days a report covers when `from` is not given (today and the six before).
 pub const DEFAULT_DAYS: i64 = 7;
 /// Longest report, in days (a quarter).
@@ -90,47 +87,83 @@ pub struct Searched<'a> {
     pub page: u32,
 }
 
-/// The day `days` before `now`'s, `YYYY-MM-DD` (Beijing has no daylight saving).
-fn day_before(now: BeijingTime, days: i64) -> String {
-    now.plus_minutes(-days * MINUTES_PER_DAY).unwrap_or(now).date().to_string()
+/// An isolate's unflushed counts: per (day, query) the searches and those
+/// that found nothing.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pending: RefCell<HashMap<(String, String), (i64, i64)>>,
+    last_flush_ms: Cell<i64>,
 }
 
-/// Counts a search, in one batch: the day's upsert, and for a search with
-/// results its linkable row (under a new id from `ids`) with a bounded purge
-/// of expired rows. Returns the search id the answer carries, `None` when
-/// the search is not linkable (not counted, or nothing found).
-pub async fn record(db: &impl Db, ids: &impl IdSource, s: Searched<'_>, now: BeijingTime) -> ApiResult<Option<String>> {
-    if s.page != 1 {
-        return Ok(None);
+const UPSERT: &str = "INSERT INTO search_query_days (day, query, query_hash, searches, zero_results)
+     VALUES (?1, ?2, ?3, ?4, ?5)
+     ON CONFLICT (day, query) DO UPDATE SET searches = searches + excluded.searches,
+       zero_results = zero_results + excluded.zero_results";
+
+impl Tally {
+    /// Counts a search (its first page only). Returns the search id its
+    /// answer carries: `None` when it is not counted or found nothing (or
+    /// without the pepper that signs ids).
+    pub fn count(
+        &self,
+        pepper: Option<&Pepper>,
+        ids: &impl IdSource,
+        s: Searched<'_>,
+        now: BeijingTime,
+    ) -> ApiResult<Option<String>> {
+        if s.page != 1 {
+            return Ok(None);
+        }
+        let Some(key) = query_key(s.searched) else {
+            return Ok(None);
+        };
+        let found = s.total > 0;
+        let id = match pepper {
+            Some(pepper) if found => Some(SearchId::issue(pepper, now.date(), &key, &ids.hex(NONCE_CHARS / 2)?)),
+            _ => None,
+        };
+        self.add(now.date().to_string(), key, 1, i64::from(!found));
+        Ok(id)
     }
-    let Some(key) = query_key(s.searched) else {
-        return Ok(None);
-    };
-    let day = now.date().to_string();
-    let found = s.total > 0;
-    let mut stmts = vec![Stmt::new(
-        "INSERT INTO search_query_days (day, query, searches, zero_results) VALUES (?1, ?2, 1, ?3)
-         ON CONFLICT (day, query) DO UPDATE SET searches = searches + 1,
-           zero_results = zero_results + excluded.zero_results",
-        vec![day.as_str().into(), key.as_str().into(), i64::from(!found).into()],
-    )];
-    let id = if found {
-        let id = ids.hex(SEARCH_ID_BYTES)?;
-        stmts.push(Stmt::new(
-            "INSERT INTO search_outcomes (id, day, query) VALUES (?1, ?2, ?3)",
-            vec![id.as_str().into(), day.as_str().into(), key.as_str().into()],
-        ));
-        stmts.push(Stmt::new(
-            "DELETE FROM search_outcomes WHERE id IN
-               (SELECT id FROM search_outcomes WHERE day < ?1 ORDER BY day LIMIT ?2)",
-            vec![day_before(now, KEEP_DAYS - 1).into(), PURGE_PER_SEARCH.into()],
-        ));
-        Some(id)
-    } else {
-        None
-    };
-    db.batch(&stmts).await?;
-    Ok(id)
+
+    fn add(&self, day: String, key: String, searches: i64, zero: i64) {
+        let mut pending = self.pending.borrow_mut();
+        let e = pending.entry((day, key)).or_default();
+        e.0 += searches;
+        e.1 += zero;
+    }
+
+    /// The upserts to write now, if a flush is due; the buffer is emptied.
+    pub fn due(&self, now: BeijingTime) -> Vec<Stmt> {
+        let now_ms = now.to_utc().timestamp_millis();
+        if now_ms - self.last_flush_ms.get() < FLUSH_EVERY_MS || self.pending.borrow().is_empty() {
+            return Vec::new();
+        }
+        self.last_flush_ms.set(now_ms);
+        self.pending
+            .borrow_mut()
+            .drain()
+            .map(|((day, key), (n, zero))| {
+                let hash = query_hash(&key);
+                Stmt::new(UPSERT, vec![day.into(), key.into(), hash.into(), n.into(), zero.into()])
+            })
+            .collect()
+    }
+
+    /// Writes due counts; on failure they go back in the buffer for the next try.
+    pub async fn flush(&self, db: &impl Db, now: BeijingTime) -> ApiResult<()> {
+        let stmts = self.due(now);
+        if stmts.is_empty() {
+            return Ok(());
+        }
+        let Err(e) = db.batch(&stmts).await else { return Ok(()) };
+        for s in stmts {
+            if let [Value::Text(day), Value::Text(key), _, Value::Int(n), Value::Int(zero)] = s.params.as_slice() {
+                self.add(day.clone(), key.clone(), *n, *zero);
+            }
+        }
+        Err(e)
+    }
 }
 
 /// The answer body with `"search_id"` as its first field (`null` when
@@ -233,12 +266,18 @@ pub async fn report(db: &impl Db, range: &Range, limit: u32) -> ApiResult<Report
             &args,
         )
         .await?;
+    // A guide opened from a search is counted under the search's day and
+    // the query's hash; never more than the searches with results.
     let rows: Vec<ClickRow> = db
         .query_as(
-            "SELECT query, SUM(searches - zero_results) AS searches, SUM(opened) AS opened
-               FROM search_query_days WHERE day >= ?1 AND day <= ?2 GROUP BY query
-             HAVING SUM(searches - zero_results) > SUM(opened)
-              ORDER BY SUM(searches - zero_results) - SUM(opened) DESC, searches DESC, query LIMIT ?3",
+            "SELECT query, SUM(searches) AS searches, SUM(opened) AS opened FROM (
+               SELECT q.query, q.searches - q.zero_results AS searches,
+                      MIN(COALESCE(o.opened, 0), q.searches - q.zero_results) AS opened
+                 FROM search_query_days q
+                 LEFT JOIN search_opened_days o ON o.day = q.day AND o.query_hash = q.query_hash
+                WHERE q.day >= ?1 AND q.day <= ?2)
+             GROUP BY query HAVING SUM(searches) > SUM(opened)
+             ORDER BY SUM(searches) - SUM(opened) DESC, SUM(searches) DESC, query LIMIT ?3",
             &args,
         )
         .await?;

@@ -194,6 +194,7 @@ type Views = Rc<HashMap<String, i64>>;
 
 thread_local! {
     static COUNTER: &'static hot::Counter = Box::leak(Box::new(hot::Counter::default()));
+    static TALLY: &'static analytics::Tally = Box::leak(Box::new(analytics::Tally::default()));
     static POPULARITY: RefCell<Option<(Views, f64)>> = const { RefCell::new(None) };
 }
 
@@ -327,7 +328,10 @@ async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     // carries a random id a guide opened from it reports back (`?sid=`).
     // Counting must never fail a search: a failed write only means no id.
     let searched = analytics::Searched { searched: &r.searched, total: r.total, page: p.page };
-    let search_id = analytics::record(&db, &OsRandom, searched, ctx.now()).await.ok().flatten();
+    let tally = TALLY.with(|t| *t);
+    let pepper = e::pepper(env).ok();
+    let search_id = tally.count(pepper.as_ref(), &OsRandom, searched, ctx.now()).ok().flatten();
+    let _ = tally.flush(&db, ctx.now()).await;
     // Search is public; a logged-in citizen's query is also remembered. A
     // missing or stale token only means nothing is remembered. An answer
     // with its own search id is not for shared caches.

@@ -228,7 +228,12 @@ async fn fan_out_with(
     let (kind, _) = live_version(db, outage_id, version)
         .await?
         .ok_or_else(|| ApiError::internal(format!("no live version {outage_id}/{version}")))?;
-    let (upto, more) = slice_end(db, outage_id, "", slice).await?;
+    // A kind without later slices reads no slice end and queues no continuation.
+    let (upto, more) = if crate::recipients::sliced(kind) {
+        slice_end(db, outage_id, "", slice).await?
+    } else {
+        (String::new(), false)
+    };
     let next = more.then_some(upto.as_str());
     let range = AccountRange { after: "", upto: &upto };
     let (body, [subs, holders]) = fan_out_stmts(kind, outage_id, version, now, batch, range, next);

@@ -100,6 +100,12 @@ pub(crate) fn recipients_sql(kind: MessageKind, first: bool) -> (String, Option<
     }
 }
 
+/// Whether this kind's holders come in slices of accounts (a cancellation
+/// reaches only the holders notified before, all in its first part).
+pub(crate) fn sliced(kind: MessageKind) -> bool {
+    recipients_sql(kind, false).1.is_some()
+}
+
 /// The parameters of the outbox inserts: ?1 outage, ?2 version, ?3 batch,
 /// ?4 now, ?5 the queued status (and ?6, ?7 the slice for holders).
 fn params(outage_id: &str, version: i64, now: BeijingTime, batch: &str) -> Vec<Value> {

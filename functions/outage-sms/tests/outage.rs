@@ -1070,6 +1070,32 @@ fn a_cancellation_reaches_the_holders_the_notice_reached_and_nobody_new() {
     counts_match(&db);
 }
 
+#[test]
+fn a_cancellation_reaches_every_notified_holder_at_once_and_queues_no_slices() {
+    let db = town();
+    holders(&db, &[("W30", "13900000031", "bw-1"), ("W31", "13900000032", "bw-1"), ("W32", "13900000033", "bw-1")]);
+    let id = emergency(&db, json!(["bw-1"]));
+    let first = block_on(outbox::fan_out_sliced(&db, &id, 1, t(NOW), "b1", 1)).unwrap();
+    let (mut chunks, _) = continue_all(&db, &id, &first, 1);
+    send_all(&db, &FakeSms::default(), &chunks, NOW);
+    let who = publisher();
+    let act = Act { who: &who, now: t(NOW), request_id: "c" };
+    let cancel: CancelBody = serde_json::from_value(json!({"reason": "管道抢修提前完成"})).unwrap();
+    block_on(changes::cancel(&db, &act, &id, &cancel, "义乌便民", QuietHours::default())).unwrap();
+    let sms = FakeSms::default();
+    for v in block_on(notices::due_versions(&db, &id, t(NOW))).unwrap() {
+        let f = block_on(outbox::fan_out_sliced(&db, &id, v, t(NOW), &format!("c{v}"), 1)).unwrap();
+        assert!(f.more.is_none(), "a cancellation has no later slices: {:?}", f.more);
+        chunks = f.chunks;
+        send_all(&db, &sms, &chunks, NOW);
+    }
+    let numbers = sms.numbers();
+    for phone in ["13900000031", "13900000032", "13900000033"] {
+        assert!(numbers.contains(&phone.to_owned()), "{phone} was told of the outage: {numbers:?}");
+    }
+    counts_match(&db);
+}
+
 // ---- 降压供水 (issue 18) ----
 
 #[test]

@@ -9,6 +9,7 @@ pub mod listing;
 pub mod model;
 pub mod repo;
 pub mod review;
+pub mod search_id;
 pub mod sync;
 pub mod taxonomy;
 
