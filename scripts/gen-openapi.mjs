@@ -190,14 +190,18 @@ const IDENTITY = {
   },
 };
 
+const REGION_PARAM = "行政区划代码（GB/T 2260，6位）：只返回该地区市民可办的事项——本级、上级（所在市、省）及下辖地区的事项，不含同级其他地区的；未知代码答 400";
+
 const SEARCH = {
   "/v1/items/search": { get: { operationId: "searchItems", summary: "事项查询：中文、拼音（全拼/首字母/混拼）、错别字、主题词、过滤、分面、高亮",
     parameters: [q("q", "搜索内容（空则浏览全部，最多50字）", { type: "string", maxLength: 50 }), q("category", "分类", { type: "string" }), q("tag", "标签", { type: "string" }),
       q("department", "部门", { type: "string" }), q("online", "可网上办理", { type: "boolean" }), q("appointment", "可预约", { type: "boolean" }),
+      q("region", REGION_PARAM, { type: "string", pattern: "^[0-9]{6}$" }),
       q("lat", "纬度", { type: "number" }), q("lng", "经度", { type: "number" }), q("page", "页码", { type: "integer", minimum: 1, maximum: 1000 }),
       q("size", "每页条数", { type: "integer", minimum: 1, maximum: 50 })],
     responses: { 200: json("search-answer", "结果"), ...common } } },
-  "/v1/items/suggest": { get: { operationId: "suggestItems", summary: "搜索联想（最多10条）", parameters: [q("q", "已输入内容（最多50字）", { type: "string", maxLength: 50 })],
+  "/v1/items/suggest": { get: { operationId: "suggestItems", summary: "搜索联想（最多10条）", parameters: [q("q", "已输入内容（最多50字）", { type: "string", maxLength: 50 }),
+      q("region", REGION_PARAM, { type: "string", pattern: "^[0-9]{6}$" })],
     responses: { 200: json("suggestions", "联想"), ...common } } },
   "/v1/items/hot": { get: { operationId: "hotItems", summary: "热门排行（指南浏览）与热门搜索，近7天", responses: { 200: json("hot-list", "热门"), ...common } } },
   "/v1/categories": { get: { operationId: "listCategories", summary: "事项分类及数量", responses: { 200: json("name-counts", "分类"), ...common } } },

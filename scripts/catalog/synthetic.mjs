@@ -1,7 +1,9 @@
 // A synthetic catalogue of N items: names, materials and guides composed from
-// realistic parts, codes valid (credit-code check characters included), each
+// realistic parts, codes valid (credit-code check characters included) and
+// spread over 浙江省's regions (scripts/catalog/regions.mjs), each
 // item at 1-3 demo halls, some related to their neighbours.
-import { HALLS, LEVEL, uscc, itemCode, guideDefaults } from "./common.mjs";
+import { HALLS, uscc, itemCode, guideDefaults } from "./common.mjs";
+import { regionOf } from "./regions.mjs";
 import { themeItems } from "./themes.mjs";
 import { fileURLToPath } from "node:url";
 
@@ -20,14 +22,15 @@ export function syntheticCatalog(n) {
   const template = themeItems()[0];
   const items = [];
   for (let k = 0; k < n; k++) {
-    const org = uscc(`11330782${String(5000000 + (k % 97)).padStart(9, "0")}`);
+    const { region, level } = regionOf(k);
+    const org = uscc(`11${region}${String(5000000 + (k % 97)).padStart(9, "0")}`);
     const basic = String(100000000000 + k).slice(-12);
     const name = `${pick(OBJECTS)}${pick(ACTIONS)}（${String(k).padStart(6, "0")}）`;
     const dept = `义乌市第${(k % 97) + 1}政务服务部门`;
     const halls = [...new Set([pick(HALLS).id, pick(HALLS).id])];
     items.push({
       ...structuredClone(template),
-      code: itemCode(org, LEVEL, basic),
+      code: itemCode(org, level, basic),
       basic_code: basic,
       name,
       category: pick(CATEGORIES),

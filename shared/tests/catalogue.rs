@@ -75,6 +75,20 @@ fn an_imported_item_renders_every_guide_field() {
 }
 
 #[test]
+fn a_guide_names_the_region_its_code_carries() {
+    let (db, _) = seeded();
+    let g = block_on(repo::render_guide(&db, WATER)).unwrap().unwrap();
+    // 440300 has no row in the seeded regions table (浙江省 only): code and level alone.
+    assert_eq!(g["item"]["region"], serde_json::json!({"code": "440300", "level": "city"}));
+    let named = shared::store::Stmt::new("INSERT INTO regions (code, name) VALUES ('440300', '深圳市')", vec![]);
+    block_on(shared::store::Db::batch(&db, &[named])).unwrap();
+    let g = block_on(repo::render_guide(&db, WATER)).unwrap().unwrap();
+    assert_eq!(g["item"]["region"], serde_json::json!({"code": "440300", "name": "深圳市", "level": "city"}));
+    assert_eq!(repo::region_json("11330782MB0000000X4000000000001", Some("义乌市"))["level"], "county");
+    assert_eq!(repo::region_json("11000000MB0000000X4000000000001", None), serde_json::Value::Null);
+}
+
+#[test]
 fn unknown_items_render_as_none() {
     let (db, _) = seeded();
     assert!(block_on(repo::render_guide(&db, "91440300708461136T4000172009999")).unwrap().is_none());

@@ -10,7 +10,7 @@ use shared::edge::{self as e, Ctx, D1Db, WorkersKv};
 use shared::http::Query;
 use shared::runtime::{Clock, OsRandom};
 use shared::store::Kv;
-use shared::types::BeijingTime;
+use shared::types::{BeijingTime, Region};
 use shared::{ApiError, ApiResult, ErrorCode};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -281,7 +281,13 @@ fn params(ctx: &Ctx) -> ApiResult<Params> {
         page: q.u32_in("page", 1, 1_000)?.unwrap_or(1),
         size: q.u32_in("size", 1, MAX_SIZE)?.unwrap_or(DEFAULT_SIZE),
         popularity: None,
+        region: region(&q)?,
     })
+}
+
+/// The `region` parameter (行政区划代码), checked.
+fn region(q: &Query) -> ApiResult<Option<Region>> {
+    q.get("region").map(|r| Region::parse(r).map_err(|m| ApiError::bad_field("region", m.0))).transpose()
 }
 
 /// For benchmarks only (never in production): see [`crate::like`].
@@ -304,7 +310,7 @@ async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let key = format!(
         "{}|{:?}",
         idx.version(),
-        (&p.q, &p.category, &p.tag, &p.department, p.online, p.appointment, p.near, p.page, p.size)
+        (&p.q, &p.category, &p.tag, &p.department, p.online, p.appointment, p.near, p.page, p.size, p.region)
     );
     let cached = if fresh { None } else { answers().get(&key, now_ms) };
     let r = match cached {
@@ -395,7 +401,7 @@ async fn hot_list(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
 async fn suggest(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let q = Query::parse(&ctx.query)?;
     let idx = index(env, &e::db(env)?).await?;
-    let list = idx.suggest(q.get("q").unwrap_or_default())?;
+    let list = idx.suggest_in_region(q.get("q").unwrap_or_default(), region(&q)?.as_ref())?;
     e::ok_json(&serde_json::json!({ "suggestions": list }), "public, max-age=60")
 }
 

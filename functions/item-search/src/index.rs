@@ -7,6 +7,7 @@
 //! one and the packed one ([`crate::packed::Packed`]) answer through them
 //! with the same code, so both rank alike.
 
+use crate::region::{self, NO_REGION, Regions};
 use crate::text::{normalize, pinyin_forms, syllables, terms, window};
 use serde::Deserialize;
 use shared::ApiResult;
@@ -44,6 +45,8 @@ pub struct Doc {
     pub name_initials: String,
     pub name_syllables: Vec<String>,
     pub tag_pinyin: Vec<String>,
+    /// Position of the item's region in [`Index::regions`] ([`NO_REGION`]: none).
+    pub region: u16,
 }
 
 /// A hall, for the nearest-hall answer.
@@ -77,6 +80,8 @@ pub struct Index {
     pub categories: Vec<String>,
     /// The distinct categories of the indexed items, sorted (ids of `Doc::cat`).
     pub cats: Vec<String>,
+    /// The regions named by the `regions` table or carried by an item.
+    pub regions: Regions,
 }
 
 #[derive(Deserialize)]
@@ -117,7 +122,10 @@ impl Index {
         let banned = words("SELECT word AS a, NULL AS b FROM search_banned_words").await?;
         let corrections = words("SELECT wrong AS a, right AS b FROM search_corrections").await?;
         let categories = words("SELECT name AS a, NULL AS b FROM categories ORDER BY position, name").await?;
-        let mut index = Index { version, halls, ..Default::default() };
+        let region_names = region::load_names(db).await?;
+        let regions =
+            Regions::build(&region_names, rows.iter().filter_map(|r| shared::types::Region::of_code(&r.code)));
+        let mut index = Index { version, halls, regions, ..Default::default() };
         let hall_pos: HashMap<&str, usize> = index.halls.iter().enumerate().map(|(i, h)| (h.id.as_str(), i)).collect();
         let mut item_halls: HashMap<String, Vec<usize>> = HashMap::new();
         for l in &links {
@@ -171,6 +179,7 @@ impl Index {
         self.add_pinyin_keys(id, &name_syllables);
         let cat = self.category_id(&row.category).unwrap_or(u16::MAX);
         self.docs.push(Doc {
+            region: self.regions.id_of_code(&row.code),
             cat,
             code: row.code,
             name_syllables,
@@ -429,6 +438,10 @@ pub trait SearchIndex {
     /// 同音字: the first run of characters, in doc order (name, then tags),
     /// whose syllables are `want`.
     fn homophone(&self, want: &[String]) -> Option<String>;
+    /// The regions the index knows (ids of a document's region).
+    fn regions(&self) -> &Regions;
+    /// The id of a document's region in [`Self::regions`], `None` when it has none.
+    fn region_id(&self, id: u32) -> Option<u16>;
 
     /// The cheap facts of a document (filters, facets, bounds).
     fn brief(&self, id: u32) -> Option<Brief> {
@@ -588,6 +601,12 @@ impl SearchIndex for Index {
     }
     fn docs_are_cheap(&self) -> bool {
         true
+    }
+    fn regions(&self) -> &Regions {
+        &self.regions
+    }
+    fn region_id(&self, id: u32) -> Option<u16> {
+        self.docs.get(id as usize).map(|d| d.region).filter(|r| *r != NO_REGION)
     }
     fn homophone(&self, want: &[String]) -> Option<String> {
         self.docs.iter().find_map(|d| {

@@ -1,10 +1,12 @@
 //! # item-search: 事项查询 (issue 4, in progress)
 //!
 //! Routes:
-//! - `GET /v1/items/search?q=&category=&tag=&department=&online=&appointment=&lat=&lng=&page=&size=`
+//! - `GET /v1/items/search?q=&category=&tag=&department=&online=&appointment=&region=&lat=&lng=&page=&size=`
 //!   Chinese n-grams, pinyin (full, initials, mixed), homophone correction,
-//!   thesaurus, stop and banned words, filters, facets, highlights, nearest hall
-//! - `GET /v1/items/suggest?q=`  联想, at most 10
+//!   thesaurus, stop and banned words, filters, facets, highlights, nearest hall;
+//!   `region` (行政区划代码): the region's items, its city's and province's, and
+//!   those of the regions inside it, never a sibling county's
+//! - `GET /v1/items/suggest?q=&region=`  联想, at most 10
 //! - `GET /v1/categories`, `GET /v1/tags`  with item counts
 //! - `GET /v1/me/search-history`, `DELETE /v1/me/search-history`  (logged in;
 //!   searches of a logged-in citizen are remembered, the last 20)
@@ -24,6 +26,7 @@ pub mod like;
 pub mod packed;
 pub mod packed_store;
 pub mod query;
+pub mod region;
 pub mod text;
 
 #[cfg(target_arch = "wasm32")]

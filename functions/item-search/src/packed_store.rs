@@ -497,6 +497,14 @@ impl Served {
         }
     }
 
+    /// Completions among the items a citizen of `region` is served by.
+    pub fn suggest_in_region(&self, q: &str, region: Option<&shared::types::Region>) -> ApiResult<Vec<Suggestion>> {
+        match self {
+            Served::Packed(i) => query::suggest_in_region(&**i, q, region),
+            Served::Built(i) => query::suggest_in_region(&**i, q, region),
+        }
+    }
+
     /// Every category in the staff's display order, with its published items.
     pub fn category_counts(&self) -> Vec<(String, usize)> {
         match self {

@@ -3,6 +3,7 @@
 //! filters, facets, ranking, highlights, paging, nearest hall.
 
 use crate::index::{Brief, Briefs, DocView, Index, NameMatch, SearchIndex};
+use crate::region::{RegionFilter, RegionView};
 use crate::text::{cjk_runs, is_cjk, normalize, pinyin_forms, query_terms, syllables};
 use serde::Serialize;
 use shared::catalogue::geo::distance_m;
@@ -32,6 +33,8 @@ pub struct Params {
     /// Guide views per item over the hot window: boosts popular items, and
     /// orders an empty query (the hot list).
     pub popularity: Option<Rc<HashMap<String, i64>>>,
+    /// 行政区划: only items a citizen of this region is served by.
+    pub region: Option<shared::types::Region>,
 }
 
 /// The nearest hall that handles an item.
@@ -56,6 +59,8 @@ pub struct Hit {
     /// Character ranges `[start, end)` of `name` that matched the query.
     pub highlights: Vec<[usize; 2]>,
     pub nearest_hall: Option<NearHall>,
+    /// The item's region (`None`: its code carries none).
+    pub region: Option<RegionView>,
 }
 
 /// Results per category (002: 搜索结果宜按分类展现).
@@ -96,6 +101,7 @@ pub fn search_in<I: SearchIndex>(index: &I, p: &Params) -> ApiResult<Answer> {
     if index.banned().iter().any(|w| norm.contains(w.as_str())) {
         return Err(ErrorCode::QueryBanned.into());
     }
+    known_region(index, p.region.as_ref())?;
     let (fixed_text, fixed_by_table) = apply_corrections(index, &norm);
     let (searched, expanded) = rewrite(index, &fixed_text);
     let mut scores = score(index, &searched);
@@ -428,6 +434,7 @@ struct Filters<'a> {
     /// The online and appointment filters as bits of a brief's word.
     mask: u32,
     want: u32,
+    region: Option<RegionFilter>,
     p: &'a Params,
 }
 
@@ -441,7 +448,8 @@ impl<'a> Filters<'a> {
                 want |= if on { bit } else { 0 };
             }
         }
-        Self { category, mask, want, p }
+        let region = p.region.as_ref().map(|r| RegionFilter::new(index.regions(), r));
+        Self { category, mask, want, region, p }
     }
 
     /// The online and appointment filters (from the brief).
@@ -471,6 +479,12 @@ impl<'a> Filters<'a> {
         let p = self.p;
         p.department.as_ref().is_none_or(|x| d.department() == x)
             && p.tag.as_ref().is_none_or(|t| d.tags().any(|x| x == t))
+    }
+
+    /// The region filter (a column read when there is one).
+    #[inline(always)]
+    fn region(&self, index: &impl SearchIndex, id: u32) -> bool {
+        self.region.as_ref().is_none_or(|f| f.passes(index.region_id(id)))
     }
 
     #[inline(always)]
@@ -856,7 +870,8 @@ impl<I: SearchIndex> Visit<'_, I> {
         };
         let Some(b) = b else { return };
         // Counted without a branch on the flags (they vary doc to doc).
-        let pass = self.filters.flags(&b) && (!self.needs_doc || self.doc_passes(id));
+        let pass =
+            self.filters.flags(&b) && self.filters.region(self.index, id) && (!self.needs_doc || self.doc_passes(id));
         if let Some(n) = self.facets.get_mut(b.cat() as usize) {
             *n += usize::from(pass);
         }
@@ -974,7 +989,7 @@ fn assemble<I: SearchIndex>(index: &I, p: &Params, effective: &str, cands: Cands
     };
     match &cands {
         Cands::Browse => (0..index.doc_count() as u32).for_each(|i| v.visit(i, 0.0, None)),
-        Cands::Term(t) => match (v.briefs, filters.brief_mask(), v.needs_doc) {
+        Cands::Term(t) => match (v.briefs, filters.brief_mask(), v.needs_doc || filters.region.is_some()) {
             // The common case in one tight loop: each filter but the
             // document's department and keywords is a mask of its brief.
             (Some(col), Some((fmask, fwant, cmask, cwant)), false) => {
@@ -1022,7 +1037,8 @@ fn assemble<I: SearchIndex>(index: &I, p: &Params, effective: &str, cands: Cands
             let near = e.near.and_then(|(h, m)| {
                 index.hall(h).map(|h| NearHall { id: h.id.clone(), name: h.name.clone(), distance_m: m })
             });
-            index.doc(e.id).map(|d| hit(&d, e.score, near, effective))
+            let region = index.region_id(e.id).and_then(|r| index.regions().view(r));
+            index.doc(e.id).map(|d| Hit { region, ..hit(&d, e.score, near, effective) })
         })
         .collect();
     a
@@ -1048,6 +1064,7 @@ fn hit(d: &impl DocView, score: f64, near: Option<NearHall>, effective: &str) ->
         score: (score * 100.0).round() / 100.0,
         highlights: highlights(d.name(), effective),
         nearest_hall: near,
+        region: None,
     }
 }
 
@@ -1117,6 +1134,17 @@ pub fn suggest(index: &Index, q: &str) -> ApiResult<Vec<Suggestion>> {
 
 /// Completions over item names, keywords and pinyin prefixes, from any index.
 pub fn suggest_in<I: SearchIndex>(index: &I, q: &str) -> ApiResult<Vec<Suggestion>> {
+    suggest_in_region(index, q, None)
+}
+
+/// Completions among the items a citizen of `region` is served by.
+pub fn suggest_in_region<I: SearchIndex>(
+    index: &I,
+    q: &str,
+    region: Option<&shared::types::Region>,
+) -> ApiResult<Vec<Suggestion>> {
+    known_region(index, region)?;
+    let seen = region.map(|r| RegionFilter::new(index.regions(), r));
     let norm = normalize(q);
     if norm.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_field("q", format!("输入内容不超过{MAX_QUERY_CHARS}个字")));
@@ -1128,6 +1156,7 @@ pub fn suggest_in<I: SearchIndex>(index: &I, q: &str) -> ApiResult<Vec<Suggestio
     let (py, _) = pinyin_forms(&compact);
     let mut ranked: Vec<(u8, usize, u32)> = suggest_candidates(index, &compact, &py)
         .into_iter()
+        .filter(|i| seen.as_ref().is_none_or(|f| f.passes(index.region_id(*i))))
         .filter_map(|i| {
             let d = index.doc(i)?;
             let name_norm = d.name_norm();
@@ -1163,4 +1192,15 @@ pub fn suggest_in<I: SearchIndex>(index: &I, q: &str) -> ApiResult<Vec<Suggestio
         }
     }
     Ok(out)
+}
+
+/// A region filter must name a region the index knows (in the `regions`
+/// table, or carried by some item).
+fn known_region(index: &impl SearchIndex, region: Option<&shared::types::Region>) -> ApiResult<()> {
+    match region {
+        Some(r) if index.regions().id(r).is_none() => {
+            Err(ApiError::bad_field("region", format!("未知的行政区划代码 {r}：没有该地区的事项")))
+        }
+        _ => Ok(()),
+    }
 }

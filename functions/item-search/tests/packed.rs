@@ -12,7 +12,7 @@ use item_search::query::{self, Params};
 use shared::admin::{Principal, Role};
 use shared::catalogue::import;
 use shared::store::{Db, MemoryKv, SqliteDb, Stmt};
-use shared::types::BeijingTime;
+use shared::types::{BeijingTime, Region};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -390,6 +390,10 @@ fn probe_cases() -> Vec<(&'static str, Params)> {
         ("居住证换领", params("居住证换领")),
         ("sbk", params("sbk")),
         ("卫生许可正 (typo)", params("卫生许可正")),
+        // Every synthetic item is in 义乌市 (330782): its region passes all,
+        // its sibling 东阳市 (330783) none.
+        ("社保 in 330782", Params { region: Region::parse("330782").ok(), ..params("社保") }),
+        ("证 in 330783", Params { region: Region::parse("330783").ok(), ..params("证") }),
     ]
 }
 

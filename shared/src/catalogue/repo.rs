@@ -99,6 +99,8 @@ struct ItemRow {
     guide: String,
     version: i64,
     updated_at: String,
+    /// The `regions` table's name of the code's region, if any.
+    region_name: Option<String>,
 }
 
 /// One material as the guide shows it.
@@ -178,7 +180,8 @@ pub async fn render_guide(db: &impl Db, code: &str) -> ApiResult<Option<Json>> {
     let Some(row) = db
         .first_as::<ItemRow>(
             "SELECT code, basic_code, name, category, tags, department, service_object, online, online_url,
-                appointment, guide, version, updated_at
+                appointment, guide, version, updated_at,
+                (SELECT r.name FROM regions r WHERE r.code = substr(items.code, 3, 6)) AS region_name
          FROM items WHERE code = ?1 AND status = 'published'",
             &[code.into()],
         )
@@ -225,6 +228,7 @@ fn guide_json(
         .collect();
     let fees_text = if guide.fees.free { "不收费".to_owned() } else { "收费，标准见收费项目".to_owned() };
     let tl = &guide.time_limit;
+    let region = region_json(&row.code, row.region_name.as_deref());
     Ok(json!({
         "item": {
             "code": row.code,
@@ -238,6 +242,7 @@ fn guide_json(
             "appointment": row.appointment != 0,
             "version": row.version,
             "updated_at": row.updated_at,
+            "region": region,
         },
         "guide": {
             "name": row.name,
@@ -273,6 +278,18 @@ fn guide_json(
         },
         "related": related,
     }))
+}
+
+/// An item's region (行政区划) as answers show it: code, name when the
+/// `regions` table has one, level; `null` when the code carries none.
+pub fn region_json(code: &str, name: Option<&str>) -> Json {
+    match crate::types::Region::of_code(code) {
+        None => Json::Null,
+        Some(r) => match name {
+            Some(n) => json!({ "code": r, "name": n, "level": r.level() }),
+            None => json!({ "code": r, "level": r.level() }),
+        },
+    }
 }
 
 fn time_limit_text(legal: u32, promised: u32) -> String {

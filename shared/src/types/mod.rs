@@ -11,6 +11,7 @@ mod money;
 mod phone;
 mod plate;
 mod quiet_hours;
+mod region;
 mod time;
 
 pub use codes::{BasicCode, ItemCode};
@@ -20,4 +21,5 @@ pub use money::Fen;
 pub use phone::MobileNumber;
 pub use plate::PlateNumber;
 pub use quiet_hours::{QuietHours, at as quiet_at};
+pub use region::{Region, RegionLevel};
 pub use time::{BeijingTime, beijing_offset};

@@ -11,7 +11,9 @@ use super::dict::{self, Entry};
 use super::error::PackError;
 use super::postings::{Classes, encode_docs, encode_terms};
 use super::records::{APPOINTMENT, ONLINE, Record, write_codes, write_record};
+use super::regions;
 use crate::index::{Hall, Index, NameMatch};
+use crate::region::Regions;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
@@ -19,8 +21,9 @@ use std::ops::Range;
 
 const MAGIC: &[u8; 4] = b"BMPK";
 /// The format this code writes and reads (2: posting classes say how the
-/// term reads in the name; brief and pinyin columns).
-pub const FORMAT: u32 = 2;
+/// term reads in the name; brief and pinyin columns; 3: the region table
+/// and column).
+pub const FORMAT: u32 = 3;
 
 /// The sections of the binary part, in order.
 #[derive(Debug, Clone, Copy)]
@@ -38,8 +41,10 @@ pub(crate) enum Sec {
     KeyPostings,
     Briefs,
     Pinyin,
+    Regions,
+    RegionCol,
 }
-const SECTIONS: usize = 13;
+const SECTIONS: usize = 15;
 
 /// A loaded packed index: the bytes (borrowed or owned) and the small
 /// tables decoded from them (word lists, categories, halls).
@@ -68,6 +73,8 @@ pub struct Packed<'a> {
     pub(crate) banned: Vec<String>,
     /// Syllables of each distinct tag, made on the first homophone lookup.
     pub(crate) tag_syllables: OnceCell<Vec<Vec<String>>>,
+    /// The regions (ids of the region column).
+    pub(crate) regions: Regions,
 }
 
 fn unsupported(m: impl Into<String>) -> PackError {
@@ -236,6 +243,8 @@ pub fn build(index: &Index) -> Result<Vec<u8>, PackError> {
         key_postings,
         write_briefs(&index.docs),
         write_pinyin(&index.docs),
+        regions::write_table(&index.regions),
+        regions::write_column(&index.docs, &index.regions).map_err(unsupported)?,
     ];
     let mut bin = Vec::with_capacity(4 + 4 * SECTIONS + sections.iter().map(Vec::len).sum::<usize>());
     put_u32(&mut bin, SECTIONS as u32);
@@ -386,6 +395,10 @@ impl<'a> Packed<'a> {
         if sec(Sec::Codes)?.len() < docs.div_ceil(super::records::CODE_BLOCK) * 4 {
             return None;
         }
+        let regions = regions::read_table(sec(Sec::Regions)?)?;
+        if !regions::column_fits(sec(Sec::RegionCol)?, docs, &regions) {
+            return None;
+        }
         Some(Packed {
             bin,
             text,
@@ -407,6 +420,7 @@ impl<'a> Packed<'a> {
             stop_words,
             banned,
             tag_syllables: OnceCell::new(),
+            regions,
         })
     }
 

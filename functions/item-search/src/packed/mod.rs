@@ -18,6 +18,7 @@ mod docs;
 mod error;
 mod postings;
 mod records;
+mod regions;
 mod search;
 
 pub use blob::{FORMAT, Packed, build, reseal};

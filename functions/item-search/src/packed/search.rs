@@ -87,6 +87,15 @@ impl SearchIndex for Packed<'_> {
         self.find_code(code)
     }
 
+    fn regions(&self) -> &crate::region::Regions {
+        &self.regions
+    }
+
+    #[inline(always)]
+    fn region_id(&self, id: u32) -> Option<u16> {
+        super::regions::region_at(self.sec(Sec::RegionCol), id)
+    }
+
     fn postings(&self, term: &str) -> impl Iterator<Item = (u32, u32)> {
         let weights = &self.weights;
         self.term_iter(term).map_while(move |(d, c)| weights.get(c as usize).map(|w| (d, *w)))
