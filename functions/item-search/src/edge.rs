@@ -317,10 +317,18 @@ async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
         Some(r) => r,
         None => {
             p.popularity = Some(popularity(&db, ctx).await?);
-            let answer = idx.search(&p)?;
+            let mut answer = idx.search(&p)?;
+            // Full text (issue 19): where hits matched, and questions. A failed
+            // read only leaves them out (and the answer uncached).
+            let enriched = crate::enrich::enrich(&db, &mut answer).await;
+            if let Err(err) = &enriched {
+                log(serde_json::json!({ "level": "warn", "event": "search.fulltext", "detail": err.internal }));
+            }
             let body = serde_json::to_string(&answer).map_err(|e| ApiError::internal(e.to_string()))?;
             let r = Rc::new(Rendered { body, searched: answer.searched, total: answer.total });
-            answers().put(&key, Rc::clone(&r), now_ms);
+            if enriched.is_ok() {
+                answers().put(&key, Rc::clone(&r), now_ms);
+            }
             r
         }
     };

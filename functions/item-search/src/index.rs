@@ -22,6 +22,9 @@ pub const W_NAME: u32 = 10;
 pub const W_TAG: u32 = 6;
 pub const W_META: u32 = 3;
 pub const W_TEXT: u32 = 1;
+/// 申请材料 names: below the category, above the guide's prose (a citizen
+/// asking what to bring names a material; see [`crate::fulltext`]).
+pub const W_MATERIAL: u32 = 2;
 
 /// One searchable item.
 #[derive(Debug, Clone)]
@@ -94,6 +97,22 @@ struct ItemRow {
     online: i64,
     appointment: i64,
     scope: Option<String>,
+    // Full text (issue 19): JSON arrays, see [`crate::fulltext::GuideText`].
+    materials: Option<String>,
+    conditions: Option<String>,
+    process: Option<String>,
+    faq: Option<String>,
+}
+
+impl ItemRow {
+    fn text(&self) -> crate::fulltext::GuideText {
+        crate::fulltext::GuideText::from_json(
+            self.materials.as_deref(),
+            self.conditions.as_deref(),
+            self.process.as_deref(),
+            self.faq.as_deref(),
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -109,7 +128,11 @@ impl Index {
         let rows: Vec<ItemRow> = db
             .query_as(
                 "SELECT code, name, category, department, tags, online, appointment,
-                        json_extract(guide, '$.scope') AS scope
+                        json_extract(guide, '$.scope') AS scope,
+                        (SELECT json_group_array(m.name) FROM materials m WHERE m.item_code = items.code) AS materials,
+                        json_extract(guide, '$.conditions') AS conditions,
+                        json_extract(guide, '$.process') AS process,
+                        json_extract(guide, '$.faq') AS faq
                  FROM items WHERE status = 'published' ORDER BY code",
                 &[],
             )
@@ -137,9 +160,13 @@ impl Index {
         cats.sort();
         cats.dedup();
         index.cats = cats;
-        for row in rows {
+        // Full text (issue 19): each guide's text, and the prose bigrams too
+        // common to tell items apart (left out of the postings).
+        let texts: Vec<crate::fulltext::GuideText> = rows.iter().map(ItemRow::text).collect();
+        let common = crate::fulltext::common_prose(&texts);
+        for (row, text) in rows.into_iter().zip(texts) {
             let halls = item_halls.remove(&row.code).unwrap_or_default();
-            index.add(row, halls);
+            index.add(row, halls, &text, &common);
         }
         index.thesaurus = pairs_longest_first(thesaurus);
         index.corrections = pairs_longest_first(corrections);
@@ -149,7 +176,13 @@ impl Index {
         Ok(index)
     }
 
-    fn add(&mut self, row: ItemRow, halls: Vec<usize>) {
+    fn add(
+        &mut self,
+        row: ItemRow,
+        halls: Vec<usize>,
+        text: &crate::fulltext::GuideText,
+        common: &std::collections::HashSet<String>,
+    ) {
         let id = self.docs.len() as u32;
         let tags: Vec<String> = serde_json::from_str(&row.tags).unwrap_or_default();
         let name_norm = normalize(&row.name);
@@ -167,6 +200,11 @@ impl Index {
         add(&row.category, W_META);
         add(&row.department, W_META);
         add(row.scope.as_deref().unwrap_or(""), W_TEXT);
+        // Full text (issue 19): materials, conditions, process steps, Q&A.
+        for (field, term) in crate::fulltext::indexed_terms(text, common) {
+            let e = weights.entry(term).or_insert(0);
+            *e = (*e).max(field.weight());
+        }
         for (term, w) in weights {
             self.postings.entry(term).or_default().push((id, w));
         }

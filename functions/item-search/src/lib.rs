@@ -20,6 +20,8 @@
 //! method_not_allowed, storage_unavailable, internal_error.
 
 pub mod analytics;
+pub mod enrich;
+pub mod fulltext;
 pub mod history;
 pub mod index;
 pub mod like;
@@ -27,6 +29,7 @@ pub mod packed;
 pub mod packed_store;
 pub mod query;
 pub mod region;
+pub mod questions;
 pub mod text;
 
 #[cfg(target_arch = "wasm32")]

@@ -61,6 +61,10 @@ pub struct Hit {
     pub nearest_hall: Option<NearHall>,
     /// The item's region (`None`: its code carries none).
     pub region: Option<RegionView>,
+    /// Full text (issue 19): where the hit matched when not in its name
+    /// (filled by [`crate::enrich`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<crate::fulltext::Matched>,
 }
 
 /// Results per category (002: 搜索结果宜按分类展现).
@@ -85,6 +89,12 @@ pub struct Answer {
     pub facets: Vec<Facet>,
     pub items: Vec<Hit>,
     pub catalog_version: i64,
+    /// Full text (issue 19): FAQ entries and guides' Q&A matching the
+    /// query, on the first page only (filled by [`crate::enrich`]).
+    pub questions: Vec<crate::questions::Question>,
+    /// The text searched in the end (after corrections): what full text locates.
+    #[serde(skip)]
+    pub effective: String,
 }
 
 /// Runs a search over the in-memory index.
@@ -140,6 +150,8 @@ pub fn search_in<I: SearchIndex>(index: &I, p: &Params) -> ApiResult<Answer> {
             facets: vec![],
             items: vec![],
             catalog_version: index.version(),
+            questions: vec![],
+            effective: effective.clone(),
         },
     ))
 }
@@ -249,13 +261,16 @@ fn score_with(index: &impl SearchIndex, text: &str, min_share: usize) -> Vec<(u3
                     }
                     n_seen += usize::from(s.matched == 0);
                     s.raw += w;
-                    s.matched += 1;
+                    // Full text (issue 19): a term found only in a guide's prose
+                    // covers half as much of the query as one in its name.
+                    s.matched += if w > crate::index::W_TEXT { 2 } else { 1 };
                 }
             }
         });
     }
     let mut touched: Vec<u32> = seen.get(..n_seen).unwrap_or_default().to_vec();
-    let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+    // `Acc::matched` counts halves of terms.
+    let n32 = u32::try_from(n.saturating_mul(2)).unwrap_or(u32::MAX);
     if letters {
         let (full, _) = pinyin_forms(&compact);
         let mut credit = |i: u32, pts: u32| {
@@ -290,10 +305,10 @@ fn score_with(index: &impl SearchIndex, text: &str, min_share: usize) -> Vec<(u3
         .filter_map(|&id| {
             let s = acc.get_mut(id as usize).map(std::mem::take)?;
             let matched = s.matched as usize;
-            if matched.saturating_mul(min_share) < n {
+            if matched.saturating_mul(min_share) < n.saturating_mul(2) {
                 return None;
             }
-            let coverage = if s.pinyin { 1.0 } else { (matched as f64 / n as f64).min(1.0) };
+            let coverage = if s.pinyin { 1.0 } else { (matched as f64 / (2 * n) as f64).min(1.0) };
             // The name bonus is added later, only for documents that pass the filters.
             Some((id, Score { raw: f64::from(s.raw) * coverage * coverage, coverage }))
         })
@@ -1065,34 +1080,13 @@ fn hit(d: &impl DocView, score: f64, near: Option<NearHall>, effective: &str) ->
         highlights: highlights(d.name(), effective),
         nearest_hall: near,
         region: None,
+        matched: None,
     }
 }
 
 /// Character ranges of `name` covered by any query n-gram.
 fn highlights(name: &str, effective: &str) -> Vec<[usize; 2]> {
-    let chars: Vec<char> = name.chars().map(|c| normalize(&c.to_string()).chars().next().unwrap_or(c)).collect();
-    let mut marked = vec![false; chars.len()];
-    for t in query_terms(effective) {
-        let tc: Vec<char> = t.chars().collect();
-        for i in 0..chars.len().saturating_sub(tc.len() - 1) {
-            if chars.get(i..i + tc.len()) == Some(tc.as_slice()) {
-                marked.iter_mut().skip(i).take(tc.len()).for_each(|m| *m = true);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, m) in marked.iter().chain(std::iter::once(&false)).enumerate() {
-        match (m, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push([s, i]);
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
+    crate::fulltext::highlight_ranges(name, &crate::fulltext::term_chars(&query_terms(effective)))
 }
 
 /// Docs that can complete `compact`: for Chinese, those holding its rarest
