@@ -195,6 +195,7 @@ type Views = Rc<HashMap<String, i64>>;
 thread_local! {
     static COUNTER: &'static hot::Counter = Box::leak(Box::new(hot::Counter::default()));
     static TALLY: &'static analytics::Tally = Box::leak(Box::new(analytics::Tally::default()));
+    static ENRICH: &'static crate::enrich::Caches = Box::leak(Box::new(crate::enrich::Caches::default()));
     static POPULARITY: RefCell<Option<(Views, f64)>> = const { RefCell::new(None) };
 }
 
@@ -226,6 +227,12 @@ struct Rendered {
 
 shared::isolate_cache! {
     fn answers() -> Rendered = (ANSWER_CACHE_ENTRIES, POPULARITY_TTL_MS as i64);
+}
+
+shared::isolate_cache! {
+    /// Suggestion lists by catalogue version, text and region (they change
+    /// only with the catalogue).
+    fn suggestions() -> String = (ANSWER_CACHE_ENTRIES, POPULARITY_TTL_MS as i64);
 }
 
 /// Answers kept per isolate (a few KiB each).
@@ -320,7 +327,8 @@ async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
             let mut answer = idx.search(&p)?;
             // Full text (issue 19): where hits matched, and questions. A failed
             // read only leaves them out (and the answer uncached).
-            let enriched = crate::enrich::enrich(&db, &mut answer).await;
+            let caches = ENRICH.with(|c| *c);
+            let enriched = crate::enrich::enrich(&db, caches, now_ms, &mut answer).await;
             if let Err(err) = &enriched {
                 log(serde_json::json!({ "level": "warn", "event": "search.fulltext", "detail": err.internal }));
             }
@@ -409,8 +417,24 @@ async fn hot_list(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
 async fn suggest(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let q = Query::parse(&ctx.query)?;
     let idx = index(env, &e::db(env)?).await?;
-    let list = idx.suggest_in_region(q.get("q").unwrap_or_default(), region(&q)?.as_ref())?;
-    e::ok_json(&serde_json::json!({ "suggestions": list }), "public, max-age=60")
+    let (text, region) = (q.get("q").unwrap_or_default(), region(&q)?);
+    let key = format!("{}|{text}|{region:?}", idx.version());
+    let now_ms = js_sys::Date::now() as i64;
+    let body = match suggestions().get(&key, now_ms) {
+        Some(body) => body,
+        None => {
+            let list = idx.suggest_in_region(text, region.as_ref())?;
+            let body = serde_json::to_string(&serde_json::json!({ "suggestions": list }))
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let body = Rc::new(body);
+            suggestions().put(&key, Rc::clone(&body), now_ms);
+            body
+        }
+    };
+    let resp =
+        e::text_response(200, body.as_str().to_owned(), "application/json; charset=utf-8").map_err(e::runtime_err)?;
+    let _ = resp.headers().set("cache-control", "public, max-age=60");
+    Ok(resp)
 }
 
 /// Every category in the staff's display order, with its published items.

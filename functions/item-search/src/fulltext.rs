@@ -7,7 +7,7 @@
 //! hits, which the answer reads from D1 in one query (see [`crate::enrich`]).
 
 use crate::index::{W_MATERIAL, W_TEXT};
-use crate::text::{cjk_runs, normalize};
+use crate::text::{cjk_runs, fold_char, normalize};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -206,7 +206,7 @@ pub struct Matched {
 /// Characters of `text`, each normalised alone (so positions stay those of
 /// the original text).
 fn folded(text: &str) -> Vec<char> {
-    text.chars().map(|c| normalize(&c.to_string()).chars().next().unwrap_or(c)).collect()
+    text.chars().map(fold_char).collect()
 }
 
 /// Marks every occurrence of each term in `chars`; returns the marks and
@@ -252,8 +252,13 @@ pub fn highlight_ranges(text: &str, terms: &[Vec<char>]) -> Vec<[usize; 2]> {
 /// A highlighted snippet of `text`: at most `max` characters, starting a
 /// little before the first match (the whole text when it is short enough).
 pub fn snippet(text: &str, terms: &[Vec<char>], max: usize) -> (String, Vec<[usize; 2]>, usize) {
+    snippet_of(text, &folded(text), terms, max)
+}
+
+/// [`snippet`] of a text already [`folded`].
+fn snippet_of(text: &str, folded: &[char], terms: &[Vec<char>], max: usize) -> (String, Vec<[usize; 2]>, usize) {
     let chars: Vec<char> = text.chars().collect();
-    let (marked, found) = mark(&folded(text), terms);
+    let (marked, found) = mark(folded, terms);
     let first = marked.iter().position(|m| *m).unwrap_or(0);
     let start = if chars.len() <= max { 0 } else { first.saturating_sub(LEAD_CHARS).min(chars.len() - max) };
     let end = chars.len().min(start + max);
@@ -281,9 +286,10 @@ pub fn locate(text: &GuideText, rest: &[String], all: &[String]) -> Option<Match
     let every = term_chars(all);
     let mut best: Option<((usize, usize), Matched)> = None;
     for (field, passage) in text.shown() {
-        let found = (covered(&passage, &want), covered(&passage, &every));
+        let f = folded(&passage);
+        let found = (mark(&f, &want).1, mark(&f, &every).1);
         if found.0 > 0 && best.as_ref().is_none_or(|(n, _)| found > *n) {
-            let (shown, highlights, _) = snippet(&passage, &every, SNIPPET_CHARS);
+            let (shown, highlights, _) = snippet_of(&passage, &f, &every, SNIPPET_CHARS);
             best = Some((found, Matched { field: field.as_str(), label: field.label(), text: shown, highlights }));
         }
     }

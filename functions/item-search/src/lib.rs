@@ -28,8 +28,8 @@ pub mod like;
 pub mod packed;
 pub mod packed_store;
 pub mod query;
-pub mod region;
 pub mod questions;
+pub mod region;
 pub mod text;
 
 #[cfg(target_arch = "wasm32")]

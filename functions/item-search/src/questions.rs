@@ -56,12 +56,16 @@ pub fn questions(candidates: Vec<Candidate>, terms: &[String]) -> Vec<Question> 
     }
     let mut scored: Vec<(usize, usize, Question)> = Vec::new();
     for c in candidates {
-        let (question, question_highlights, in_q) = snippet(&c.question, &want, usize::MAX);
-        let (answer, highlights, _) = snippet(&c.answer, &want, ANSWER_CHARS);
+        // Most candidates hold too little of the query: counted before any snippet is cut.
         let n_covered = covered(&format!("{}\u{0}{}", c.question, c.answer), &want);
-        if n_covered == 0 || n_covered * 2 < n || scored.iter().any(|s| s.2.question == question) {
+        if n_covered == 0 || n_covered * 2 < n {
             continue;
         }
+        let (question, question_highlights, in_q) = snippet(&c.question, &want, usize::MAX);
+        if scored.iter().any(|s| s.2.question == question) {
+            continue;
+        }
+        let (answer, highlights, _) = snippet(&c.answer, &want, ANSWER_CHARS);
         let (item_code, item_name, faq_id) = match c.source {
             Source::Faq { id } => (None, None, Some(id)),
             Source::Guide { code, name } => (Some(code), Some(name), None),

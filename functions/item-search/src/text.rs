@@ -119,12 +119,7 @@ pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
-        let c = match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        };
-        let c = TRAD_SIMP.iter().find(|(t, _)| *t == c).map_or(c, |(_, s)| *s).to_ascii_lowercase();
+        let c = fold_char(c);
         if is_cjk(c) || c.is_ascii_alphanumeric() {
             out.push(c);
             space = false;
@@ -134,6 +129,21 @@ pub fn normalize(s: &str) -> String {
         }
     }
     out.trim_end().to_owned()
+}
+
+/// One character as [`normalize`] reads it: full-width forms as ASCII,
+/// traditional as simplified, lowercase (one character for one, so
+/// positions in the original text stay valid).
+pub fn fold_char(c: char) -> char {
+    let c = match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    };
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    TRAD_SIMP.iter().find(|(t, _)| *t == c).map_or(c, |(_, s)| *s)
 }
 
 /// Whether `c` is a CJK unified ideograph (the basic block and extension A).

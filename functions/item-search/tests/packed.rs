@@ -453,7 +453,13 @@ fn packed_probe() {
         mib(rss().saturating_sub(before))
     );
     let t = Instant::now();
-    let blob = packed::build(&index).unwrap();
+    let (blob, layout) = packed::build_with_layout(&index).unwrap();
+    for (name, bytes) in &layout.sections {
+        println!("section {name}: {:.2} MiB", mib(*bytes));
+    }
+    println!("text part: {:.2} MiB", mib(layout.text));
+    let ((dn, db), (sn, sb)) = (layout.dense, layout.sparse);
+    println!("term lists: {dn} dense {:.2} MiB, {sn} sparse {:.2} MiB", mib(db), mib(sb));
     let parts = packed::chunks(&blob, CHUNK_BYTES);
     println!(
         "packed: {:.2} MiB, build {:.0} ms (from the built index), {} chunks of <= {} MiB",

@@ -22,8 +22,8 @@ use std::ops::Range;
 const MAGIC: &[u8; 4] = b"BMPK";
 /// The format this code writes and reads (2: posting classes say how the
 /// term reads in the name; brief and pinyin columns; 3: the region table
-/// and column).
-pub const FORMAT: u32 = 3;
+/// and column; 4: a term list of one class says it once).
+pub const FORMAT: u32 = 4;
 
 /// The sections of the binary part, in order.
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +89,24 @@ fn u32_len(n: usize, what: &str) -> Result<u32, PackError> {
 /// format cannot hold: docs out of code order, more than 7 distinct weights,
 /// fields inconsistent with each other.
 pub fn build(index: &Index) -> Result<Vec<u8>, PackError> {
+    build_with_layout(index).map(|(blob, _)| blob)
+}
+
+/// Where a blob's bytes go (for the probe): each section, the text part,
+/// and the term postings split into dense and sparse lists.
+#[derive(Debug, Default)]
+pub struct Layout {
+    pub sections: Vec<(String, usize)>,
+    pub text: usize,
+    /// Term lists stored one nibble per document, and their bytes.
+    pub dense: (usize, usize),
+    /// Term lists stored as varint gaps, and their bytes.
+    pub sparse: (usize, usize),
+}
+
+/// [`build`], with the blob's [`Layout`].
+pub fn build_with_layout(index: &Index) -> Result<(Vec<u8>, Layout), PackError> {
+    let mut layout = Layout::default();
     let n = index.docs.len();
     u32_len(n, "docs")?;
     if index.docs.windows(2).any(|w| w.first().map(|d| &d.code) >= w.get(1).map(|d| &d.code)) {
@@ -180,6 +198,8 @@ pub fn build(index: &Index) -> Result<Vec<u8>, PackError> {
             return Err(unsupported(format!("posting of {term} beyond the docs")));
         }
         let (bytes, dense) = encode_terms(&list, n, class_bits);
+        let tally = if dense { &mut layout.dense } else { &mut layout.sparse };
+        *tally = (tally.0 + 1, tally.1 + bytes.len());
         let e = Entry { start: term_postings.len(), len: bytes.len(), count: list.len(), dense };
         term_postings.extend_from_slice(&bytes);
         term_entries.push((term.as_str(), e));
@@ -247,6 +267,29 @@ pub fn build(index: &Index) -> Result<Vec<u8>, PackError> {
         regions::write_column(&index.docs, &index.regions).map_err(unsupported)?,
     ];
     let mut bin = Vec::with_capacity(4 + 4 * SECTIONS + sections.iter().map(Vec::len).sum::<usize>());
+    let names = format!(
+        "{:?}",
+        [
+            Sec::Meta,
+            Sec::Lists,
+            Sec::Codes,
+            Sec::DocOffsets,
+            Sec::Records,
+            Sec::Depts,
+            Sec::Tags,
+            Sec::TermDict,
+            Sec::TermPostings,
+            Sec::KeyDict,
+            Sec::KeyPostings,
+            Sec::Briefs,
+            Sec::Pinyin,
+            Sec::Regions,
+            Sec::RegionCol,
+        ]
+    );
+    let names = names.trim_matches(['[', ']']).split(", ").map(str::to_owned);
+    layout.sections = names.zip(sections.iter().map(Vec::len)).collect();
+    layout.text = text.len();
     put_u32(&mut bin, SECTIONS as u32);
     for s in &sections {
         put_u32(&mut bin, u32_len(s.len(), "section")?);
@@ -265,7 +308,7 @@ pub fn build(index: &Index) -> Result<Vec<u8>, PackError> {
     put_u64(&mut out, checksum(&[&bin, text.as_bytes()]));
     out.extend_from_slice(&bin);
     out.extend_from_slice(text.as_bytes());
-    Ok(out)
+    Ok((out, layout))
 }
 
 /// Rewrites a blob's checksum to match its bytes: for tests that damage

@@ -21,7 +21,7 @@ mod records;
 mod regions;
 mod search;
 
-pub use blob::{FORMAT, Packed, build, reseal};
+pub use blob::{FORMAT, Layout, Packed, build, build_with_layout, reseal};
 pub use chunk::{CHUNK_BYTES, CHUNK_HEADER, KV_VALUE_LIMIT, chunks, join};
 pub use docs::PackedDoc;
 pub use error::PackError;

@@ -3,7 +3,8 @@
 //!
 //! Term postings carry a weight class per doc (an index into the header's
 //! weight table): sparse `varint(gap << bits | class)`, dense one nibble per
-//! doc (0 = absent, else class + 1). Pinyin-key postings carry no weight:
+//! doc (0 = absent, else class + 1); a list whose postings are all of one
+//! class says it once and keeps only gaps or bits. Pinyin-key postings carry no weight:
 //! sparse `varint(gap)`, dense one bit per doc.
 
 use super::codec::{MAX_CLASSES, Reader, put_varint};
@@ -134,21 +135,35 @@ impl<'a> Classes<'a> {
 }
 
 /// Encodes a term's `(doc, class)` list (docs ascending); says whether dense.
+///
+/// The first byte is 0 when the postings' classes differ, else one more
+/// than their one class (most lists: a material's bigram is a material
+/// everywhere). Then, sparse: `varint(gap << bits | class)`, or
+/// `varint(gap)` for one class; dense: a nibble per doc (`class + 1`), or a
+/// bit per doc for one class. Whichever is smaller.
 pub(crate) fn encode_terms(list: &[(u32, u8)], docs: usize, bits: u32) -> (Vec<u8>, bool) {
-    let mut sparse = Vec::new();
+    let one = list.first().map(|f| f.1).filter(|c| list.iter().all(|p| p.1 == *c));
+    let mut sparse = vec![one.map_or(0, |c| c + 1)];
     let mut prev: Option<u32> = None;
     for &(doc, class) in list {
-        let gap = prev.map_or(doc, |p| doc - p - 1);
-        put_varint(&mut sparse, (u64::from(gap) << bits) | u64::from(class));
+        let gap = u64::from(prev.map_or(doc, |p| doc - p - 1));
+        put_varint(&mut sparse, if one.is_some() { gap } else { (gap << bits) | u64::from(class) });
         prev = Some(doc);
     }
-    if sparse.len() <= docs.div_ceil(2) {
+    let dense_len = 1 + if one.is_some() { docs.div_ceil(8) } else { docs.div_ceil(2) };
+    if sparse.len() <= dense_len {
         return (sparse, false);
     }
-    let mut dense = vec![0u8; docs.div_ceil(2)];
+    let mut dense = vec![0u8; dense_len];
+    if let Some(head) = dense.first_mut() {
+        *head = one.map_or(0, |c| c + 1);
+    }
     for &(doc, class) in list {
-        if let Some(b) = dense.get_mut(doc as usize / 2) {
-            *b |= (class + 1) << (4 * (doc % 2));
+        let d = doc as usize;
+        let (at, bit) =
+            if one.is_some() { (1 + d / 8, 1 << (d % 8)) } else { (1 + d / 2, (class + 1) << (4 * (d % 2))) };
+        if let Some(b) = dense.get_mut(at) {
+            *b |= bit;
         }
     }
     (dense, true)
@@ -156,22 +171,56 @@ pub(crate) fn encode_terms(list: &[(u32, u8)], docs: usize, bits: u32) -> (Vec<u
 
 /// Decodes term postings lazily: `(doc, class)` in doc order.
 pub(crate) enum TermIter<'a> {
-    Sparse { r: Reader<'a>, prev: Option<u32>, bits: u32 },
-    Dense { bytes: &'a [u8], doc: usize, docs: usize },
+    Sparse {
+        r: Reader<'a>,
+        prev: Option<u32>,
+        bits: u32,
+    },
+    /// Sparse, every posting of one class.
+    SparseOne {
+        r: Reader<'a>,
+        prev: Option<u32>,
+        class: u8,
+    },
+    Dense {
+        bytes: &'a [u8],
+        doc: usize,
+        docs: usize,
+    },
+    /// A bit per doc, every posting of one class.
+    Bits {
+        bytes: &'a [u8],
+        doc: usize,
+        docs: usize,
+        class: u8,
+    },
 }
 
 impl<'a> TermIter<'a> {
     pub(crate) fn new(bytes: &'a [u8], dense: bool, docs: usize, bits: u32) -> Self {
-        if dense {
-            TermIter::Dense { bytes, doc: 0, docs }
-        } else {
-            TermIter::Sparse { r: Reader::new(bytes), prev: None, bits }
+        let (Some(&head), Some(rest)) = (bytes.first(), bytes.get(1..)) else { return Self::empty() };
+        match (dense, head.checked_sub(1)) {
+            (false, None) => TermIter::Sparse { r: Reader::new(rest), prev: None, bits },
+            (false, Some(class)) => TermIter::SparseOne { r: Reader::new(rest), prev: None, class },
+            (true, None) => TermIter::Dense { bytes: rest, doc: 0, docs },
+            (true, Some(class)) => TermIter::Bits { bytes: rest, doc: 0, docs, class },
         }
     }
 
     pub(crate) fn empty() -> Self {
         TermIter::Dense { bytes: &[], doc: 0, docs: 0 }
     }
+}
+
+/// The doc after `prev` at `gap`.
+#[inline(always)]
+fn after(prev: &mut Option<u32>, gap: u32) -> Option<u32> {
+    let doc = match prev {
+        None => gap,
+        Some(p) => p.checked_add(gap)?.checked_add(1)?,
+    };
+    *prev = Some(doc);
+    Some(doc)
 }
 
 impl Iterator for TermIter<'_> {
@@ -184,12 +233,11 @@ impl Iterator for TermIter<'_> {
                 let v = r.varint()?;
                 let gap = u32::try_from(v >> *bits).ok()?;
                 let class = (v & ((1u64 << *bits) - 1)) as u8;
-                let doc = match prev {
-                    None => gap,
-                    Some(p) => p.checked_add(gap)?.checked_add(1)?,
-                };
-                *prev = Some(doc);
-                Some((doc, class))
+                Some((after(prev, gap)?, class))
+            }
+            TermIter::SparseOne { r, prev, class } => {
+                let gap = u32::try_from(r.varint()?).ok()?;
+                Some((after(prev, gap)?, *class))
             }
             TermIter::Dense { bytes, doc, docs } => {
                 while *doc < *docs {
@@ -204,6 +252,23 @@ impl Iterator for TermIter<'_> {
                     let nib = (byte >> (4 * (d % 2))) & 0xf;
                     if nib != 0 {
                         return Some((d as u32, nib - 1));
+                    }
+                }
+                None
+            }
+            TermIter::Bits { bytes, doc, docs, class } => {
+                while *doc < *docs {
+                    let d = *doc;
+                    let byte = *bytes.get(d / 8)? >> (d % 8);
+                    if byte == 0 {
+                        // Skip the rest of an empty byte at once.
+                        *doc = (d | 7) + 1;
+                        continue;
+                    }
+                    let skip = byte.trailing_zeros() as usize;
+                    *doc = d + skip + 1;
+                    if d + skip < *docs {
+                        return Some(((d + skip) as u32, *class));
                     }
                 }
                 None
@@ -272,8 +337,24 @@ mod tests {
         assert_eq!(TermIter::new(&bytes, dense, 1000, 2).collect::<Vec<_>>(), sparse);
         let full: Vec<(u32, u8)> = (0..1000).filter(|d| d % 3 != 0).map(|d| (d, (d % 4) as u8)).collect();
         let (bytes, dense) = encode_terms(&full, 1000, 2);
-        assert!(dense && bytes.len() == 500);
+        assert!(dense && bytes.len() == 501);
         assert_eq!(TermIter::new(&bytes, dense, 1000, 2).collect::<Vec<_>>(), full);
+    }
+
+    #[test]
+    fn a_list_of_one_class_keeps_only_gaps_or_bits() {
+        let sparse: Vec<(u32, u8)> = vec![(0, 2), (9, 2), (300, 2), (999, 2)];
+        let (bytes, dense) = encode_terms(&sparse, 1000, 4);
+        assert!(!dense && bytes.len() == 1 + 1 + 1 + 2 + 2, "{bytes:?}");
+        assert_eq!(TermIter::new(&bytes, dense, 1000, 4).collect::<Vec<_>>(), sparse);
+        let full: Vec<(u32, u8)> = (0..1003).filter(|d| d % 3 != 0 || *d == 1002).map(|d| (d, 5)).collect();
+        let (bytes, dense) = encode_terms(&full, 1003, 4);
+        assert!(dense && bytes.len() == 1 + 126, "a bit per doc");
+        assert_eq!(TermIter::new(&bytes, dense, 1003, 4).collect::<Vec<_>>(), full);
+        let (bytes, dense) = encode_terms(&[], 1003, 4);
+        assert_eq!(TermIter::new(&bytes, dense, 1003, 4).count(), 0);
+        assert_eq!(TermIter::new(&[], true, 1003, 4).count(), 0, "no header: nothing");
+        assert_eq!(TermIter::new(&[6, 0xff, 0xff], true, 10, 4).count(), 10, "bits past the docs are ignored");
     }
 
     #[test]

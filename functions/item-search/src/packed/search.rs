@@ -144,6 +144,20 @@ impl SearchIndex for Packed<'_> {
                     }
                 }
             }
+            one @ (TermIter::SparseOne { class: c, .. } | TermIter::Bits { class: c, .. }) => {
+                // One class for the whole list: its weight and match once.
+                let (w, m) = class(c);
+                for (doc, _) in one {
+                    if let Some(slot) = buf.get_mut(n) {
+                        *slot = (doc, w, m);
+                        n += 1;
+                    }
+                    if n == CHUNK {
+                        each(&buf);
+                        n = 0;
+                    }
+                }
+            }
             TermIter::Sparse { r, bits, .. } => {
                 // Varints read in place (as `TermIter` reads them).
                 let bytes = r.rest();
