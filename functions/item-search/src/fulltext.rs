@@ -6,8 +6,8 @@
 //! answer time by [`locate`], a pure function over the text of the page's
 //! hits, which the answer reads from D1 in one query (see [`crate::enrich`]).
 
-use crate::index::{W_MATERIAL, W_TEXT};
 use crate::text::{cjk_runs, fold_char, normalize};
+use crate::weights::{W_MATERIAL, W_TEXT};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 

@@ -16,15 +16,7 @@ use shared::store::Db;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// Field weights: a match in the name counts most, then keywords (tags),
-/// then the category and department, then the guide's scope text.
-pub const W_NAME: u32 = 10;
-pub const W_TAG: u32 = 6;
-pub const W_META: u32 = 3;
-pub const W_TEXT: u32 = 1;
-/// 申请材料 names: below the category, above the guide's prose (a citizen
-/// asking what to bring names a material; see [`crate::fulltext`]).
-pub const W_MATERIAL: u32 = 2;
+pub use crate::weights::{W_MATERIAL, W_META, W_NAME, W_TAG, W_TEXT};
 
 /// One searchable item.
 #[derive(Debug, Clone)]

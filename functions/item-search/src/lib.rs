@@ -31,6 +31,7 @@ pub mod query;
 pub mod questions;
 pub mod region;
 pub mod text;
+pub mod weights;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
