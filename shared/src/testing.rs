@@ -99,3 +99,14 @@ impl crate::store::Db for Interleaved {
         self.inner.batch(stmts).await
     }
 }
+
+/// The demo catalogue's import body (`scripts/catalog/demo.mjs`, run with
+/// the machine's node): halls and items, as the relevance suite loads it.
+pub fn demo_catalogue() -> Result<Value, String> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/catalog/demo.mjs");
+    let out = std::process::Command::new("node").arg(script).output().map_err(|e| format!("node: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("demo.mjs: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
+}

@@ -21,16 +21,11 @@ fn root() -> PathBuf {
 
 /// The demo catalogue (scripts/catalog/demo.mjs) in SQLite.
 fn demo_db() -> SqliteDb {
-    let out = std::process::Command::new("node")
-        .arg(root().join("scripts/catalog/demo.mjs"))
-        .output()
-        .expect("node runs scripts/catalog/demo.mjs");
-    assert!(out.status.success(), "demo.mjs: {}", String::from_utf8_lossy(&out.stderr));
     let db = SqliteDb::migrated().unwrap();
     let who = Principal { token_id: "t".into(), name: "n".into(), roles: vec![Role::CatalogueReviewer] };
     let at = BeijingTime::parse("2026-11-23T10:00:00+08:00").unwrap();
     // The demo is small: halls and items in one import.
-    let body = serde_json::from_slice(&out.stdout).unwrap();
+    let body = serde_json::from_value(shared::testing::demo_catalogue().unwrap()).unwrap();
     block_on(import::apply(&db, &MemoryKv::default(), body, &who, at, "r")).unwrap();
     db
 }

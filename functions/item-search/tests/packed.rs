@@ -39,13 +39,8 @@ fn import_body(db: &SqliteDb, body: serde_json::Value) {
 
 /// The demo catalogue of the relevance suite (scripts/catalog/demo.mjs).
 fn demo() -> Index {
-    let out = std::process::Command::new("node")
-        .arg(root().join("scripts/catalog/demo.mjs"))
-        .output()
-        .expect("node runs scripts/catalog/demo.mjs");
-    assert!(out.status.success(), "demo.mjs: {}", String::from_utf8_lossy(&out.stderr));
     let db = SqliteDb::migrated().unwrap();
-    import_body(&db, serde_json::from_slice(&out.stdout).unwrap());
+    import_body(&db, shared::testing::demo_catalogue().unwrap());
     block_on(Index::load(&db)).unwrap()
 }
 
