@@ -423,7 +423,7 @@ async fn suggest(env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     let body = match suggestions().get(&key, now_ms) {
         Some(body) => body,
         None => {
-            let list = idx.suggest_in_region(text, region.as_ref())?;
+            let list = idx.suggest(text, region.as_ref())?;
             let body = serde_json::to_string(&serde_json::json!({ "suggestions": list }))
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             let body = Rc::new(body);

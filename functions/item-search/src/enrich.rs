@@ -3,7 +3,7 @@
 //! outside its name; on the first page, adds the FAQ entries and guides'
 //! Q&A that match (a second query over the public `faq` table).
 
-use crate::fulltext::{GuideText, Qa, locate, terms_beyond_name};
+use crate::fulltext::{GuideText, Qa, TEXT_COLUMNS, TextColumns, locate, terms_beyond_name};
 use crate::query::Answer;
 use crate::questions::{Candidate, Source, questions};
 use crate::text::query_terms;
@@ -29,11 +29,8 @@ pub const QUESTION_CHARS: usize = 4;
 struct TextRow {
     code: String,
     name: String,
-    scope: Option<String>,
-    materials: Option<String>,
-    conditions: Option<String>,
-    process: Option<String>,
-    faq: Option<String>,
+    #[serde(flatten)]
+    text: TextColumns,
 }
 
 #[derive(Deserialize)]
@@ -52,25 +49,17 @@ pub async fn guide_texts(db: &impl Db, codes: &[&str]) -> ApiResult<HashMap<Stri
     let list = serde_json::to_string(codes).unwrap_or_else(|_| "[]".into());
     let rows: Vec<TextRow> = db
         .query_as(
-            "SELECT code, name, json_extract(guide, '$.scope') AS scope,
-                    (SELECT json_group_array(m.name) FROM materials m WHERE m.item_code = items.code) AS materials,
-                    json_extract(guide, '$.conditions') AS conditions,
-                    json_extract(guide, '$.process') AS process,
-                    json_extract(guide, '$.faq') AS faq
-             FROM items WHERE status = 'published' AND code IN (SELECT value FROM json_each(?1))",
+            &format!(
+                "SELECT code, name, {TEXT_COLUMNS}
+                 FROM items WHERE status = 'published' AND code IN (SELECT value FROM json_each(?1))"
+            ),
             &[list.into()],
         )
         .await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mut t = GuideText::from_json(
-                r.materials.as_deref(),
-                r.conditions.as_deref(),
-                r.process.as_deref(),
-                r.faq.as_deref(),
-            );
-            t.scope = r.scope.unwrap_or_default();
+            let t = r.text.text();
             (r.code, (r.name, t))
         })
         .collect())

@@ -75,6 +75,40 @@ pub struct Qa {
     pub a: String,
 }
 
+/// The columns of an `items` row that hold its guide's searched text (the
+/// scope, then the JSON arrays [`GuideText::from_json`] reads): the index's
+/// build and the answer's read select the same.
+pub const TEXT_COLUMNS: &str = "json_extract(guide, '$.scope') AS scope,
+    (SELECT json_group_array(m.name) FROM materials m WHERE m.item_code = items.code) AS materials,
+    json_extract(guide, '$.conditions') AS conditions,
+    json_extract(guide, '$.process') AS process,
+    json_extract(guide, '$.faq') AS faq";
+
+/// What [`TEXT_COLUMNS`] selects, as a row reads it.
+#[derive(Debug, Deserialize)]
+pub struct TextColumns {
+    pub scope: Option<String>,
+    materials: Option<String>,
+    conditions: Option<String>,
+    process: Option<String>,
+    faq: Option<String>,
+}
+
+impl TextColumns {
+    /// The guide's text (a missing or malformed array is empty).
+    pub fn text(&self) -> GuideText {
+        GuideText {
+            scope: self.scope.clone().unwrap_or_default(),
+            ..GuideText::from_json(
+                self.materials.as_deref(),
+                self.conditions.as_deref(),
+                self.process.as_deref(),
+                self.faq.as_deref(),
+            )
+        }
+    }
+}
+
 /// The searched text of one guide beside its name and keywords.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GuideText {

@@ -88,23 +88,9 @@ struct ItemRow {
     tags: String,
     online: i64,
     appointment: i64,
-    scope: Option<String>,
-    // Full text (issue 19): JSON arrays, see [`crate::fulltext::GuideText`].
-    materials: Option<String>,
-    conditions: Option<String>,
-    process: Option<String>,
-    faq: Option<String>,
-}
-
-impl ItemRow {
-    fn text(&self) -> crate::fulltext::GuideText {
-        crate::fulltext::GuideText::from_json(
-            self.materials.as_deref(),
-            self.conditions.as_deref(),
-            self.process.as_deref(),
-            self.faq.as_deref(),
-        )
-    }
+    /// Full text (issue 19): the scope and the guide's text.
+    #[serde(flatten)]
+    text: crate::fulltext::TextColumns,
 }
 
 #[derive(Deserialize)]
@@ -119,13 +105,11 @@ impl Index {
         let version = repo::catalog_version(db).await?;
         let rows: Vec<ItemRow> = db
             .query_as(
-                "SELECT code, name, category, department, tags, online, appointment,
-                        json_extract(guide, '$.scope') AS scope,
-                        (SELECT json_group_array(m.name) FROM materials m WHERE m.item_code = items.code) AS materials,
-                        json_extract(guide, '$.conditions') AS conditions,
-                        json_extract(guide, '$.process') AS process,
-                        json_extract(guide, '$.faq') AS faq
-                 FROM items WHERE status = 'published' ORDER BY code",
+                &format!(
+                    "SELECT code, name, category, department, tags, online, appointment, {}
+                     FROM items WHERE status = 'published' ORDER BY code",
+                    crate::fulltext::TEXT_COLUMNS
+                ),
                 &[],
             )
             .await?;
@@ -154,7 +138,7 @@ impl Index {
         index.cats = cats;
         // Full text (issue 19): each guide's text, and the prose bigrams too
         // common to tell items apart (left out of the postings).
-        let texts: Vec<crate::fulltext::GuideText> = rows.iter().map(ItemRow::text).collect();
+        let texts: Vec<crate::fulltext::GuideText> = rows.iter().map(|r| r.text.text()).collect();
         let common = crate::fulltext::common_prose(&texts);
         for (row, text) in rows.into_iter().zip(texts) {
             let halls = item_halls.remove(&row.code).unwrap_or_default();
@@ -191,7 +175,7 @@ impl Index {
         }
         add(&row.category, W_META);
         add(&row.department, W_META);
-        add(row.scope.as_deref().unwrap_or(""), W_TEXT);
+        add(row.text.scope.as_deref().unwrap_or(""), W_TEXT);
         // Full text (issue 19): materials, conditions, process steps, Q&A.
         for (field, term) in crate::fulltext::indexed_terms(text, common) {
             let e = weights.entry(term).or_insert(0);

@@ -490,15 +490,8 @@ impl Served {
         }
     }
 
-    pub fn suggest(&self, q: &str) -> ApiResult<Vec<Suggestion>> {
-        match self {
-            Served::Packed(i) => query::suggest_in(&**i, q),
-            Served::Built(i) => query::suggest_in(&**i, q),
-        }
-    }
-
-    /// Completions among the items a citizen of `region` is served by.
-    pub fn suggest_in_region(&self, q: &str, region: Option<&shared::types::Region>) -> ApiResult<Vec<Suggestion>> {
+    /// Completions among the items a citizen of `region` (if any) is served by.
+    pub fn suggest(&self, q: &str, region: Option<&shared::types::Region>) -> ApiResult<Vec<Suggestion>> {
         match self {
             Served::Packed(i) => query::suggest_in_region(&**i, q, region),
             Served::Built(i) => query::suggest_in_region(&**i, q, region),

@@ -161,7 +161,7 @@ fn the_cron_stores_every_chunk_before_the_manifest_and_the_reader_answers_as_the
     for q in ["水", "社保卡", "shuifei", "jzz", "公基金", "", "居住证 申领"] {
         let (a, b) = (packed.search(&params(q)).unwrap(), built.search(&params(q)).unwrap());
         assert_eq!(serde_json::to_value(a).unwrap(), serde_json::to_value(b).unwrap(), "search {q}");
-        assert_eq!(packed.suggest(q).unwrap(), built.suggest(q).unwrap(), "suggest {q}");
+        assert_eq!(packed.suggest(q, None).unwrap(), built.suggest(q, None).unwrap(), "suggest {q}");
     }
     let categories = packed.category_counts();
     assert_eq!(categories, built.category_counts());
