@@ -19,7 +19,7 @@
 //! is not recorded at all.
 
 use serde::{Deserialize, Serialize};
-use shared::catalogue::hot::{FLUSH_EVERY_MS, MAX_COUNTED_QUERY_CHARS};
+use shared::catalogue::hot::{FLUSH_EVERY_MS, MAX_COUNTED_QUERY_CHARS, MAX_PENDING_KEYS};
 use shared::catalogue::search_id::{NONCE_CHARS, SearchId, query_hash};
 use shared::crypto::Pepper;
 use shared::runtime::IdSource;
@@ -126,11 +126,19 @@ impl Tally {
         Ok(id)
     }
 
+    /// Adds to a buffered key; a new key past [`MAX_PENDING_KEYS`] is not
+    /// counted until the next flush (a flood of distinct queries).
     fn add(&self, day: String, key: String, searches: i64, zero: i64) {
         let mut pending = self.pending.borrow_mut();
-        let e = pending.entry((day, key)).or_default();
-        e.0 += searches;
-        e.1 += zero;
+        let full = pending.len() >= MAX_PENDING_KEYS;
+        let k = (day, key);
+        match pending.get_mut(&k) {
+            Some(e) => *e = (e.0 + searches, e.1 + zero),
+            None if !full => {
+                pending.insert(k, (searches, zero));
+            }
+            None => {}
+        }
     }
 
     /// The upserts to write now, if a flush is due; the buffer is emptied.

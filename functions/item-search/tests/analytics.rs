@@ -235,3 +235,26 @@ fn what_is_counted_is_the_text_the_index_searched() {
     assert_eq!(r.no_click.iter().map(|c| c.query.as_str()).collect::<Vec<_>>(), ["水费"]);
     assert_eq!(r.no_result.iter().map(|c| c.query.as_str()).collect::<Vec<_>>(), [missed.searched.as_str()]);
 }
+
+#[test]
+fn a_flood_of_distinct_queries_buffers_at_most_the_bound_until_the_next_flush() {
+    use shared::catalogue::hot::MAX_PENDING_KEYS;
+    let db = SqliteDb::migrated().unwrap();
+    let t = Tally::default();
+    search(&t, "水费", 0, now());
+    for i in 0..MAX_PENDING_KEYS + 500 {
+        search(&t, &format!("查询{i}"), 0, now());
+    }
+    search(&t, "水费", 0, now());
+    flush(&t, &db, now());
+    assert_eq!(count(&db, "search_query_days") as usize, MAX_PENDING_KEYS, "one batch of at most the bound");
+    let r = report(&db, "2026-11-23", "2026-11-23");
+    assert_eq!(
+        r.no_result.iter().find(|x| x.query == "水费").map(|x| x.searches),
+        Some(2),
+        "a buffered key still counts"
+    );
+    search(&t, "查询2400", 0, now().plus_minutes(2).unwrap());
+    flush(&t, &db, now().plus_minutes(2).unwrap());
+    assert_eq!(count(&db, "search_query_days") as usize, MAX_PENDING_KEYS + 1, "counted again after the flush");
+}

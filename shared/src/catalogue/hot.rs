@@ -18,6 +18,11 @@ use std::collections::HashMap;
 pub const FLUSH_EVERY_MS: i64 = 1_000;
 /// The rolling window of the hot lists.
 pub const WINDOW_DAYS: i64 = 7;
+/// Most distinct keys an isolate buffers between flushes: a flood of
+/// distinct queries (or a run of failed writes) must not grow the buffer,
+/// or the batch that writes it, without bound. A new key past it is not
+/// counted until the next flush; keys already buffered still are.
+pub const MAX_PENDING_KEYS: usize = 2_000;
 /// Longest query text counted (longer ones are sentences, not searches to show).
 pub const MAX_COUNTED_QUERY_CHARS: usize = 20;
 
@@ -43,7 +48,19 @@ impl Counter {
     }
 
     fn bump(&self, kind: &'static str, key: &str) {
-        *self.pending.borrow_mut().entry((kind, key.to_owned())).or_default() += 1;
+        self.add(kind, key.to_owned(), 1);
+    }
+
+    fn add(&self, kind: &'static str, key: String, n: i64) {
+        let mut pending = self.pending.borrow_mut();
+        let full = pending.len() >= MAX_PENDING_KEYS;
+        match pending.get_mut(&(kind, key.clone())) {
+            Some(count) => *count += n,
+            None if !full => {
+                pending.insert((kind, key), n);
+            }
+            None => {}
+        }
     }
 
     /// The upserts to write now, if a flush is due; the buffer is emptied.
@@ -82,7 +99,7 @@ impl Counter {
                 ) = (s.params.get(1), s.params.get(2), s.params.get(3))
                 {
                     let kind: &'static str = if kind == "view" { "view" } else { "search" };
-                    *self.pending.borrow_mut().entry((kind, key.clone())).or_default() += n;
+                    self.add(kind, key.clone(), *n);
                 }
             }
             return Err(e);
@@ -153,5 +170,21 @@ mod tests {
         block_on(c.flush(&db, at("2026-11-20T10:00:05+08:00"))).unwrap_or_else(|e| panic!("{e}"));
         let views = block_on(top(&db, "view", at("2026-11-20T10:00:00+08:00"), 10)).unwrap_or_default();
         assert_eq!(views, vec![Ranked { key: "A".into(), n: 2 }]);
+    }
+
+    #[test]
+    fn a_flood_of_distinct_keys_buffers_at_most_the_bound() {
+        let c = Counter::default();
+        c.view("A");
+        for i in 0..MAX_PENDING_KEYS + 100 {
+            c.search(&format!("词{i}"));
+        }
+        c.view("A");
+        let stmts = c.due(at("2026-11-20T10:00:00+08:00"));
+        assert_eq!(stmts.len(), MAX_PENDING_KEYS, "one batch of at most the bound");
+        let a = stmts.iter().find(|s| s.params.get(2) == Some(&crate::store::Value::Text("A".into())));
+        assert_eq!(a.and_then(|s| s.params.get(3)), Some(&crate::store::Value::Int(2)), "a buffered key still counts");
+        c.search("词0");
+        assert_eq!(c.due(at("2026-11-20T10:00:02+08:00")).len(), 1, "counted again after the flush");
     }
 }
