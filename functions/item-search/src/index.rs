@@ -294,7 +294,11 @@ fn sorted_longest_first(mut words: Vec<String>) -> Vec<String> {
 /// What a query reads of one document.
 pub trait DocView {
     fn code(&self) -> Cow<'_, str>;
-    fn name(&self) -> &str;
+    fn name(&self) -> Cow<'_, str>;
+    /// Characters of [`DocView::name`] (without making it, where it is made).
+    fn name_chars(&self) -> usize {
+        self.name().chars().count()
+    }
     /// The normalised name (spaces where punctuation was).
     fn name_norm(&self) -> Cow<'_, str>;
     /// The normalised name without spaces.
@@ -522,8 +526,8 @@ impl DocView for &Doc {
     fn code(&self) -> Cow<'_, str> {
         Cow::Borrowed(&self.code)
     }
-    fn name(&self) -> &str {
-        &self.name
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.name)
     }
     fn name_norm(&self) -> Cow<'_, str> {
         Cow::Borrowed(&self.name_norm)

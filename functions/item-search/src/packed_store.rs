@@ -547,7 +547,7 @@ fn tag_counts<I: SearchIndex>(idx: &I) -> Vec<(String, usize)> {
 
 fn name_and_category<I: SearchIndex>(idx: &I, code: &str) -> Option<(String, String)> {
     let d = idx.doc(idx.doc_id(code)?)?;
-    Some((d.name().to_owned(), d.category().to_owned()))
+    Some((d.name().into_owned(), d.category().to_owned()))
 }
 
 #[cfg(test)]

@@ -1070,14 +1070,14 @@ fn nearest(index: &impl SearchIndex, d: &impl DocView, lat: f64, lng: f64) -> Ne
 fn hit(d: &impl DocView, score: f64, near: Option<NearHall>, effective: &str) -> Hit {
     Hit {
         code: d.code().into_owned(),
-        name: d.name().to_owned(),
+        name: d.name().into_owned(),
         category: d.category().to_owned(),
         department: d.department().to_owned(),
         tags: d.tags().map(str::to_owned).collect(),
         online: d.online(),
         appointment: d.appointment(),
         score: (score * 100.0).round() / 100.0,
-        highlights: highlights(d.name(), effective),
+        highlights: highlights(&d.name(), effective),
         nearest_hall: near,
         region: None,
         matched: None,
@@ -1170,7 +1170,7 @@ pub fn suggest_in_region<I: SearchIndex>(
             } else {
                 return None;
             };
-            Some((rank, d.name().chars().count(), i))
+            Some((rank, d.name_chars(), i))
         })
         .collect();
     // Docs are in code order: the id breaks ties as the code would.
@@ -1181,8 +1181,9 @@ pub fn suggest_in_region<I: SearchIndex>(
             break;
         }
         let Some(d) = index.doc(i) else { continue };
-        if !out.iter().any(|s| s.text == d.name()) {
-            out.push(Suggestion { text: d.name().to_owned(), code: Some(d.code().into_owned()) });
+        let name = d.name();
+        if !out.iter().any(|s| s.text == name) {
+            out.push(Suggestion { text: name.into_owned(), code: Some(d.code().into_owned()) });
         }
     }
     Ok(out)

@@ -162,7 +162,11 @@ fn a_packed_index_holds_every_document_term_and_key_of_the_built_one() {
         let id = id as u32;
         let q = p.doc(id).unwrap();
         assert_eq!(q.code(), d.code.as_str());
-        assert_eq!((q.name(), q.name_norm().as_ref(), q.name_compact()), (&*d.name, &*d.name_norm, &*d.name_compact));
+        assert_eq!(
+            (q.name().as_ref(), q.name_norm().as_ref(), q.name_compact()),
+            (&*d.name, &*d.name_norm, &*d.name_compact)
+        );
+        assert_eq!(q.name_chars(), d.name.chars().count());
         assert_eq!((q.name_pinyin(), q.name_initials()), (&*d.name_pinyin, &*d.name_initials));
         assert_eq!((q.category(), q.cat(), q.department()), (&*d.category, d.cat, &*d.department));
         assert_eq!((q.online(), q.appointment()), (d.online, d.appointment));
@@ -197,6 +201,13 @@ fn the_relevance_queries_rank_the_same_on_packed_and_built_indexes() {
     let index = demo();
     let blob = packed::build(&index).unwrap();
     let p = Packed::load(&blob).unwrap();
+    // The demo's codes mix letters and digits (credit codes): each reads back and is found.
+    for (id, d) in index.docs.iter().enumerate() {
+        let q = p.doc(id as u32).unwrap();
+        assert_eq!((q.code().as_ref(), q.name().as_ref()), (d.code.as_str(), d.name.as_str()));
+        assert_eq!(p.doc_id(&d.code), Some(id as u32), "{}", d.code);
+    }
+    assert!(index.docs.iter().any(|d| d.code.bytes().any(|b| b.is_ascii_alphabetic())));
     let cases: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("tests/relevance/queries.json")).unwrap()).unwrap();
     let cases = cases["queries"].as_array().unwrap();

@@ -22,8 +22,9 @@ use std::ops::Range;
 const MAGIC: &[u8; 4] = b"BMPK";
 /// The format this code writes and reads (2: posting classes say how the
 /// term reads in the name; brief and pinyin columns; 3: the region table
-/// and column; 4: a term list of one class says it once).
-pub const FORMAT: u32 = 4;
+/// and column; 4: a term list of one class says it once; 5: the name as
+/// edits of the compact name, codes against the one before, digits packed).
+pub const FORMAT: u32 = 5;
 
 /// The sections of the binary part, in order.
 #[derive(Debug, Clone, Copy)]
@@ -175,12 +176,24 @@ pub fn build_with_layout(index: &Index) -> Result<(Vec<u8>, Layout), PackError> 
         }
         let flags = if d.online { ONLINE } else { 0 } | if d.appointment { APPOINTMENT } else { 0 };
         let text_start = u32_len(text.len(), "text")?;
-        for s in [&d.name, &d.name_compact, &d.name_pinyin, &d.name_initials] {
+        for s in [&d.name_compact, &d.name_pinyin, &d.name_initials] {
             text.push_str(s);
         }
-        let lens = [d.name.len(), d.name_compact.len(), d.name_pinyin.len(), d.name_initials.len()];
+        let lens = [d.name_compact.len(), d.name_pinyin.len(), d.name_initials.len()];
         let dept = depts.get(d.department.as_str()).copied().unwrap_or_default();
-        let rec = Record { text_start, flags, cat: d.cat, dept, tags: &tags, halls: &halls, lens, spaces: &spaces };
+        let (name, compact) = (d.name.as_str(), d.name_compact.as_str());
+        let rec = Record {
+            text_start,
+            flags,
+            cat: d.cat,
+            dept,
+            tags: &tags,
+            halls: &halls,
+            name,
+            compact,
+            lens,
+            spaces: &spaces,
+        };
         write_record(&mut records, &rec);
     }
     put_u32(&mut offsets, u32_len(records.len(), "records")?);

@@ -3,7 +3,8 @@
 
 use super::blob::Packed;
 use super::codec::{Reader, u32_at};
-use super::records::{APPOINTMENT, CODE_BLOCK, ONLINE};
+use super::patch;
+use super::records::{APPOINTMENT, CODE_BLOCK, ONLINE, read_rest};
 use crate::index::DocView;
 use std::borrow::Cow;
 
@@ -19,10 +20,10 @@ pub struct PackedDoc<'a> {
     n_tags: usize,
     halls: Reader<'a>,
     n_halls: usize,
-    name: &'a str,
     compact: &'a str,
     pinyin: &'a str,
     initials: &'a str,
+    /// At the spaces, then the name's edits.
     spaces: Reader<'a>,
     n_spaces: usize,
 }
@@ -54,7 +55,6 @@ impl<'a> PackedDoc<'a> {
             at += len;
             Some(s)
         };
-        let name = next(&mut r)?;
         let compact = next(&mut r)?;
         let pinyin = next(&mut r)?;
         let initials = next(&mut r)?;
@@ -69,7 +69,6 @@ impl<'a> PackedDoc<'a> {
             n_tags,
             halls,
             n_halls,
-            name,
             compact,
             pinyin,
             initials,
@@ -87,14 +86,26 @@ impl<'a> PackedDoc<'a> {
     pub fn id(&self) -> u32 {
         self.id
     }
+
+    /// A reader at the name's edits (past the spaces).
+    fn edits(&self) -> Option<Reader<'a>> {
+        let mut r = self.spaces.clone();
+        for _ in 0..self.n_spaces {
+            r.varint()?;
+        }
+        Some(r)
+    }
 }
 
 impl DocView for PackedDoc<'_> {
     fn code(&self) -> Cow<'_, str> {
         Cow::Owned(self.p.code(self.id).unwrap_or_default())
     }
-    fn name(&self) -> &str {
-        self.name
+    fn name(&self) -> Cow<'_, str> {
+        self.edits().and_then(|mut r| patch::apply(self.compact, &mut r)).unwrap_or_default()
+    }
+    fn name_chars(&self) -> usize {
+        self.edits().and_then(|mut r| patch::chars(self.compact, &mut r)).unwrap_or_default()
     }
     fn name_norm(&self) -> Cow<'_, str> {
         if self.n_spaces == 0 {
@@ -154,43 +165,39 @@ impl DocView for PackedDoc<'_> {
 impl Packed<'_> {
     /// The code of a document.
     pub fn code(&self, id: u32) -> Option<String> {
-        let codes = self.codes();
         let id = id as usize;
         if id >= self.doc_count() {
             return None;
         }
-        let block = id / CODE_BLOCK;
-        let blocks = self.doc_count().div_ceil(CODE_BLOCK);
-        let entries = codes.get(blocks * 4..)?;
-        let mut r = Reader::at(entries, u32_at(codes, block)? as usize);
-        let n = r.usize()?;
-        let head = r.bytes(n)?;
-        let mut code = head.to_vec();
+        let mut r = self.code_block(id / CODE_BLOCK)?;
+        let mut code = Vec::with_capacity(40);
+        read_rest(&mut r, &mut code)?;
         for _ in 0..id % CODE_BLOCK {
-            let lcp = r.usize()?;
-            let n = r.usize()?;
-            let rest = r.bytes(n)?;
-            code.truncate(0);
-            code.extend_from_slice(head.get(..lcp)?);
-            code.extend_from_slice(rest);
+            next_code(&mut r, &mut code)?;
         }
         String::from_utf8(code).ok()
     }
 
+    /// A reader at block `b`'s first entry.
+    fn code_block(&self, b: usize) -> Option<Reader<'_>> {
+        let codes = self.codes();
+        let entries = codes.get(self.doc_count().div_ceil(CODE_BLOCK) * 4..)?;
+        Some(Reader::at(entries, u32_at(codes, b)? as usize))
+    }
+
     /// The document with this code: binary search over block heads, then a scan.
     pub(crate) fn find_code(&self, code: &str) -> Option<u32> {
-        let codes = self.codes();
         let blocks = self.doc_count().div_ceil(CODE_BLOCK);
-        let entries = codes.get(blocks * 4..)?;
-        let head = |b: usize| -> Option<&[u8]> {
-            let mut r = Reader::at(entries, u32_at(codes, b)? as usize);
-            let n = r.usize()?;
-            r.bytes(n)
+        let mut buf = Vec::with_capacity(40);
+        let mut head = |b: usize| -> Option<bool> {
+            buf.clear();
+            read_rest(&mut self.code_block(b)?, &mut buf)?;
+            Some(buf.as_slice() <= code.as_bytes())
         };
         let (mut lo, mut hi) = (0usize, blocks);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if head(mid)? <= code.as_bytes() {
+            if head(mid)? {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -199,21 +206,27 @@ impl Packed<'_> {
         let block = lo.checked_sub(1)?;
         let first = block * CODE_BLOCK;
         let last = (first + CODE_BLOCK).min(self.doc_count());
-        let mut r = Reader::at(entries, u32_at(codes, block)? as usize);
-        let n = r.usize()?;
-        let head = r.bytes(n)?;
-        if head == code.as_bytes() {
-            return u32::try_from(first).ok();
-        }
-        let want = code.as_bytes();
-        for id in first + 1..last {
-            let lcp = r.usize()?;
-            let n = r.usize()?;
-            let rest = r.bytes(n)?;
-            if want.len() == lcp + n && want.get(..lcp) == head.get(..lcp) && want.get(lcp..) == Some(rest) {
+        let mut r = self.code_block(block)?;
+        let mut cur = Vec::with_capacity(40);
+        read_rest(&mut r, &mut cur)?;
+        for id in first..last {
+            if id > first {
+                next_code(&mut r, &mut cur)?;
+            }
+            if cur.as_slice() == code.as_bytes() {
                 return u32::try_from(id).ok();
             }
         }
         None
     }
+}
+
+/// Turns `code` into the next one of its block.
+fn next_code(r: &mut Reader<'_>, code: &mut Vec<u8>) -> Option<()> {
+    let lcp = r.usize()?;
+    if lcp > code.len() {
+        return None;
+    }
+    code.truncate(lcp);
+    read_rest(r, code)
 }

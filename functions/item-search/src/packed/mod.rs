@@ -16,6 +16,7 @@ mod columns;
 mod dict;
 mod docs;
 mod error;
+mod patch;
 mod postings;
 mod records;
 mod regions;

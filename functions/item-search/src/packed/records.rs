@@ -3,11 +3,12 @@
 //! A record (binary part) holds the document's small fields and the lengths
 //! of its strings, which lie together in the text part:
 //! `[text start u32][flags u8][cat][dept][n tags][tag...][n halls][hall...]`
-//! `[name len][compact len][pinyin len][initials len][n spaces][space...]`
-//! (varints after the first two). Strings: name, compact name, pinyin,
-//! initials. A space is where the normalised name has one, as a byte offset
-//! into the compact name. Codes are front-coded in blocks of [`CODE_BLOCK`]
-//! against each block's first code (docs are in code order).
+//! `[compact len][pinyin len][initials len][n spaces][space...][name edits]`
+//! (varints after the first two). Strings: compact name, pinyin, initials;
+//! the name as written is [`super::patch`]'s edits of the compact name. A
+//! space is where the normalised name has one, as a byte offset into the
+//! compact name. Codes are front-coded in blocks of [`CODE_BLOCK`], each
+//! against the code before it (docs are in code order), digits two to a byte.
 
 use super::codec::{put_u32, put_varint};
 
@@ -23,7 +24,9 @@ pub(crate) struct Record<'a> {
     pub dept: u32,
     pub tags: &'a [u32],
     pub halls: &'a [u32],
-    pub lens: [usize; 4],
+    pub name: &'a str,
+    pub compact: &'a str,
+    pub lens: [usize; 3],
     pub spaces: &'a [usize],
 }
 
@@ -45,28 +48,30 @@ pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record<'_>) {
     for s in r.spaces {
         put_varint(out, *s as u64);
     }
+    super::patch::write(out, r.name, r.compact);
 }
 
-/// Front-codes sorted codes: `[block offsets u32...][entries]`.
+/// Front-codes sorted codes: `[block offsets u32...][entries]`. A block's
+/// first entry is `[rest]`, the others `[shared prefix length][rest]` against
+/// the code before; a rest is `[len * 2 + 1][digits, two to a byte]` when it
+/// is all ASCII digits, else `[len * 2][bytes]`.
 pub(crate) fn write_codes<'a>(codes: impl ExactSizeIterator<Item = &'a str>) -> Vec<u8> {
     let n = codes.len();
     let blocks = n.div_ceil(CODE_BLOCK);
     let mut entries = Vec::new();
     let mut offsets = Vec::with_capacity(blocks);
-    let mut head = "";
+    let mut prev = "";
     for (i, code) in codes.enumerate() {
-        if i % CODE_BLOCK == 0 {
+        let lcp = if i % CODE_BLOCK == 0 {
             offsets.push(entries.len() as u32);
-            head = code;
-            put_varint(&mut entries, code.len() as u64);
-            entries.extend_from_slice(code.as_bytes());
+            0
         } else {
-            let lcp = head.bytes().zip(code.bytes()).take_while(|(a, b)| a == b).count();
-            let rest = code.as_bytes().get(lcp..).unwrap_or_default();
+            let lcp = prev.bytes().zip(code.bytes()).take_while(|(a, b)| a == b).count();
             put_varint(&mut entries, lcp as u64);
-            put_varint(&mut entries, rest.len() as u64);
-            entries.extend_from_slice(rest);
-        }
+            lcp
+        };
+        put_rest(&mut entries, code.as_bytes().get(lcp..).unwrap_or_default());
+        prev = code;
     }
     let mut out = Vec::with_capacity(blocks * 4 + entries.len());
     for o in offsets {
@@ -74,4 +79,36 @@ pub(crate) fn write_codes<'a>(codes: impl ExactSizeIterator<Item = &'a str>) -> 
     }
     out.extend_from_slice(&entries);
     out
+}
+
+fn put_rest(out: &mut Vec<u8>, rest: &[u8]) {
+    if rest.iter().all(u8::is_ascii_digit) {
+        put_varint(out, rest.len() as u64 * 2 + 1);
+        for pair in rest.chunks(2) {
+            let hi = pair.first().map_or(0, |d| d - b'0');
+            let lo = pair.get(1).map_or(0x0f, |d| d - b'0');
+            out.push(hi << 4 | lo);
+        }
+    } else {
+        put_varint(out, rest.len() as u64 * 2);
+        out.extend_from_slice(rest);
+    }
+}
+
+/// Appends a rest written by [`put_rest`] to `code`.
+pub(crate) fn read_rest(r: &mut super::codec::Reader<'_>, code: &mut Vec<u8>) -> Option<()> {
+    let tag = r.usize()?;
+    let len = tag / 2;
+    if tag % 2 == 0 {
+        code.extend_from_slice(r.bytes(len)?);
+        return Some(());
+    }
+    let packed = r.bytes(len.div_ceil(2))?;
+    for nibble in packed.iter().flat_map(|b| [b >> 4, b & 0x0f]).take(len) {
+        if nibble > 9 {
+            return None;
+        }
+        code.push(b'0' + nibble);
+    }
+    Some(())
 }
