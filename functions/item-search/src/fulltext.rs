@@ -196,9 +196,20 @@ const PROSE_SHARE: usize = 20;
 /// 1/[`PROSE_SHARE`] of them (materials are never left out: what to bring
 /// is asked of every item).
 pub fn common_prose(texts: &[GuideText]) -> HashSet<String> {
-    let max = PROSE_MIN_DOCS.max(texts.len() / PROSE_SHARE);
-    let mut df: HashMap<String, usize> = HashMap::new();
-    for t in texts {
+    let mut c = ProseCounter::default();
+    texts.iter().for_each(|t| c.add(t));
+    c.common()
+}
+
+/// [`common_prose`] a guide at a time (the cron reads guides page by page).
+#[derive(Debug, Default)]
+pub struct ProseCounter {
+    guides: usize,
+    df: HashMap<String, usize>,
+}
+
+impl ProseCounter {
+    pub fn add(&mut self, t: &GuideText) {
         let mut seen: HashSet<String> = HashSet::new();
         for (field, passage) in t.passages() {
             if field != Field::Materials {
@@ -206,10 +217,15 @@ pub fn common_prose(texts: &[GuideText]) -> HashSet<String> {
             }
         }
         for b in seen {
-            *df.entry(b).or_insert(0) += 1;
+            *self.df.entry(b).or_insert(0) += 1;
         }
+        self.guides += 1;
     }
-    df.into_iter().filter(|(_, n)| *n > max).map(|(b, _)| b).collect()
+
+    pub fn common(self) -> HashSet<String> {
+        let max = PROSE_MIN_DOCS.max(self.guides / PROSE_SHARE);
+        self.df.into_iter().filter(|(_, n)| *n > max).map(|(b, _)| b).collect()
+    }
 }
 
 /// The terms a guide's text adds to the index, each with its field (a

@@ -80,8 +80,8 @@ pub struct Index {
 }
 
 #[derive(Deserialize)]
-struct ItemRow {
-    code: String,
+pub(crate) struct ItemRow {
+    pub(crate) code: String,
     name: String,
     category: String,
     department: String,
@@ -90,76 +90,96 @@ struct ItemRow {
     appointment: i64,
     /// Full text (issue 19): the scope and the guide's text.
     #[serde(flatten)]
-    text: crate::fulltext::TextColumns,
+    pub(crate) text: crate::fulltext::TextColumns,
+}
+
+/// The columns [`ItemRow`] reads (full text included).
+pub(crate) fn item_columns() -> String {
+    format!("code, name, category, department, tags, online, appointment, {}", crate::fulltext::TEXT_COLUMNS)
 }
 
 #[derive(Deserialize)]
-struct Pair {
-    a: String,
-    b: Option<String>,
+pub(crate) struct Pair {
+    pub(crate) a: String,
+    pub(crate) b: Option<String>,
 }
 
-impl Index {
-    /// Loads the published catalogue and the word lists and builds the index.
-    pub async fn load(db: &impl Db) -> ApiResult<Self> {
+/// What the whole catalogue shares, read from D1: everything an index holds
+/// but its documents (the categories and regions of the items aside).
+pub(crate) struct Lists {
+    pub(crate) version: i64,
+    pub(crate) halls: Vec<Hall>,
+    pub(crate) thesaurus: Vec<(String, String)>,
+    pub(crate) corrections: Vec<(String, String)>,
+    pub(crate) categories: Vec<String>,
+    pub(crate) stop_words: Vec<String>,
+    pub(crate) banned: Vec<String>,
+    pub(crate) region_names: Vec<(String, String)>,
+}
+
+impl Lists {
+    pub(crate) async fn load(db: &impl Db) -> ApiResult<Lists> {
         let version = repo::catalog_version(db).await?;
-        let rows: Vec<ItemRow> = db
-            .query_as(
-                &format!(
-                    "SELECT code, name, category, department, tags, online, appointment, {}
-                     FROM items WHERE status = 'published' ORDER BY code",
-                    crate::fulltext::TEXT_COLUMNS
-                ),
-                &[],
-            )
-            .await?;
         let halls: Vec<Hall> = db.query_as("SELECT id, name, lat, lng FROM halls ORDER BY id", &[]).await?;
-        let links: Vec<Pair> = db.query_as("SELECT item_code AS a, hall_id AS b FROM item_halls", &[]).await?;
         let words = |sql: &'static str| async move { db.query_as::<Pair>(sql, &[]).await };
         let thesaurus = words("SELECT term AS a, official AS b FROM search_thesaurus").await?;
         let stop = words("SELECT word AS a, NULL AS b FROM search_stop_words").await?;
         let banned = words("SELECT word AS a, NULL AS b FROM search_banned_words").await?;
         let corrections = words("SELECT wrong AS a, right AS b FROM search_corrections").await?;
         let categories = words("SELECT name AS a, NULL AS b FROM categories ORDER BY position, name").await?;
-        let region_names = region::load_names(db).await?;
-        let regions =
-            Regions::build(&region_names, rows.iter().filter_map(|r| shared::types::Region::of_code(&r.code)));
-        let mut index = Index { version, halls, regions, ..Default::default() };
-        let hall_pos: HashMap<&str, usize> = index.halls.iter().enumerate().map(|(i, h)| (h.id.as_str(), i)).collect();
-        let mut item_halls: HashMap<String, Vec<usize>> = HashMap::new();
-        for l in &links {
-            if let Some(pos) = l.b.as_deref().and_then(|b| hall_pos.get(b)) {
-                item_halls.entry(l.a.clone()).or_default().push(*pos);
-            }
-        }
-        let mut cats: Vec<String> = rows.iter().map(|r| r.category.clone()).collect();
-        cats.sort();
-        cats.dedup();
-        index.cats = cats;
-        // Full text (issue 19): each guide's text, and the prose bigrams too
-        // common to tell items apart (left out of the postings).
-        let texts: Vec<crate::fulltext::GuideText> = rows.iter().map(|r| r.text.text()).collect();
-        let common = crate::fulltext::common_prose(&texts);
-        for (row, text) in rows.into_iter().zip(texts) {
-            let halls = item_halls.remove(&row.code).unwrap_or_default();
-            index.add(row, halls, &text, &common);
-        }
-        index.thesaurus = pairs_longest_first(thesaurus);
-        index.corrections = pairs_longest_first(corrections);
-        index.categories = categories.into_iter().map(|p| p.a).collect();
-        index.stop_words = sorted_longest_first(stop.into_iter().map(|p| normalize(&p.a)).collect());
-        index.banned = banned.into_iter().map(|p| normalize(&p.a)).filter(|w| !w.is_empty()).collect();
-        Ok(index)
+        Ok(Lists {
+            version,
+            halls,
+            thesaurus: pairs_longest_first(thesaurus),
+            corrections: pairs_longest_first(corrections),
+            categories: categories.into_iter().map(|p| p.a).collect(),
+            stop_words: sorted_longest_first(stop.into_iter().map(|p| normalize(&p.a)).collect()),
+            banned: banned.into_iter().map(|p| normalize(&p.a)).filter(|w| !w.is_empty()).collect(),
+            region_names: region::load_names(db).await?,
+        })
     }
 
-    fn add(
-        &mut self,
-        row: ItemRow,
-        halls: Vec<usize>,
-        text: &crate::fulltext::GuideText,
-        common: &std::collections::HashSet<String>,
-    ) {
-        let id = self.docs.len() as u32;
+    /// Each hall's position, by id.
+    pub(crate) fn hall_positions(&self) -> HashMap<&str, usize> {
+        self.halls.iter().enumerate().map(|(i, h)| (h.id.as_str(), i)).collect()
+    }
+}
+
+/// The item-hall links, as [`Pair`]s (item, hall).
+pub(crate) const LINKS: &str = "SELECT item_code AS a, hall_id AS b FROM item_halls";
+/// The order of an item's halls (as imported), the same for every read.
+pub(crate) const LINK_ORDER: &str = "ORDER BY item_code, rowid";
+
+/// Item-hall links as each item's hall positions.
+pub(crate) fn item_halls(links: &[Pair], hall_pos: &HashMap<&str, usize>) -> HashMap<String, Vec<usize>> {
+    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
+    for l in links {
+        if let Some(pos) = l.b.as_deref().and_then(|b| hall_pos.get(b)) {
+            out.entry(l.a.clone()).or_default().push(*pos);
+        }
+    }
+    out
+}
+
+/// One document made from its row, with its terms (each with its highest
+/// field weight) and its names' pinyin keys.
+pub(crate) struct Made {
+    pub(crate) doc: Doc,
+    pub(crate) terms: HashMap<String, u32>,
+    pub(crate) keys: Vec<String>,
+}
+
+/// What making a document needs of the catalogue.
+pub(crate) struct Context<'a> {
+    pub(crate) regions: &'a Regions,
+    /// The items' categories, sorted.
+    pub(crate) cats: &'a [String],
+    /// Prose bigrams too common to index ([`crate::fulltext::common_prose`]).
+    pub(crate) common: &'a std::collections::HashSet<String>,
+}
+
+impl Made {
+    pub(crate) fn of(row: ItemRow, halls: Vec<usize>, text: &crate::fulltext::GuideText, cx: &Context<'_>) -> Made {
         let tags: Vec<String> = serde_json::from_str(&row.tags).unwrap_or_default();
         let name_norm = normalize(&row.name);
         let mut weights: HashMap<String, u32> = HashMap::new();
@@ -177,12 +197,9 @@ impl Index {
         add(&row.department, W_META);
         add(row.text.scope.as_deref().unwrap_or(""), W_TEXT);
         // Full text (issue 19): materials, conditions, process steps, Q&A.
-        for (field, term) in crate::fulltext::indexed_terms(text, common) {
+        for (field, term) in crate::fulltext::indexed_terms(text, cx.common) {
             let e = weights.entry(term).or_insert(0);
             *e = (*e).max(field.weight());
-        }
-        for (term, w) in weights {
-            self.postings.entry(term).or_default().push((id, w));
         }
         let (name_pinyin, name_initials) = pinyin_forms(&name_norm);
         let tags_norm: Vec<String> = tags.iter().map(|t| normalize(t)).collect();
@@ -190,10 +207,10 @@ impl Index {
         let tag_syllables = tags_norm.iter().map(|t| syllables(t)).collect();
         let name_compact = name_norm.chars().filter(|c| !c.is_whitespace()).collect();
         let name_syllables = syllables(&name_norm);
-        self.add_pinyin_keys(id, &name_syllables);
-        let cat = self.category_id(&row.category).unwrap_or(u16::MAX);
-        self.docs.push(Doc {
-            region: self.regions.id_of_code(&row.code),
+        let keys = pinyin_keys(&name_syllables);
+        let cat = cat_id(cx.cats, &row.category).unwrap_or(u16::MAX);
+        let doc = Doc {
+            region: cx.regions.id_of_code(&row.code),
             cat,
             code: row.code,
             name_syllables,
@@ -211,39 +228,95 @@ impl Index {
             name_pinyin,
             name_initials,
             tag_pinyin,
-        });
+        };
+        Made { doc, terms: weights, keys }
     }
+}
 
-    fn add_pinyin_keys(&mut self, id: u32, syl: &[String]) {
-        let mut keys: Vec<String> = Vec::new();
-        for i in 0..syl.len() {
-            let rest = syl.get(i..).unwrap_or_default();
-            let mut full = String::new();
-            let mut initials = String::new();
-            for (k, s) in rest.iter().take(4).enumerate() {
-                if !s.chars().all(|c| c.is_ascii_lowercase()) || s.len() < 2 {
-                    break;
-                }
-                full.push_str(s);
-                initials.push_str(s.get(..1).unwrap_or_default());
-                if k < 3 {
-                    keys.push(full.clone());
-                }
-                if k >= 1 {
-                    keys.push(initials.clone());
-                }
+/// The position of a category among sorted categories.
+fn cat_id(cats: &[String], name: &str) -> Option<u16> {
+    cats.binary_search_by(|c| c.as_str().cmp(name)).ok().and_then(|i| u16::try_from(i).ok())
+}
+
+/// Syllable-aligned pinyin keys of a name: 1-3 syllables spelled out, 2-4
+/// initials, from each syllable on (sorted, distinct).
+fn pinyin_keys(syl: &[String]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for i in 0..syl.len() {
+        let rest = syl.get(i..).unwrap_or_default();
+        let mut full = String::new();
+        let mut initials = String::new();
+        for (k, s) in rest.iter().take(4).enumerate() {
+            if !s.chars().all(|c| c.is_ascii_lowercase()) || s.len() < 2 {
+                break;
+            }
+            full.push_str(s);
+            initials.push_str(s.get(..1).unwrap_or_default());
+            if k < 3 {
+                keys.push(full.clone());
+            }
+            if k >= 1 {
+                keys.push(initials.clone());
             }
         }
-        keys.sort();
-        keys.dedup();
-        for k in keys {
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+impl Index {
+    /// Loads the published catalogue and the word lists and builds the index.
+    pub async fn load(db: &impl Db) -> ApiResult<Self> {
+        let lists = Lists::load(db).await?;
+        let rows: Vec<ItemRow> = db
+            .query_as(&format!("SELECT {} FROM items WHERE status = 'published' ORDER BY code", item_columns()), &[])
+            .await?;
+        let links: Vec<Pair> = db.query_as(&format!("{LINKS} {LINK_ORDER}"), &[]).await?;
+        let regions =
+            Regions::build(&lists.region_names, rows.iter().filter_map(|r| shared::types::Region::of_code(&r.code)));
+        let mut item_halls = item_halls(&links, &lists.hall_positions());
+        let mut cats: Vec<String> = rows.iter().map(|r| r.category.clone()).collect();
+        cats.sort();
+        cats.dedup();
+        // Full text (issue 19): each guide's text, and the prose bigrams too
+        // common to tell items apart (left out of the postings).
+        let texts: Vec<crate::fulltext::GuideText> = rows.iter().map(|r| r.text.text()).collect();
+        let common = crate::fulltext::common_prose(&texts);
+        let mut index = Index {
+            version: lists.version,
+            halls: lists.halls,
+            thesaurus: lists.thesaurus,
+            corrections: lists.corrections,
+            categories: lists.categories,
+            stop_words: lists.stop_words,
+            banned: lists.banned,
+            ..Default::default()
+        };
+        let cx = Context { regions: &regions, cats: &cats, common: &common };
+        for (row, text) in rows.into_iter().zip(texts) {
+            let halls = item_halls.remove(&row.code).unwrap_or_default();
+            index.add(Made::of(row, halls, &text, &cx));
+        }
+        index.regions = regions;
+        index.cats = cats;
+        Ok(index)
+    }
+
+    fn add(&mut self, made: Made) {
+        let id = self.docs.len() as u32;
+        for (term, w) in made.terms {
+            self.postings.entry(term).or_default().push((id, w));
+        }
+        for k in made.keys {
             self.pinyin_keys.entry(k).or_default().push(id);
         }
+        self.docs.push(made.doc);
     }
 
     /// The id of a category among the indexed items' categories.
     pub fn category_id(&self, name: &str) -> Option<u16> {
-        self.cats.binary_search_by(|c| c.as_str().cmp(name)).ok().and_then(|i| u16::try_from(i).ok())
+        cat_id(&self.cats, name)
     }
 
     /// Docs whose name has `q` (letters) at a syllable boundary, or `None`

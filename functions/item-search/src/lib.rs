@@ -27,6 +27,7 @@ pub mod index;
 pub mod like;
 pub mod packed;
 pub mod packed_store;
+pub mod paged;
 pub mod query;
 pub mod questions;
 pub mod region;

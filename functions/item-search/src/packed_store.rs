@@ -353,22 +353,20 @@ pub async fn refresh(
         let swept = sweep(kv, &m.set(), None, now).await?;
         return Ok(Refreshed::Current { version, swept });
     }
-    let t0 = clock();
-    let index = Index::load(db).await?;
-    let t1 = clock();
-    let blob = packed::build(&index)?;
-    let (version, docs) = (index.version, index.docs.len() as u64);
-    drop(index);
+    // Page by page: the in-memory index of a province's catalogue would not
+    // fit an isolate (crate::paged).
+    let built = crate::paged::build(db, crate::paged::PAGE, &clock).await?;
+    let crate::paged::Paged { blob, version, docs, count_ms, add_ms, pack_ms, .. } = built;
+    // Never name bytes that do not load (read in place: no second copy).
+    Packed::load(&blob)?;
     let parts = packed::chunks(&blob, CHUNK_BYTES);
-    // Never name bytes that do not load.
-    Packed::from_chunks(&parts)?;
     let manifest = Manifest {
         version,
         format: FORMAT,
         chunks: u32::try_from(parts.len()).map_err(|_| ApiError::internal("too many chunks"))?,
         bytes: blob.len() as u64,
         checksum: fingerprint(&blob),
-        docs,
+        docs: docs as u64,
         built_at: now.to_rfc3339(),
     };
     drop(blob);
@@ -400,7 +398,7 @@ pub async fn refresh(
     let store_ms = clock() - t2;
     let replaced = before.manifest().map(Manifest::set).filter(|s| *s != set);
     let swept = sweep(kv, &set, replaced, now).await?;
-    Ok(Refreshed::Built { built: Built { manifest, load_ms: t1 - t0, pack_ms: t2 - t1, store_ms }, swept })
+    Ok(Refreshed::Built { built: Built { manifest, load_ms: count_ms + add_ms, pack_ms, store_ms }, swept })
 }
 
 /// Adds `retire` to the retired list, never keeps the `current` set in it,

@@ -8,6 +8,7 @@
 use futures_executor::block_on;
 use item_search::index::{DocView, Index, SearchIndex};
 use item_search::packed::{self, CHUNK_BYTES, CHUNK_HEADER, KV_VALUE_LIMIT, PackError, Packed};
+use item_search::paged;
 use item_search::query::{self, Params};
 use shared::admin::{Principal, Role};
 use shared::catalogue::import;
@@ -38,10 +39,14 @@ fn import_body(db: &SqliteDb, body: serde_json::Value) {
 }
 
 /// The demo catalogue of the relevance suite (scripts/catalog/demo.mjs).
-fn demo() -> Index {
+fn demo_db() -> SqliteDb {
     let db = SqliteDb::migrated().unwrap();
     import_body(&db, shared::testing::demo_catalogue().unwrap());
-    block_on(Index::load(&db)).unwrap()
+    db
+}
+
+fn demo() -> Index {
+    block_on(Index::load(&demo_db())).unwrap()
 }
 
 const OBJECTS: [&str; 15] = [
@@ -376,9 +381,64 @@ fn a_bad_or_partial_blob_is_refused_and_never_panics() {
 }
 
 /// Resident memory of this process, in bytes (Linux: /proc/self/statm).
+#[test]
+fn the_cron_s_page_by_page_build_writes_the_bytes_of_the_in_memory_index() {
+    // The demo (full text, credit codes with letters) and a larger synthetic
+    // catalogue; pages of one item, a few, and more than there are.
+    for db in [demo_db(), synthetic(300)] {
+        let index = block_on(Index::load(&db)).unwrap();
+        let whole = packed::build(&index).unwrap();
+        for page in [1, 7, 1_000] {
+            let built = block_on(paged::build(&db, page, || 0.0)).unwrap();
+            assert_eq!((built.version, built.docs), (index.version, index.docs.len()));
+            assert_eq!(built.pages, 2 * (index.docs.len() / page + 1), "page {page}");
+            assert!(built.blob == whole, "page {page}: the bytes differ");
+        }
+    }
+}
+
+#[test]
+fn a_publish_during_the_page_by_page_build_fails_it() {
+    /// Publishes (bumps the catalogue version) once its third page is read.
+    struct Publishing {
+        db: SqliteDb,
+        pages: std::cell::Cell<usize>,
+    }
+    impl Db for Publishing {
+        async fn query(
+            &self,
+            sql: &str,
+            params: &[shared::store::Value],
+        ) -> shared::ApiResult<Vec<shared::store::Row>> {
+            if sql.contains("LIMIT ?2") {
+                self.pages.set(self.pages.get() + 1);
+                if self.pages.get() == 3 {
+                    self.db.execute("UPDATE catalog_meta SET version = version + 1 WHERE id = 1", &[]).await?;
+                }
+            }
+            self.db.query(sql, params).await
+        }
+        async fn batch(&self, stmts: &[Stmt]) -> shared::ApiResult<Vec<u64>> {
+            self.db.batch(stmts).await
+        }
+    }
+    let db = Publishing { db: synthetic(40), pages: std::cell::Cell::new(0) };
+    let err = block_on(paged::build(&db, 10, || 0.0)).unwrap_err();
+    assert!(err.internal.unwrap_or_default().contains("published again"));
+    // The next run (nothing published meanwhile) builds.
+    assert!(block_on(paged::build(&db, 10, || 0.0)).is_ok());
+}
+
 fn rss() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     statm.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()).unwrap_or(0) * 4096
+}
+
+/// The process's peak resident memory (VmHWM), in bytes.
+fn peak_rss() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or_default();
+    line.split_whitespace().nth(1).and_then(|k| k.parse::<usize>().ok()).unwrap_or(0) * 1024
 }
 
 fn mib(b: usize) -> f64 {
@@ -464,8 +524,8 @@ fn packed_probe() {
         println!("section {name}: {:.2} MiB", mib(*bytes));
     }
     println!("text part: {:.2} MiB", mib(layout.text));
-    let ((dn, db), (sn, sb)) = (layout.dense, layout.sparse);
-    println!("term lists: {dn} dense {:.2} MiB, {sn} sparse {:.2} MiB", mib(db), mib(sb));
+    let ((dn, dense), (sn, sparse)) = (layout.dense, layout.sparse);
+    println!("term lists: {dn} dense {:.2} MiB, {sn} sparse {:.2} MiB", mib(dense), mib(sparse));
     let parts = packed::chunks(&blob, CHUNK_BYTES);
     println!(
         "packed: {:.2} MiB, build {:.0} ms (from the built index), {} chunks of <= {} MiB",
@@ -474,6 +534,29 @@ fn packed_probe() {
         parts.len(),
         CHUNK_BYTES >> 20
     );
+    // The cron's build, page by page: the same bytes; its memory is
+    // measured in a fresh process reading the catalogue from a file.
+    let t = Instant::now();
+    let built = block_on(paged::build(&db, paged::PAGE, || 0.0)).unwrap();
+    println!(
+        "paged build: {} reads of {} items, {:.0} ms",
+        built.pages,
+        paged::PAGE,
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    assert!(built.blob == blob, "the page-by-page build wrote other bytes");
+    drop(built);
+    let dir = std::env::temp_dir().join(format!("packed-probe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("catalogue.sqlite");
+    db.save_to(&file).unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "paged_probe_process", "--nocapture", "--test-threads=1"])
+        .env("BIANMIN_PAGED_DB", &file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::remove_file(&file).unwrap();
     let p = Packed::load(&blob).unwrap();
     for (_, params) in probe_cases() {
         same(&index, &p, &params);
@@ -481,8 +564,6 @@ fn packed_probe() {
     same_suggest(&index, &p, "gjj");
     time_queries("built", |p| query::search(&index, p).unwrap().total);
     // A fresh process loads the chunks, as an isolate would from KV.
-    let dir = std::env::temp_dir().join(format!("packed-probe-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     for (i, c) in parts.iter().enumerate() {
         std::fs::write(dir.join(format!("{i:03}")), c).unwrap();
     }
@@ -500,6 +581,26 @@ fn packed_probe() {
 }
 
 /// The isolate half of the probe (run by `packed_probe` in its own process).
+#[test]
+#[ignore = "run by packed_probe"]
+fn paged_probe_process() {
+    let Ok(file) = std::env::var("BIANMIN_PAGED_DB") else { return };
+    let db = SqliteDb::open(std::path::Path::new(&file)).unwrap();
+    // Reset the peak to now (Linux: 5 to clear_refs), so it is the build's.
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let (before, t) = (rss(), Instant::now());
+    let built = block_on(paged::build(&db, paged::PAGE, || 0.0)).unwrap();
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "paged build, fresh process: {} items, {:.0} ms, peak RSS +{:.1} MiB over {:.1} MiB before (blob {:.2} MiB)",
+        built.docs,
+        ms,
+        mib(peak_rss().saturating_sub(before)),
+        mib(before),
+        mib(built.blob.len())
+    );
+}
+
 #[test]
 #[ignore = "run by packed_probe"]
 fn packed_probe_isolate() {

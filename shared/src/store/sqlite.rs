@@ -27,6 +27,21 @@ impl SqliteDb {
         Ok(Self { conn: RefCell::new(conn), broken: Cell::new(false) })
     }
 
+    /// A database file written by [`SqliteDb::save_to`] (for probes that
+    /// measure a fresh process).
+    pub fn open(path: &std::path::Path) -> ApiResult<Self> {
+        let conn = Connection::open(path).map_err(sql_err)?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(sql_err)?;
+        Ok(Self { conn: RefCell::new(conn), broken: Cell::new(false) })
+    }
+
+    /// Writes the whole database to a new file.
+    pub fn save_to(&self, path: &std::path::Path) -> ApiResult<()> {
+        let path = path.to_str().ok_or_else(|| ApiError::internal("database path is not UTF-8"))?;
+        self.conn.borrow().execute("VACUUM INTO ?1", [path]).map_err(sql_err)?;
+        Ok(())
+    }
+
     /// From now on every call fails as an unreachable database would.
     pub fn break_storage(&self, broken: bool) {
         self.broken.set(broken);

@@ -7,18 +7,8 @@
 //! one bit per pair), then the first eight bytes of its full pinyin (u64,
 //! zero-padded). A string holding `q` has every bit of `q`'s signature.
 
-use super::codec::{put_u32, put_u64, u32_at, u64_at};
-use crate::index::{Brief, Doc};
-
-pub(crate) fn write_briefs(docs: &[Doc]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(docs.len() * 4);
-    for d in docs {
-        let letters = d.name_compact.bytes().any(|b| b.is_ascii_alphabetic());
-        let chars = Some(d.name_compact.chars().count());
-        put_u32(&mut out, Brief::new(d.cat, d.online, d.appointment, chars, letters).word());
-    }
-    out
-}
+use super::codec::{u32_at, u64_at};
+use crate::index::Brief;
 
 #[inline(always)]
 pub(crate) fn brief_at(col: &[u8], id: u32) -> Option<Brief> {
@@ -56,18 +46,6 @@ pub(crate) fn head_starts_with(col: &[u8], docs: usize, id: u32, q: &[u8]) -> Op
     let h = u64_at(col, docs * 24 + id as usize * 8)?;
     let mask = u64::MAX >> (8 * (HEAD - q.len()));
     Some(h & mask == head(q))
-}
-
-pub(crate) fn write_pinyin(docs: &[Doc]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(docs.len() * 28);
-    for d in docs {
-        let sig = wide_signature(d.name_pinyin.as_bytes(), 3, 7);
-        put_u64(&mut out, sig as u64);
-        put_u64(&mut out, (sig >> 64) as u64);
-    }
-    docs.iter().for_each(|d| put_u64(&mut out, signature(d.name_initials.as_bytes(), 2)));
-    docs.iter().for_each(|d| put_u64(&mut out, head(d.name_pinyin.as_bytes())));
-    out
 }
 
 /// Docs whose full pinyin may start with (`q` under 4 bytes) or hold `q`,

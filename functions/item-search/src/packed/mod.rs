@@ -10,6 +10,7 @@
 //! [`crate::index::SearchIndex`], so both rank alike.
 
 mod blob;
+mod builder;
 mod chunk;
 mod codec;
 mod columns;
@@ -22,7 +23,9 @@ mod records;
 mod regions;
 mod search;
 
-pub use blob::{FORMAT, Layout, Packed, build, build_with_layout, reseal};
+pub use blob::{FORMAT, Packed, reseal};
+pub(crate) use builder::posting_kind;
+pub use builder::{Builder, Layout, Tables, build, build_with_layout};
 pub use chunk::{CHUNK_BYTES, CHUNK_HEADER, KV_VALUE_LIMIT, chunks, join};
 pub use docs::PackedDoc;
 pub use error::PackError;

@@ -9,13 +9,12 @@
 
 use super::codec::{MAX_CLASSES, Reader, put_varint};
 use super::error::PackError;
-use crate::index::{Index, NameMatch};
-use std::collections::HashMap;
+use crate::index::NameMatch;
 
 /// A class's match when it says nothing of the name (read the doc).
 const UNKNOWN: u8 = u8::MAX;
 
-fn kind(m: NameMatch) -> u8 {
+pub(crate) fn kind(m: NameMatch) -> u8 {
     u8::from(m.contains) | u8::from(m.prefix) << 1 | u8::from(m.equal) << 2 | u8::from(m.tag) << 3
 }
 
@@ -32,59 +31,21 @@ fn match_of(kind: u8) -> Option<NameMatch> {
 /// name and keywords (so a one-term query ranks without reading docs).
 /// The commonest pairs get a class each; every weight left with others
 /// gets one class that says nothing of the name.
-pub(crate) struct Classes<'a> {
+pub(crate) struct Classes {
     list: Vec<(u32, u8)>,
-    /// Per term, the kind of each posting (in the index's order).
-    kinds: HashMap<&'a str, Vec<u8>>,
 }
 
-impl<'a> Classes<'a> {
-    pub(crate) fn of(index: &'a Index) -> Result<Self, PackError> {
-        // Few distinct pairs: a list is quicker than hashing each posting.
-        let mut counts: Vec<((u32, u8), usize)> = Vec::new();
-        let mut kinds = HashMap::with_capacity(index.postings.len());
-        // The compact names side by side (read once per posting), and the
-        // keywords' forms (a doc's keywords are read only for those).
-        let mut names = String::new();
-        let mut ends = Vec::with_capacity(index.docs.len());
-        for d in &index.docs {
-            names.push_str(&d.name_compact);
-            ends.push(names.len());
-        }
-        let tag_forms: std::collections::HashSet<&str> =
-            index.docs.iter().flat_map(|d| d.tags_norm.iter().map(String::as_str)).collect();
-        let name_of = |d: usize| -> Option<&str> {
-            let start = if d == 0 { 0 } else { *ends.get(d - 1)? };
-            names.get(start..*ends.get(d)?)
-        };
-        for (term, list) in &index.postings {
-            let is_tag = tag_forms.contains(term.as_str());
-            let k: Vec<u8> = list
-                .iter()
-                .map(|(d, w)| {
-                    let k = match (name_of(*d as usize), index.docs.get(*d as usize)) {
-                        (Some(name), Some(doc)) => {
-                            let tags: &[String] = if is_tag { &doc.tags_norm } else { &[] };
-                            kind(NameMatch::of(name, tags.iter().map(String::as_str), term))
-                        }
-                        _ => UNKNOWN,
-                    };
-                    match counts.iter_mut().find(|c| c.0 == (*w, k)) {
-                        Some(c) => c.1 += 1,
-                        None => counts.push(((*w, k), 1)),
-                    }
-                    k
-                })
-                .collect();
-            kinds.insert(term.as_str(), k);
-        }
+impl Classes {
+    /// Chooses the classes from each distinct `(weight, kind)` pair of the
+    /// postings and its count.
+    pub(crate) fn choose(counts: &[((u32, u8), usize)]) -> Result<Self, PackError> {
         let mut weights: Vec<u32> = counts.iter().map(|((w, _), _)| *w).collect();
         weights.sort_unstable_by(|a, b| b.cmp(a));
         weights.dedup();
         if weights.len() > MAX_CLASSES {
             return Err(PackError::Unsupported(format!("{} distinct weights (at most {MAX_CLASSES})", weights.len())));
         }
-        let mut exact: Vec<((u32, u8), usize)> = counts.into_iter().filter(|((_, k), _)| *k != UNKNOWN).collect();
+        let mut exact: Vec<((u32, u8), usize)> = counts.iter().copied().filter(|((_, k), _)| *k != UNKNOWN).collect();
         exact.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut k = exact.len();
         let list = loop {
@@ -99,25 +60,18 @@ impl<'a> Classes<'a> {
             }
             k -= 1;
         };
-        Ok(Classes { list, kinds })
+        Ok(Classes { list })
+    }
+
+    /// The class of a posting's `(weight, kind)`: its own, else its
+    /// weight's class that says nothing of the name.
+    pub(crate) fn id(&self, pair: (u32, u8)) -> u8 {
+        let id = |c: (u32, u8)| self.list.iter().position(|x| *x == c).map(|i| i as u8);
+        id(pair).or_else(|| id((pair.0, UNKNOWN))).unwrap_or_default()
     }
 
     pub(crate) fn len(&self) -> usize {
         self.list.len()
-    }
-
-    /// The postings of `term` (`(doc, weight)` in the index's order) as
-    /// `(doc, class)`.
-    pub(crate) fn classify(&self, term: &str, list: &[(u32, u32)]) -> Vec<(u32, u8)> {
-        let kinds = self.kinds.get(term).map(Vec::as_slice).unwrap_or_default();
-        let id = |c: (u32, u8)| self.list.iter().position(|x| *x == c).map(|i| i as u8);
-        list.iter()
-            .enumerate()
-            .map(|(i, (d, w))| {
-                let k = kinds.get(i).copied().unwrap_or(UNKNOWN);
-                (*d, id((*w, k)).or_else(|| id((*w, UNKNOWN))).unwrap_or_default())
-            })
-            .collect()
     }
 
     /// `[weight varint][kind u8]` per class.

@@ -55,30 +55,38 @@ pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record<'_>) {
 /// first entry is `[rest]`, the others `[shared prefix length][rest]` against
 /// the code before; a rest is `[len * 2 + 1][digits, two to a byte]` when it
 /// is all ASCII digits, else `[len * 2][bytes]`.
-pub(crate) fn write_codes<'a>(codes: impl ExactSizeIterator<Item = &'a str>) -> Vec<u8> {
-    let n = codes.len();
-    let blocks = n.div_ceil(CODE_BLOCK);
-    let mut entries = Vec::new();
-    let mut offsets = Vec::with_capacity(blocks);
-    let mut prev = "";
-    for (i, code) in codes.enumerate() {
-        let lcp = if i % CODE_BLOCK == 0 {
-            offsets.push(entries.len() as u32);
+#[derive(Debug, Default)]
+pub(crate) struct CodeWriter {
+    offsets: Vec<u32>,
+    entries: Vec<u8>,
+    prev: String,
+    n: usize,
+}
+
+impl CodeWriter {
+    pub(crate) fn push(&mut self, code: &str) {
+        let lcp = if self.n.is_multiple_of(CODE_BLOCK) {
+            self.offsets.push(self.entries.len() as u32);
             0
         } else {
-            let lcp = prev.bytes().zip(code.bytes()).take_while(|(a, b)| a == b).count();
-            put_varint(&mut entries, lcp as u64);
+            let lcp = self.prev.bytes().zip(code.bytes()).take_while(|(a, b)| a == b).count();
+            put_varint(&mut self.entries, lcp as u64);
             lcp
         };
-        put_rest(&mut entries, code.as_bytes().get(lcp..).unwrap_or_default());
-        prev = code;
+        put_rest(&mut self.entries, code.as_bytes().get(lcp..).unwrap_or_default());
+        self.prev.clear();
+        self.prev.push_str(code);
+        self.n += 1;
     }
-    let mut out = Vec::with_capacity(blocks * 4 + entries.len());
-    for o in offsets {
-        put_u32(&mut out, o);
+
+    pub(crate) fn finish(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.offsets.len() * 4 + self.entries.len());
+        for o in self.offsets {
+            put_u32(&mut out, o);
+        }
+        out.extend_from_slice(&self.entries);
+        out
     }
-    out.extend_from_slice(&entries);
-    out
 }
 
 fn put_rest(out: &mut Vec<u8>, rest: &[u8]) {

@@ -4,7 +4,6 @@
 //! region's position in the table, [`NO_REGION`] when it has none).
 
 use super::codec::{Reader, put_str, put_varint};
-use crate::index::Doc;
 use crate::region::{NO_REGION, Regions};
 use shared::types::Region;
 
@@ -33,19 +32,6 @@ pub(crate) fn read_table(bytes: &[u8]) -> Option<Regions> {
         return None;
     }
     Regions::from_sorted(list)
-}
-
-/// The column; refuses a doc whose region id is past the table.
-pub(crate) fn write_column(docs: &[Doc], regions: &Regions) -> Result<Vec<u8>, String> {
-    let n = regions.entries().len();
-    let mut out = Vec::with_capacity(docs.len() * 2);
-    for d in docs {
-        if d.region != NO_REGION && usize::from(d.region) >= n {
-            return Err(format!("{}: region out of range", d.code));
-        }
-        out.extend_from_slice(&d.region.to_le_bytes());
-    }
-    Ok(out)
 }
 
 /// Whether a column holds one id per doc, each in the table or [`NO_REGION`].
