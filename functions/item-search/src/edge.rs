@@ -135,6 +135,7 @@ async fn index(env: &Env, db: &D1Db) -> ApiResult<Rc<Served>> {
         (Some(p), _) => p,
         (None, Plan::Build) => {
             let t0 = js_sys::Date::now();
+            store::may_build_here(store::published_items(db).await?)?;
             let built = Index::load(db).await?;
             log(serde_json::json!({ "level": "info", "event": "search.index.load", "engine": "memory",
                 "version": built.version, "docs": built.docs.len(), "ms": js_sys::Date::now() - t0 }));
@@ -142,7 +143,10 @@ async fn index(env: &Env, db: &D1Db) -> ApiResult<Rc<Served>> {
         }
         (None, _) => match current {
             Some((idx, _)) => return Ok(idx),
-            None => Served::Built(Box::new(Index::load(db).await?)),
+            None => {
+                store::may_build_here(store::published_items(db).await?)?;
+                Served::Built(Box::new(Index::load(db).await?))
+            }
         },
     };
     let next = Rc::new(next);

@@ -44,6 +44,12 @@ const REFUSED_TTL_SECS: u64 = 86_400;
 /// Past it the cron is taken to be failing and isolates build the index
 /// themselves (a publish then reaches search within this bound at worst).
 pub const STALE_GRACE_SECS: i64 = 150;
+/// Above this many items an isolate never builds its own in-memory index
+/// (about 2.4 KiB a document before full text; a province's 100,000 would
+/// not fit the 128 MB of an isolate): it serves the last packed index even
+/// when the cron is late, and without any answers 503 until the cron has
+/// stored one.
+pub const IN_MEMORY_MAX_DOCS: u64 = 20_000;
 /// How long a chunk set stays after a manifest stopped naming it: far
 /// longer than an isolate takes to read the previous manifest's chunks.
 pub const RETIRE_AFTER_SECS: i64 = 300;
@@ -213,8 +219,10 @@ pub fn usable(m: &Manifest, refused: Option<&str>, cat: &Catalogue, now: Beijing
 /// Which index to serve. With a usable manifest: its packed index, unless
 /// the isolate already holds it or something newer (never going back a
 /// version); an in-memory index of the same version is swapped for the
-/// packed one, which holds far less. Without one: the in-memory index of
-/// the catalogue's version.
+/// packed one, which holds far less. A manifest past the grace is still
+/// usable when its catalogue is too large to build here
+/// ([`IN_MEMORY_MAX_DOCS`]): late results beat none. Without one: the
+/// in-memory index of the catalogue's version.
 pub fn plan(
     holding: Option<Holding>,
     manifest: Option<&Manifest>,
@@ -222,7 +230,11 @@ pub fn plan(
     cat: &Catalogue,
     now: BeijingTime,
 ) -> Plan {
-    match manifest.filter(|m| usable(m, refused, cat, now)) {
+    let servable = |m: &&Manifest| {
+        usable(m, refused, cat, now)
+            || (m.docs > IN_MEMORY_MAX_DOCS && m.format == FORMAT && refused != Some(m.checksum.as_str()))
+    };
+    match manifest.filter(servable) {
         Some(m) => match holding {
             Some(h) if h.version > m.version || (h.packed && h.version == m.version) => Plan::Keep,
             _ => Plan::LoadPacked,
@@ -232,6 +244,32 @@ pub fn plan(
             _ => Plan::Build,
         },
     }
+}
+
+/// Whether an isolate may build the in-memory index of a catalogue of
+/// `published` items; past [`IN_MEMORY_MAX_DOCS`] it answers 503 (服务暂时
+/// 不可用) until the cron has stored a packed index, instead of running out
+/// of memory with every request it holds.
+pub fn may_build_here(published: u64) -> ApiResult<()> {
+    if published > IN_MEMORY_MAX_DOCS {
+        return Err(ApiError {
+            internal: Some(format!(
+                "{published} published items: too many to index in an isolate; waiting for the cron's packed index"
+            )),
+            ..shared::ErrorCode::StorageUnavailable.into()
+        });
+    }
+    Ok(())
+}
+
+/// How many items are published.
+pub async fn published_items(db: &impl Db) -> ApiResult<u64> {
+    #[derive(Deserialize)]
+    struct Row {
+        n: i64,
+    }
+    let row: Option<Row> = db.first_as("SELECT COUNT(*) AS n FROM items WHERE status = 'published'", &[]).await?;
+    Ok(row.map_or(0, |r| u64::try_from(r.n).unwrap_or(0)))
 }
 
 /// Why the manifest's chunks were not loaded.
@@ -598,6 +636,23 @@ mod tests {
         assert_eq!(plan(Some(built), Some(&m), None, &cat(5, JUST_NOW), at(NOW)), Plan::Keep, "never back a version");
         let unknown = Catalogue { version: 5, updated_at: None };
         assert_eq!(plan(None, Some(&m), None, &unknown, at(NOW)), Plan::Build);
+    }
+
+    #[test]
+    fn a_province_s_late_manifest_is_still_served_and_never_built_in_an_isolate() {
+        let big = Manifest { docs: IN_MEMORY_MAX_DOCS + 1, ..manifest(4, FORMAT) };
+        let late = cat(5, LONG_AGO);
+        assert_eq!(plan(None, Some(&big), None, &late, at(NOW)), Plan::LoadPacked);
+        let packed = Holding { version: 4, packed: true };
+        assert_eq!(plan(Some(packed), Some(&big), None, &late, at(NOW)), Plan::Keep);
+        // Refused chunks or another format are not served, late or not.
+        assert_eq!(plan(None, Some(&big), Some("0123456789abcdef"), &late, at(NOW)), Plan::Build);
+        let other = Manifest { format: FORMAT + 1, ..big.clone() };
+        assert_eq!(plan(None, Some(&other), None, &late, at(NOW)), Plan::Build);
+        // Building then stops short of the memory it would take.
+        assert!(may_build_here(IN_MEMORY_MAX_DOCS).is_ok());
+        let err = may_build_here(100_000).unwrap_err();
+        assert_eq!((err.code, err.status()), (shared::ErrorCode::StorageUnavailable, 503));
     }
 
     #[test]
