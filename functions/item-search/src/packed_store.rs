@@ -305,9 +305,12 @@ impl fmt::Display for LoadError {
 
 /// Reads the manifest's chunks and loads them (refusing damaged bytes).
 pub async fn load(kv: &impl ChunkKv, m: &Manifest) -> Result<Packed<'static>, LoadError> {
-    let mut chunks = Vec::with_capacity(m.chunks as usize);
-    for key in m.set().keys() {
-        let value = kv.get_bytes(&key).await.map_err(|e| LoadError::Storage(e.internal.unwrap_or_default()))?;
+    // All at once: a cold isolate waits for one KV read, not one per chunk.
+    let keys = m.set().keys();
+    let reads = futures_util::future::join_all(keys.iter().map(|k| kv.get_bytes(k))).await;
+    let mut chunks = Vec::with_capacity(keys.len());
+    for (key, value) in keys.into_iter().zip(reads) {
+        let value = value.map_err(|e| LoadError::Storage(e.internal.unwrap_or_default()))?;
         chunks.push(value.ok_or(LoadError::Missing(key))?);
     }
     let p = Packed::from_chunks(&chunks).map_err(LoadError::Refused)?;

@@ -327,7 +327,8 @@ fn damaged_missing_or_foreign_chunks_are_refused_with_an_error() {
     assert!(parts.len() >= 3);
     let mut flipped = parts.clone();
     flipped[1][CHUNK_HEADER + 5] ^= 0x10;
-    assert_eq!(packed::join(&flipped).unwrap_err(), PackError::Checksum);
+    // Joined (the payload checksums are not read twice), then refused by the blob's checksum.
+    assert_eq!(Packed::from_chunks(&flipped).unwrap_err(), PackError::Checksum);
     assert!(matches!(packed::join(&parts[..2]), Err(PackError::Chunks(_))));
     let mut swapped = parts.clone();
     swapped.swap(0, 1);
@@ -631,4 +632,35 @@ fn packed_probe_isolate() {
     per.sort_by(f64::total_cmp);
     println!("packed: suggest gjj: p50 {:.3} ms, p99 {:.3} ms", per[per.len() / 2], per[per.len() * 99 / 100]);
     println!("isolate: RSS +{:.2} MiB after the queries", mib(rss().saturating_sub(before)));
+}
+
+/// For `scripts/bench --province`: the cron's page-by-page build of
+/// BIANMIN_PROBE_CATALOG, written as the chunks and the manifest the cron
+/// would store, into BIANMIN_CHUNKS_OUT.
+#[test]
+#[ignore = "run by scripts/bench --province"]
+fn province_chunks() {
+    let (Ok(catalogue), Ok(out)) = (std::env::var("BIANMIN_PROBE_CATALOG"), std::env::var("BIANMIN_CHUNKS_OUT")) else {
+        return;
+    };
+    let db = SqliteDb::migrated().unwrap();
+    import_body(&db, serde_json::from_str(&std::fs::read_to_string(catalogue).unwrap()).unwrap());
+    let built = block_on(paged::build(&db, paged::PAGE, || 0.0)).unwrap();
+    let parts = packed::chunks(&built.blob, CHUNK_BYTES);
+    let out = PathBuf::from(out);
+    std::fs::create_dir_all(&out).unwrap();
+    for (i, c) in parts.iter().enumerate() {
+        std::fs::write(out.join(format!("{i:03}")), c).unwrap();
+    }
+    let manifest = item_search::packed_store::Manifest {
+        version: built.version,
+        format: packed::FORMAT,
+        chunks: parts.len() as u32,
+        bytes: built.blob.len() as u64,
+        checksum: item_search::packed_store::fingerprint(&built.blob),
+        docs: built.docs as u64,
+        built_at: "2026-12-02T00:00:00+08:00".into(),
+    };
+    std::fs::write(out.join("manifest.json"), serde_json::to_string(&manifest).unwrap()).unwrap();
+    println!("province chunks: {} items, {} chunks, {:.2} MiB", built.docs, parts.len(), mib(built.blob.len()));
 }
