@@ -53,6 +53,19 @@ pub struct Hall {
     pub lng: f64,
 }
 
+/// The word lists editors maintain, as query parsing reads them.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct WordLists {
+    /// colloquial -> official (政务主题词库), longest first.
+    pub thesaurus: Vec<(String, String)>,
+    /// 错别字表: misspelling -> intended word, longest first.
+    pub corrections: Vec<(String, String)>,
+    /// Normalised, longest first.
+    pub stop_words: Vec<String>,
+    /// Normalised, none empty.
+    pub banned: Vec<String>,
+}
+
 /// The index of one catalogue version.
 #[derive(Debug, Default)]
 pub struct Index {
@@ -65,12 +78,7 @@ pub struct Index {
     /// of scanning every name.
     pub pinyin_keys: HashMap<String, Vec<u32>>,
     pub halls: Vec<Hall>,
-    /// colloquial -> official (政务主题词库), longest first.
-    pub thesaurus: Vec<(String, String)>,
-    pub stop_words: Vec<String>,
-    pub banned: Vec<String>,
-    /// 错别字表: misspelling -> intended word, longest first.
-    pub corrections: Vec<(String, String)>,
+    pub words: WordLists,
     /// Category names in display order (事项分类, maintained by staff).
     pub categories: Vec<String>,
     /// The distinct categories of the indexed items, sorted (ids of `Doc::cat`).
@@ -109,11 +117,8 @@ pub(crate) struct Pair {
 pub(crate) struct Lists {
     pub(crate) version: i64,
     pub(crate) halls: Vec<Hall>,
-    pub(crate) thesaurus: Vec<(String, String)>,
-    pub(crate) corrections: Vec<(String, String)>,
+    pub(crate) words: WordLists,
     pub(crate) categories: Vec<String>,
-    pub(crate) stop_words: Vec<String>,
-    pub(crate) banned: Vec<String>,
     pub(crate) region_names: Vec<(String, String)>,
 }
 
@@ -130,11 +135,13 @@ impl Lists {
         Ok(Lists {
             version,
             halls,
-            thesaurus: pairs_longest_first(thesaurus),
-            corrections: pairs_longest_first(corrections),
+            words: WordLists {
+                thesaurus: pairs_longest_first(thesaurus),
+                corrections: pairs_longest_first(corrections),
+                stop_words: sorted_longest_first(stop.into_iter().map(|p| normalize(&p.a)).collect()),
+                banned: banned.into_iter().map(|p| normalize(&p.a)).filter(|w| !w.is_empty()).collect(),
+            },
             categories: categories.into_iter().map(|p| p.a).collect(),
-            stop_words: sorted_longest_first(stop.into_iter().map(|p| normalize(&p.a)).collect()),
-            banned: banned.into_iter().map(|p| normalize(&p.a)).filter(|w| !w.is_empty()).collect(),
             region_names: region::load_names(db).await?,
         })
     }
@@ -286,11 +293,8 @@ impl Index {
         let mut index = Index {
             version: lists.version,
             halls: lists.halls,
-            thesaurus: lists.thesaurus,
-            corrections: lists.corrections,
+            words: lists.words,
             categories: lists.categories,
-            stop_words: lists.stop_words,
-            banned: lists.banned,
             ..Default::default()
         };
         let cx = Context { regions: &regions, cats: &cats, common: &common };
@@ -518,10 +522,19 @@ pub trait SearchIndex {
     /// Docs whose name has `q` (letters) at a syllable boundary, in doc
     /// order, or `None` when the lookup finds nothing.
     fn pinyin_candidates(&self, q: &str) -> Option<Cow<'_, [u32]>>;
-    fn banned(&self) -> &[String];
-    fn corrections(&self) -> &[(String, String)];
-    fn thesaurus(&self) -> &[(String, String)];
-    fn stop_words(&self) -> &[String];
+    fn words(&self) -> &WordLists;
+    fn banned(&self) -> &[String] {
+        &self.words().banned
+    }
+    fn corrections(&self) -> &[(String, String)] {
+        &self.words().corrections
+    }
+    fn thesaurus(&self) -> &[(String, String)] {
+        &self.words().thesaurus
+    }
+    fn stop_words(&self) -> &[String] {
+        &self.words().stop_words
+    }
     /// The distinct categories of the indexed items, sorted.
     fn cats(&self) -> &[String];
     fn category_id(&self, name: &str) -> Option<u16>;
@@ -666,17 +679,8 @@ impl SearchIndex for Index {
     fn pinyin_candidates(&self, q: &str) -> Option<Cow<'_, [u32]>> {
         Index::pinyin_candidates(self, q).map(Cow::Borrowed)
     }
-    fn banned(&self) -> &[String] {
-        &self.banned
-    }
-    fn corrections(&self) -> &[(String, String)] {
-        &self.corrections
-    }
-    fn thesaurus(&self) -> &[(String, String)] {
-        &self.thesaurus
-    }
-    fn stop_words(&self) -> &[String] {
-        &self.stop_words
+    fn words(&self) -> &WordLists {
+        &self.words
     }
     fn cats(&self) -> &[String] {
         &self.cats

@@ -9,7 +9,7 @@ use super::codec::{HEADER, MAX_CLASSES, Reader, checksum, u32_at, u64_at};
 use super::error::PackError;
 use super::postings::Classes;
 use super::regions;
-use crate::index::{Hall, NameMatch};
+use crate::index::{Hall, NameMatch, WordLists};
 use crate::region::Regions;
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -64,10 +64,7 @@ pub struct Packed<'a> {
     /// Category names in display order.
     pub categories: Vec<String>,
     pub halls: Vec<Hall>,
-    pub(crate) thesaurus: Vec<(String, String)>,
-    pub(crate) corrections: Vec<(String, String)>,
-    pub(crate) stop_words: Vec<String>,
-    pub(crate) banned: Vec<String>,
+    pub(crate) words: WordLists,
     /// Syllables of each distinct tag, made on the first homophone lookup.
     pub(crate) tag_syllables: OnceCell<Vec<Vec<String>>>,
     /// The regions (ids of the region column).
@@ -221,10 +218,7 @@ impl<'a> Packed<'a> {
             cats,
             categories,
             halls,
-            thesaurus,
-            corrections,
-            stop_words,
-            banned,
+            words: WordLists { thesaurus, corrections, stop_words, banned },
             tag_syllables: OnceCell::new(),
             regions,
         })

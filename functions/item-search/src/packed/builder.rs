@@ -19,7 +19,7 @@ use super::error::PackError;
 use super::postings::{Classes, encode_docs, encode_terms, kind};
 use super::records::{APPOINTMENT, CodeWriter, ONLINE, Record, write_record};
 use super::regions;
-use crate::index::{Brief, Doc, Hall, Index, NameMatch};
+use crate::index::{Brief, Doc, Hall, Index, NameMatch, WordLists};
 use crate::region::{NO_REGION, Regions};
 use std::collections::HashMap;
 
@@ -30,10 +30,7 @@ pub struct Tables {
     /// The distinct categories of the items, sorted ([`Doc::cat`] ids).
     pub cats: Vec<String>,
     pub categories: Vec<String>,
-    pub stop_words: Vec<String>,
-    pub banned: Vec<String>,
-    pub thesaurus: Vec<(String, String)>,
-    pub corrections: Vec<(String, String)>,
+    pub words: WordLists,
     pub halls: Vec<Hall>,
     pub regions: Regions,
     /// The distinct departments of the items, sorted.
@@ -50,10 +47,7 @@ impl Tables {
             version: index.version,
             cats: index.cats.clone(),
             categories: index.categories.clone(),
-            stop_words: index.stop_words.clone(),
-            banned: index.banned.clone(),
-            thesaurus: index.thesaurus.clone(),
-            corrections: index.corrections.clone(),
+            words: index.words.clone(),
             halls: index.halls.clone(),
             regions: index.regions.clone(),
             departments,
@@ -387,11 +381,11 @@ impl Builder {
         classes.write(&mut meta);
         put_varint(&mut meta, u64::from(class_bits));
         let mut lists = Vec::new();
-        for list in [&t.cats, &t.categories, &t.stop_words, &t.banned] {
+        for list in [&t.cats, &t.categories, &t.words.stop_words, &t.words.banned] {
             put_varint(&mut lists, list.len() as u64);
             list.iter().for_each(|s| put_str(&mut lists, s));
         }
-        for pairs in [&t.thesaurus, &t.corrections] {
+        for pairs in [&t.words.thesaurus, &t.words.corrections] {
             put_varint(&mut lists, pairs.len() as u64);
             for (a, b) in pairs {
                 put_str(&mut lists, a);

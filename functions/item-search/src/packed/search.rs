@@ -5,7 +5,7 @@ use super::columns::{HEAD, brief_at, head_starts_with, pinyin_may_match};
 use super::dict;
 use super::docs::PackedDoc;
 use super::postings::{TermIter, decode_docs};
-use crate::index::{Brief, Briefs, CHUNK, DocView, Hall, NameMatch, SearchIndex, TermMatch};
+use crate::index::{Brief, Briefs, CHUNK, DocView, Hall, NameMatch, SearchIndex, TermMatch, WordLists};
 use crate::query::{self, Answer, Params, Suggestion};
 use crate::text::{syllables, window};
 use shared::ApiResult;
@@ -262,20 +262,8 @@ impl SearchIndex for Packed<'_> {
         self.key_docs(q).filter(|v| !v.is_empty()).map(Cow::Owned)
     }
 
-    fn banned(&self) -> &[String] {
-        &self.banned
-    }
-
-    fn corrections(&self) -> &[(String, String)] {
-        &self.corrections
-    }
-
-    fn thesaurus(&self) -> &[(String, String)] {
-        &self.thesaurus
-    }
-
-    fn stop_words(&self) -> &[String] {
-        &self.stop_words
+    fn words(&self) -> &WordLists {
+        &self.words
     }
 
     fn cats(&self) -> &[String] {
