@@ -74,11 +74,9 @@ pub async fn build(db: &impl Db, page: usize, clock: impl Fn() -> f64) -> ApiRes
     let mut counter = ProseCounter::default();
     let mut pages = 0;
     let mut after = String::new();
+    let text_columns = format!("code, {TEXT_COLUMNS}");
     loop {
-        let sql = format!(
-            "SELECT code, {TEXT_COLUMNS} FROM items WHERE status = 'published' AND code > ?1 ORDER BY code LIMIT ?2"
-        );
-        let rows: Vec<TextRow> = db.query_as(&sql, &[after.clone().into(), (page as i64).into()]).await?;
+        let rows: Vec<TextRow> = page_after(db, &text_columns, &after, page).await?;
         pages += 1;
         rows.iter().for_each(|r| counter.add(&r.text.text()));
         match rows.last() {
@@ -103,12 +101,9 @@ pub async fn build(db: &impl Db, page: usize, clock: impl Fn() -> f64) -> ApiRes
     };
     let mut b = Builder::new(tables);
     after.clear();
+    let columns = item_columns();
     loop {
-        let sql = format!(
-            "SELECT {} FROM items WHERE status = 'published' AND code > ?1 ORDER BY code LIMIT ?2",
-            item_columns()
-        );
-        let rows: Vec<ItemRow> = db.query_as(&sql, &[after.clone().into(), (page as i64).into()]).await?;
+        let rows: Vec<ItemRow> = page_after(db, &columns, &after, page).await?;
         pages += 1;
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else { break };
         let full = rows.len() == page;
@@ -145,6 +140,17 @@ pub async fn build(db: &impl Db, page: usize, clock: impl Fn() -> f64) -> ApiRes
         add_ms: t2 - t1,
         pack_ms: clock() - t2,
     })
+}
+
+/// Up to `page` published items after the code `after`, in code order.
+async fn page_after<T: serde::de::DeserializeOwned>(
+    db: &impl Db,
+    columns: &str,
+    after: &str,
+    page: usize,
+) -> ApiResult<Vec<T>> {
+    let sql = format!("SELECT {columns} FROM items WHERE status = 'published' AND code > ?1 ORDER BY code LIMIT ?2");
+    db.query_as(&sql, &[after.to_owned().into(), (page as i64).into()]).await
 }
 
 fn add(b: &mut Builder, made: Made) -> Result<(), packed::PackError> {
