@@ -20,7 +20,13 @@ pub trait IdSource {
     fn hex(&self, n: usize) -> ApiResult<String> {
         let mut buf = vec![0u8; n];
         self.fill(&mut buf)?;
-        Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+        let mut out = String::with_capacity(2 * n);
+        for b in buf {
+            for nibble in [b >> 4, b & 0xf] {
+                out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -70,5 +76,27 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         DateTime::<Utc>::from(std::time::SystemTime::now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    struct Counting;
+    impl IdSource for Counting {
+        fn fill(&self, buf: &mut [u8]) -> ApiResult<()> {
+            buf.iter_mut().zip([0x00u8, 0x0f, 0xa5, 0xff, 0x10]).for_each(|(b, v)| *b = v);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn hex_is_two_lowercase_digits_per_byte() {
+        assert_eq!(Counting.hex(5).unwrap(), "000fa5ff10");
+        assert_eq!(Counting.hex(0).unwrap(), "");
+        let h = OsRandom.hex(16).unwrap();
+        assert!(h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
 }

@@ -3,9 +3,10 @@
 use crate::analytics;
 use crate::index::Index;
 use crate::packed_store::{self as store, ChunkKv, Plan, Refreshed, Served, Stored};
-use crate::query::{DEFAULT_SIZE, MAX_SIZE, Params};
+use crate::query::{DEFAULT_SIZE, IdViews, MAX_SIZE, Params};
 use shared::admin::Role;
 use shared::catalogue::{geo, hot};
+use shared::crypto::Pepper;
 use shared::edge::{self as e, Ctx, D1Db, WorkersKv};
 use shared::http::Query;
 use shared::runtime::{Clock, OsRandom};
@@ -14,7 +15,7 @@ use shared::types::{BeijingTime, Region};
 use shared::{ApiError, ApiResult, ErrorCode};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use worker::kv::KvStore;
 use worker::{Env, Method, Request, Response};
 
@@ -201,6 +202,9 @@ thread_local! {
     static TALLY: &'static analytics::Tally = Box::leak(Box::new(analytics::Tally::default()));
     static ENRICH: &'static crate::enrich::Caches = Box::leak(Box::new(crate::enrich::Caches::default()));
     static POPULARITY: RefCell<Option<(Views, f64)>> = const { RefCell::new(None) };
+    /// The last counts resolved to document ids, and the index and counts
+    /// they were resolved for.
+    static RESOLVED: RefCell<Option<Resolved>> = const { RefCell::new(None) };
 }
 
 /// How long an isolate reuses the view counts it read for ranking.
@@ -218,6 +222,24 @@ async fn popularity(db: &D1Db, ctx: &Ctx) -> ApiResult<Views> {
     let map = Rc::new(top.into_iter().map(|r| (r.key, r.n)).collect::<HashMap<_, _>>());
     POPULARITY.with(|p| p.borrow_mut().replace((Rc::clone(&map), now)));
     Ok(map)
+}
+
+/// View counts resolved to document ids: for this index, from these counts.
+type Resolved = (Weak<Served>, Views, Rc<IdViews>);
+
+/// The view counts as document ids of `idx`: resolved once per index and
+/// read of the counts, not per search.
+fn views_by_id(idx: &Rc<Served>, views: &Views) -> Rc<IdViews> {
+    let held = RESOLVED.with(|r| {
+        r.borrow().as_ref().and_then(|(i, v, ids)| {
+            (Rc::ptr_eq(v, views) && i.upgrade().is_some_and(|i| Rc::ptr_eq(&i, idx))).then(|| Rc::clone(ids))
+        })
+    });
+    held.unwrap_or_else(|| {
+        let ids = Rc::new(idx.resolve_views(views));
+        RESOLVED.with(|r| r.borrow_mut().replace((Rc::downgrade(idx), Rc::clone(views), Rc::clone(&ids))));
+        ids
+    })
 }
 
 /// A rendered search answer, kept per isolate for `POPULARITY_TTL_MS` under
@@ -274,8 +296,7 @@ fn flag(q: &Query, key: &str) -> ApiResult<Option<bool>> {
     }
 }
 
-fn params(ctx: &Ctx) -> ApiResult<Params> {
-    let q = Query::parse(&ctx.query)?;
+fn params(q: &Query) -> ApiResult<Params> {
     let near = match (q.get("lat"), q.get("lng")) {
         (Some(lat), Some(lng)) => Some(geo::parse_point(lat, lng).map_err(|m| ApiError::bad_field("lat,lng", m))?),
         (None, None) => None,
@@ -286,13 +307,14 @@ fn params(ctx: &Ctx) -> ApiResult<Params> {
         category: q.get("category").map(str::to_owned),
         tag: q.get("tag").map(str::to_owned),
         department: q.get("department").map(str::to_owned),
-        online: flag(&q, "online")?,
-        appointment: flag(&q, "appointment")?,
+        online: flag(q, "online")?,
+        appointment: flag(q, "appointment")?,
         near,
         page: q.u32_in("page", 1, 1_000)?.unwrap_or(1),
         size: q.u32_in("size", 1, MAX_SIZE)?.unwrap_or(DEFAULT_SIZE),
         popularity: None,
-        region: region(&q)?,
+        views_by_id: None,
+        region: region(q)?,
     })
 }
 
@@ -307,27 +329,44 @@ async fn naive_like(env: &Env, p: &Params) -> ApiResult<Response> {
     e::ok_json(&serde_json::json!({ "engine": "like", "items": rows }), "no-store")
 }
 
+thread_local! {
+    /// What search reads of the configuration, once per isolate (a
+    /// deployment's vars and secrets do not change under a running isolate).
+    static SETTINGS: std::cell::OnceCell<(bool, Option<Rc<Pepper>>)> = const { std::cell::OnceCell::new() };
+}
+
+/// Whether this is a development deployment, and the pepper search ids are
+/// signed with (none: answers carry no search id).
+fn settings(env: &Env) -> (bool, Option<Rc<Pepper>>) {
+    SETTINGS.with(|s| {
+        s.get_or_init(|| {
+            let development = e::config(env, "ENVIRONMENT").as_deref() == Some("development");
+            (development, e::pepper(env).ok().map(Rc::new))
+        })
+        .clone()
+    })
+}
+
 async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
-    let mut p = params(ctx)?;
-    let development = e::config(env, "ENVIRONMENT").as_deref() == Some("development");
-    if development && Query::parse(&ctx.query)?.get("engine") == Some("like") {
+    let query = Query::parse(&ctx.query)?;
+    let mut p = params(&query)?;
+    let (development, pepper) = settings(env);
+    if development && query.get("engine") == Some("like") {
         return naive_like(env, &p).await;
     }
     let db = e::db(env)?;
     let idx = index(env, &db).await?;
     let now_ms = js_sys::Date::now() as i64;
     // Development only: bypass the answer cache, to measure scoring itself.
-    let fresh = development && Query::parse(&ctx.query)?.get("nocache").is_some();
-    let key = format!(
-        "{}|{:?}",
-        idx.version(),
-        (&p.q, &p.category, &p.tag, &p.department, p.online, p.appointment, p.near, p.page, p.size, p.region)
-    );
+    let fresh = development && query.get("nocache").is_some();
+    let key = p.cache_key(idx.version());
     let cached = if fresh { None } else { answers().get(&key, now_ms) };
     let r = match cached {
         Some(r) => r,
         None => {
-            p.popularity = Some(popularity(&db, ctx).await?);
+            let views = popularity(&db, ctx).await?;
+            p.views_by_id = Some(views_by_id(&idx, &views));
+            p.popularity = Some(views);
             let mut answer = idx.search(&p)?;
             // Full text (issue 19): where hits matched, and questions. A failed
             // read only leaves them out (and the answer uncached).
@@ -355,8 +394,7 @@ async fn search(req: &Request, env: &Env, ctx: &Ctx) -> ApiResult<Response> {
     // Counting must never fail a search: a failed write only means no id.
     let searched = analytics::Searched { searched: &r.searched, total: r.total, page: p.page };
     let tally = TALLY.with(|t| *t);
-    let pepper = e::pepper(env).ok();
-    let search_id = tally.count(pepper.as_ref(), &OsRandom, searched, ctx.now()).ok().flatten();
+    let search_id = tally.count(pepper.as_deref(), &OsRandom, searched, ctx.now()).ok().flatten();
     let _ = tally.flush(&db, ctx.now()).await;
     // Search is public; a logged-in citizen's query is also remembered. A
     // missing or stale token only means nothing is remembered. An answer

@@ -163,24 +163,26 @@ pub async fn enrich(db: &impl Db, caches: &Caches, now_ms: i64, a: &mut Answer) 
         }
     }
     if first {
-        let mut cands: Vec<Candidate> = Vec::new();
+        let mut cands: Vec<Candidate<'_>> = Vec::new();
         for h in &a.items {
             if let Some(t) = texts.get(&h.code) {
                 let (name, t) = t.as_ref();
                 cands.extend(t.faq.iter().map(|Qa { q, a }| Candidate {
-                    question: q.clone(),
-                    answer: a.clone(),
-                    source: Source::Guide { code: h.code.clone(), name: name.clone() },
+                    question: q,
+                    answer: a,
+                    source: Source::Guide { code: &h.code, name },
                 }));
             }
         }
+        let faqs = caches.faqs.rows(db, now_ms).await?;
         let holds = |r: &FaqRow| terms.iter().any(|t| r.question.contains(t.as_str()) || r.answer.contains(t.as_str()));
-        cands.extend(caches.faqs.rows(db, now_ms).await?.iter().filter(|r| holds(r)).map(|r| Candidate {
-            question: r.question.clone(),
-            answer: r.answer.clone(),
-            source: Source::Faq { id: r.id.clone() },
+        cands.extend(faqs.iter().filter(|r| holds(r)).map(|r| Candidate {
+            question: &r.question,
+            answer: &r.answer,
+            source: Source::Faq { id: &r.id },
         }));
-        a.questions = questions(cands, &terms);
+        let found = questions(&cands, &terms);
+        a.questions = found;
     }
     Ok(())
 }

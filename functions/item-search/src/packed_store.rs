@@ -529,6 +529,15 @@ impl Served {
         }
     }
 
+    /// Guide views per item code resolved to this index's document ids
+    /// (for [`Params::views_by_id`]).
+    pub fn resolve_views(&self, by_code: &HashMap<String, i64>) -> query::IdViews {
+        match self {
+            Served::Packed(i) => query::IdViews::resolve(&**i, by_code),
+            Served::Built(i) => query::IdViews::resolve(&**i, by_code),
+        }
+    }
+
     /// Completions among the items a citizen of `region` (if any) is served by.
     pub fn suggest(&self, q: &str, region: Option<&shared::types::Region>) -> ApiResult<Vec<Suggestion>> {
         match self {

@@ -33,8 +33,41 @@ pub struct Params {
     /// Guide views per item over the hot window: boosts popular items, and
     /// orders an empty query (the hot list).
     pub popularity: Option<Rc<HashMap<String, i64>>>,
+    /// The same counts resolved to this index's document ids once (see
+    /// [`IdViews::resolve`]); when set, `popularity` is not read.
+    pub views_by_id: Option<Rc<IdViews>>,
     /// 行政区划: only items a citizen of this region is served by.
     pub region: Option<shared::types::Region>,
+}
+
+impl Params {
+    /// The answer cache's key: the catalogue version and every parameter that
+    /// changes an answer. Texts are length-prefixed, so no two parameter sets
+    /// (whatever characters a query holds) share a key.
+    pub fn cache_key(&self, version: i64) -> String {
+        use std::fmt::Write;
+        let mut key = String::with_capacity(64 + self.q.len());
+        let _ = write!(key, "{version}|{}:{}", self.q.len(), self.q);
+        for text in [&self.category, &self.tag, &self.department] {
+            match text {
+                Some(t) => {
+                    let _ = write!(key, "|{}:{t}", t.len());
+                }
+                None => key.push_str("|-"),
+            }
+        }
+        let flag = |f: Option<bool>| match f {
+            None => '-',
+            Some(true) => '1',
+            Some(false) => '0',
+        };
+        key.extend(['|', flag(self.online), flag(self.appointment), '|']);
+        if let Some((lat, lng)) = self.near {
+            let _ = write!(key, "{lat},{lng}");
+        }
+        let _ = write!(key, "|{}|{}|{}", self.page, self.size, self.region.as_ref().map_or("-", |r| r.as_str()));
+        key
+    }
 }
 
 /// The nearest hall that handles an item.
@@ -508,23 +541,71 @@ impl<'a> Filters<'a> {
     }
 }
 
-/// Guide views per document: looked up by code for a few candidates, or
-/// resolved to document ids once when the candidates outnumber the counts.
+/// Guide views per document id: one read of the counts resolved against
+/// one index. An isolate resolves them when it reads the counts (or loads
+/// an index), not on every search: a broad query would otherwise look up
+/// every counted code in the index before ranking.
+#[derive(Debug, Default)]
+pub struct IdViews {
+    /// One bit per document: whether it has views (most have none).
+    has: Vec<u64>,
+    counts: HashMap<u32, i64>,
+}
+
+impl IdViews {
+    /// The counts of the codes `index` holds (others are left out).
+    pub fn resolve(index: &impl SearchIndex, by_code: &HashMap<String, i64>) -> Self {
+        let mut v = IdViews { has: vec![0; index.doc_count().div_ceil(64)], counts: HashMap::new() };
+        for (code, n) in by_code {
+            if let (Some(id), true) = (index.doc_id(code), *n != 0) {
+                if let Some(w) = v.has.get_mut(id as usize / 64) {
+                    *w |= 1 << (id % 64);
+                }
+                v.counts.insert(id, *n);
+            }
+        }
+        v
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Whether these ids are those of an index of `docs` documents.
+    pub fn fits(&self, docs: usize) -> bool {
+        self.has.len() == docs.div_ceil(64)
+    }
+
+    /// The views of a document (0 when it has none).
+    #[inline(always)]
+    pub fn get(&self, id: u32) -> i64 {
+        match self.has.get(id as usize / 64) {
+            Some(w) if w & (1 << (id % 64)) != 0 => by_id(&self.counts, id),
+            _ => 0,
+        }
+    }
+}
+
+/// Guide views per document: resolved once per isolate, looked up by code
+/// for a few candidates, or resolved to document ids when the candidates
+/// outnumber the counts.
 enum Views<'a> {
     None,
     /// The counts and the largest (a bound for documents not yet read).
     ByCode(&'a HashMap<String, i64>, i64),
-    ById(HashMap<u32, i64>),
+    ById(IdViews),
+    Resolved(&'a IdViews),
 }
 
 impl<'a> Views<'a> {
     fn new(index: &impl SearchIndex, p: &'a Params, candidates: usize) -> Self {
+        if let Some(ids) = p.views_by_id.as_deref().filter(|v| v.fits(index.doc_count())) {
+            return if ids.is_empty() { Views::None } else { Views::Resolved(ids) };
+        }
         match p.popularity.as_deref() {
             None => Views::None,
             Some(m) if m.is_empty() => Views::None,
-            Some(m) if candidates > 4 * m.len() => {
-                Views::ById(m.iter().filter_map(|(code, n)| index.doc_id(code).map(|id| (id, *n))).collect())
-            }
+            Some(m) if candidates > 4 * m.len() => Views::ById(IdViews::resolve(index, m)),
             Some(m) => Views::ByCode(m, m.values().copied().max().unwrap_or(0).max(0)),
         }
     }
@@ -535,7 +616,8 @@ impl<'a> Views<'a> {
         match self {
             Views::None => Some(0),
             Views::ByCode(..) => None,
-            Views::ById(m) => Some(by_id(m, id)),
+            Views::ById(m) => Some(m.get(id)),
+            Views::Resolved(m) => Some(m.get(id)),
         }
     }
 
@@ -1044,6 +1126,8 @@ fn assemble<I: SearchIndex>(index: &I, p: &Params, effective: &str, cands: Cands
         .collect();
     a.facets.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.category.cmp(&y.category)));
     let start = (p.page.saturating_sub(1) as usize).saturating_mul(p.size as usize);
+    // The query's n-grams as characters, once for the page's highlights.
+    let marks = crate::fulltext::term_chars(&query_terms(effective));
     a.items = hits
         .into_iter()
         .skip(start)
@@ -1053,7 +1137,7 @@ fn assemble<I: SearchIndex>(index: &I, p: &Params, effective: &str, cands: Cands
                 index.hall(h).map(|h| NearHall { id: h.id.clone(), name: h.name.clone(), distance_m: m })
             });
             let region = index.region_id(e.id).and_then(|r| index.regions().view(r));
-            index.doc(e.id).map(|d| Hit { region, ..hit(&d, e.score, near, effective) })
+            index.doc(e.id).map(|d| Hit { region, ..hit(&d, e.score, near, &marks) })
         })
         .collect();
     a
@@ -1067,26 +1151,23 @@ fn nearest(index: &impl SearchIndex, d: &impl DocView, lat: f64, lng: f64) -> Ne
         .map(|(i, m)| (i, m.round() as u64))
 }
 
-fn hit(d: &impl DocView, score: f64, near: Option<NearHall>, effective: &str) -> Hit {
+/// `marks`: the query's n-grams as characters (what the name highlights).
+fn hit(d: &impl DocView, score: f64, near: Option<NearHall>, marks: &[Vec<char>]) -> Hit {
+    let name = d.name();
     Hit {
         code: d.code().into_owned(),
-        name: d.name().into_owned(),
+        highlights: crate::fulltext::highlight_ranges(&name, marks),
+        name: name.into_owned(),
         category: d.category().to_owned(),
         department: d.department().to_owned(),
         tags: d.tags().map(str::to_owned).collect(),
         online: d.online(),
         appointment: d.appointment(),
         score: (score * 100.0).round() / 100.0,
-        highlights: highlights(&d.name(), effective),
         nearest_hall: near,
         region: None,
         matched: None,
     }
-}
-
-/// Character ranges of `name` covered by any query n-gram.
-fn highlights(name: &str, effective: &str) -> Vec<[usize; 2]> {
-    crate::fulltext::highlight_ranges(name, &crate::fulltext::term_chars(&query_terms(effective)))
 }
 
 /// Docs that can complete `compact`: for Chinese, those holding its rarest

@@ -12,19 +12,20 @@ pub const ANSWER_CHARS: usize = 120;
 
 /// Where a question comes from.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Source {
+pub enum Source<'a> {
     /// A public 常见问题 entry.
-    Faq { id: String },
+    Faq { id: &'a str },
     /// A guide's own Q&A.
-    Guide { code: String, name: String },
+    Guide { code: &'a str, name: &'a str },
 }
 
-/// A question that might answer the query, before ranking.
+/// A question that might answer the query, before ranking (borrowed from
+/// the isolate's FAQ rows and the page's guides: most are never shown).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Candidate {
-    pub question: String,
-    pub answer: String,
-    pub source: Source,
+pub struct Candidate<'a> {
+    pub question: &'a str,
+    pub answer: &'a str,
+    pub source: Source<'a>,
 }
 
 /// A question in the answer.
@@ -48,34 +49,37 @@ pub struct Question {
 /// The questions matching `terms` (query bigrams), best first: a candidate
 /// must hold at least half of the terms in its question and answer together;
 /// more terms rank higher, then terms in the question, then the order given.
-pub fn questions(candidates: Vec<Candidate>, terms: &[String]) -> Vec<Question> {
+/// A question asked twice is kept once (the first). Only the questions
+/// shown have their snippets cut.
+pub fn questions(candidates: &[Candidate<'_>], terms: &[String]) -> Vec<Question> {
     let want = term_chars(terms);
     let n = want.len();
     if n == 0 {
         return vec![];
     }
-    let mut scored: Vec<(usize, usize, Question)> = Vec::new();
+    let mut scored: Vec<(usize, usize, &Candidate<'_>)> = Vec::new();
     for c in candidates {
-        // Most candidates hold too little of the query: counted before any snippet is cut.
         let n_covered = covered(&format!("{}\u{0}{}", c.question, c.answer), &want);
-        if n_covered == 0 || n_covered * 2 < n {
+        if n_covered == 0 || n_covered * 2 < n || scored.iter().any(|s| s.2.question == c.question) {
             continue;
         }
-        let (question, question_highlights, in_q) = snippet(&c.question, &want, usize::MAX);
-        if scored.iter().any(|s| s.2.question == question) {
-            continue;
-        }
-        let (answer, highlights, _) = snippet(&c.answer, &want, ANSWER_CHARS);
-        let (item_code, item_name, faq_id) = match c.source {
-            Source::Faq { id } => (None, None, Some(id)),
-            Source::Guide { code, name } => (Some(code), Some(name), None),
-        };
-        let q = Question { question, answer, highlights, question_highlights, item_code, item_name, faq_id };
-        scored.push((n_covered, in_q, q));
+        scored.push((n_covered, covered(c.question, &want), c));
     }
     // Stable: equal scores keep the order given.
     scored.sort_by_key(|s| std::cmp::Reverse((s.0, s.1)));
-    scored.into_iter().take(MAX_QUESTIONS).map(|s| s.2).collect()
+    scored.into_iter().take(MAX_QUESTIONS).map(|(_, _, c)| shown(c, &want)).collect()
+}
+
+/// A kept candidate as it is shown: its answer cut around the match, both
+/// parts highlighted.
+fn shown(c: &Candidate<'_>, want: &[Vec<char>]) -> Question {
+    let (question, question_highlights, _) = snippet(c.question, want, usize::MAX);
+    let (answer, highlights, _) = snippet(c.answer, want, ANSWER_CHARS);
+    let (item_code, item_name, faq_id) = match c.source {
+        Source::Faq { id } => (None, None, Some(id.to_owned())),
+        Source::Guide { code, name } => (Some(code.to_owned()), Some(name.to_owned()), None),
+    };
+    Question { question, answer, highlights, question_highlights, item_code, item_name, faq_id }
 }
 
 #[cfg(test)]
@@ -88,21 +92,17 @@ mod tests {
         query_terms(&normalize(q))
     }
 
-    fn faq(id: &str, q: &str, a: &str) -> Candidate {
-        Candidate { question: q.into(), answer: a.into(), source: Source::Faq { id: id.into() } }
+    fn faq<'a>(id: &'a str, q: &'a str, a: &'a str) -> Candidate<'a> {
+        Candidate { question: q, answer: a, source: Source::Faq { id } }
     }
 
-    fn guide(code: &str, q: &str, a: &str) -> Candidate {
-        Candidate {
-            question: q.into(),
-            answer: a.into(),
-            source: Source::Guide { code: code.into(), name: "事项".into() },
-        }
+    fn guide<'a>(code: &'a str, q: &'a str, a: &'a str) -> Candidate<'a> {
+        Candidate { question: q, answer: a, source: Source::Guide { code, name: "事项" } }
     }
 
     #[test]
     fn a_matching_faq_entry_comes_back_with_its_highlights() {
-        let out = questions(vec![faq("F1", "户口本丢了怎么办？", "可到户籍派出所补领居民户口簿。")], &terms("户口簿"));
+        let out = questions(&[faq("F1", "户口本丢了怎么办？", "可到户籍派出所补领居民户口簿。")], &terms("户口簿"));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].faq_id.as_deref(), Some("F1"));
         assert_eq!(out[0].item_code, None);
@@ -115,8 +115,8 @@ mod tests {
     #[test]
     fn questions_covering_less_than_half_the_query_are_left_out() {
         let c = vec![faq("F1", "燃气开户要多久？", "三个工作日。")];
-        assert!(questions(c.clone(), &terms("不动产登记需要什么")).is_empty());
-        assert!(questions(c, &[]).is_empty());
+        assert!(questions(&c, &terms("不动产登记需要什么")).is_empty());
+        assert!(questions(&c, &[]).is_empty());
     }
 
     #[test]
@@ -128,7 +128,7 @@ mod tests {
             faq("F2", "不动产权证书", "同上"),
             guide("C", "不动产权证书", "重复的问题只留一个"),
         ];
-        let out = questions(c, &terms("不动产权证书"));
+        let out = questions(&c, &terms("不动产权证书"));
         let who: Vec<String> = out.iter().map(|q| q.question.clone()).collect();
         assert_eq!(who, vec!["不动产权证书丢了怎么办？", "不动产权证书", "不动产登记要多久？"]);
         assert_eq!(out[0].item_code.as_deref(), Some("B"));
@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn a_long_answer_is_cut_around_its_match() {
         let long = format!("{}委托书{}", "甲".repeat(200), "乙".repeat(200));
-        let out = questions(vec![faq("F", "可以代办吗", &long)], &terms("委托书"));
+        let out = questions(&[faq("F", "可以代办吗", &long)], &terms("委托书"));
         assert_eq!(out[0].answer.chars().count(), ANSWER_CHARS);
         assert_eq!(out[0].highlights.len(), 1);
     }

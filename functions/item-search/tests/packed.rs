@@ -298,6 +298,45 @@ fn broad_pinyin_typo_and_filtered_queries_agree_over_a_larger_catalogue() {
 }
 
 #[test]
+fn view_counts_resolved_once_rank_exactly_as_counts_looked_up_per_search() {
+    let index = block_on(Index::load(&synthetic(2_000))).unwrap();
+    let blob = packed::build(&index).unwrap();
+    let p = Packed::load(&blob).unwrap();
+    // Counted codes the index does not hold (an item unpublished since) and
+    // zero counts are left out; a bigger count must move an item up.
+    let mut views: HashMap<String, i64> =
+        index.docs.iter().step_by(5).enumerate().map(|(i, d)| (d.code.clone(), (i % 40) as i64)).collect();
+    views.insert("NOT-AN-ITEM".into(), 1_000_000);
+    let last = index.docs.last().unwrap().code.clone();
+    views.insert(last.clone(), 5_000);
+    let ids = query::IdViews::resolve(&p, &views);
+    assert_eq!(ids.get(p.doc_id(&last).unwrap()), 5_000);
+    assert_eq!(ids.get(1), 0);
+    assert!(ids.fits(p.doc_count()) && !ids.fits(p.doc_count() + 64));
+    let (by_code, by_id) = (Rc::new(views), Rc::new(ids));
+    for q in ["", "证", "社保", "sbk", "居住证换领", "办理", "y"] {
+        for (page, size) in [(1, 10), (3, 20), (0, 5)] {
+            let looked_up = Params { q: q.into(), page, size, popularity: Some(by_code.clone()), ..Default::default() };
+            let resolved = Params { views_by_id: Some(by_id.clone()), ..looked_up.clone() };
+            let a = serde_json::to_value(p.search(&looked_up).unwrap()).unwrap();
+            let b = serde_json::to_value(p.search(&resolved).unwrap()).unwrap();
+            assert_eq!(a, b, "{q} {page} {size}");
+            same(&index, &p, &resolved);
+        }
+    }
+    // The empty query ranks by views: the most viewed first.
+    let top = p.search(&Params { page: 1, size: 1, views_by_id: Some(by_id.clone()), ..Default::default() }).unwrap();
+    assert_eq!(top.items[0].code, last);
+    // Ids resolved for another index (other document count) are not used.
+    let small_blob = packed::build(&block_on(Index::load(&synthetic(50))).unwrap()).unwrap();
+    let small = Packed::load(&small_blob).unwrap();
+    let stale = Rc::new(query::IdViews::resolve(&small, &by_code));
+    let wrong =
+        Params { page: 1, size: 1, views_by_id: Some(stale), popularity: Some(by_code.clone()), ..Default::default() };
+    assert_eq!(p.search(&wrong).unwrap().items[0].code, last);
+}
+
+#[test]
 fn chunks_join_back_at_every_size_limit() {
     let index = block_on(Index::load(&synthetic(50))).unwrap();
     let blob = packed::build(&index).unwrap();

@@ -153,3 +153,41 @@ fn bench_queries() {
     per.sort_by(f64::total_cmp);
     println!("probe: suggest gjj: p50 {:.3} ms, p99 {:.3} ms", per[per.len() / 2], per[per.len() * 99 / 100]);
 }
+
+#[test]
+fn answer_cache_keys_differ_for_every_parameter_and_cannot_be_forged_from_the_text() {
+    use shared::types::Region;
+    let base = Params { q: "证".into(), page: 1, size: 10, ..Default::default() };
+    let region = |r: &str| Some(Region::parse(r).unwrap());
+    let variants = [
+        base.clone(),
+        Params { q: "证 ".into(), ..base.clone() },
+        Params { category: Some("户政".into()), ..base.clone() },
+        Params { tag: Some("户政".into()), ..base.clone() },
+        Params { department: Some("户政".into()), ..base.clone() },
+        Params { category: Some(String::new()), ..base.clone() },
+        // A query carrying what another request's fields would write.
+        Params { q: "证|5:户政".into(), ..base.clone() },
+        Params { q: "证|6:户政|-|-|-|--|".into(), ..base.clone() },
+        Params { q: "证".into(), category: Some("户政|-".into()), ..base.clone() },
+        Params { q: "证".into(), category: Some("户政".into()), tag: Some("-".into()), ..base.clone() },
+        Params { online: Some(true), ..base.clone() },
+        Params { online: Some(false), ..base.clone() },
+        Params { appointment: Some(true), ..base.clone() },
+        Params { near: Some((29.3, 120.07)), ..base.clone() },
+        Params { near: Some((29.31, 120.07)), ..base.clone() },
+        Params { page: 2, ..base.clone() },
+        Params { size: 20, ..base.clone() },
+        Params { page: 1, size: 1, ..base.clone() },
+        Params { region: region("330782"), ..base.clone() },
+        Params { region: region("330700"), ..base.clone() },
+    ];
+    let keys: Vec<String> = variants.iter().map(|p| p.cache_key(7)).collect();
+    for (i, k) in keys.iter().enumerate() {
+        for (j, other) in keys.iter().enumerate().skip(i + 1) {
+            assert_ne!(k, other, "{:?} and {:?} share a key", variants[i], variants[j]);
+        }
+    }
+    assert_eq!(base.cache_key(7), base.clone().cache_key(7));
+    assert_ne!(base.cache_key(7), base.cache_key(8), "a publish changes every key");
+}
