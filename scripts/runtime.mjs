@@ -85,6 +85,8 @@ export async function startRuntime({ port = 8787, host = "127.0.0.1", persist, v
     kvPersist: persist && join(persist, "kv"),
     queuesPersist: persist && join(persist, "queues"),
     workers: FUNCTIONS.map((n) => workerOptions(n, vars)),
+    // Profiling: V8's inspector for every worker (BM_INSPECTOR_PORT=9229).
+    ...(process.env.BM_INSPECTOR_PORT ? { inspectorPort: Number(process.env.BM_INSPECTOR_PORT) } : {}),
     // quiet: drop the workers' per-request log lines (tests, benchmarks); errors still show.
     ...(quiet ? { handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.pipe(process.stderr); } } : {}),
   });
