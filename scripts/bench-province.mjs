@@ -126,7 +126,7 @@ async function measureCron(mf, url2) {
   }
   console.log(`the scheduled event built and stored ${m.docs} items (${(m.bytes / 1048576).toFixed(2)} MiB, ${m.chunks} chunks), byte for byte the native build (checksum ${m.checksum.slice(0, 12)})`);
   if (line) {
-    console.log(`the cron's own account: reading D1 ${(line.load_ms / 1000).toFixed(1)} s, packing ${(line.pack_ms / 1000).toFixed(1)} s, storing ${(line.store_ms / 1000).toFixed(1)} s; item-search's Wasm memory after it ${line.wasm_memory_mib.toFixed(1)} MiB`);
+    console.log(`the cron's own account: reading D1 ${(line.load_ms / 1000).toFixed(1)} s, packing ${(line.pack_ms / 1000).toFixed(1)} s, storing ${(line.store_ms / 1000).toFixed(1)} s; item-search's Wasm memory once the blob was built ${line.built_memory_mib.toFixed(1)} MiB, after storing it ${line.wasm_memory_mib.toFixed(1)} MiB`);
   } else {
     console.log("(no search.packed.build line seen on workerd's stdout)");
   }

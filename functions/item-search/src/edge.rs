@@ -183,7 +183,8 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
             serde_json::json!({ "level": "info", "event": "search.packed.build", "cron": event.cron(),
                 "version": m.version, "docs": m.docs, "bytes": m.bytes, "chunks": m.chunks, "checksum": m.checksum,
                 "build_ms": ms, "load_ms": built.load_ms, "pack_ms": built.pack_ms, "store_ms": built.store_ms,
-                "swept": swept, "wasm_memory_mib": wasm_memory_mib() })
+                "swept": swept, "built_memory_mib": built.built_memory_mib,
+                "wasm_memory_mib": store::wasm_memory_mib() })
         }
         Ok(Refreshed::Superseded { version, by }) => {
             serde_json::json!({ "level": "info", "event": "search.packed.superseded", "version": version, "by": by })
@@ -192,13 +193,6 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
             "code": err.code.as_str(), "detail": err.internal, "build_ms": ms }),
     };
     log(line);
-}
-
-/// This isolate's Wasm memory in MiB: linear memory only grows, so after a
-/// build it is the most the build (and everything before it) needed, the
-/// figure the isolate's 128 MB limit counts beside the JavaScript heap.
-fn wasm_memory_mib() -> f64 {
-    (core::arch::wasm32::memory_size(0) * 65_536) as f64 / 1_048_576.0
 }
 
 /// Guide views per item code.

@@ -372,6 +372,22 @@ pub struct Built {
     pub load_ms: f64,
     pub pack_ms: f64,
     pub store_ms: f64,
+    /// This isolate's Wasm memory once the blob was built (before storing).
+    pub built_memory_mib: f64,
+}
+
+/// This isolate's Wasm memory in MiB (0 natively). Linear memory only
+/// grows, so it is the most needed so far: the figure the isolate's 128 MB
+/// limit counts beside the JavaScript heap.
+pub fn wasm_memory_mib() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        (core::arch::wasm32::memory_size(0) * 65_536) as f64 / 1_048_576.0
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
 }
 
 /// The cron's step: when the manifest does not name the catalogue's
@@ -400,26 +416,27 @@ pub async fn refresh(
     let crate::paged::Paged { blob, version, docs, count_ms, add_ms, pack_ms, .. } = built;
     // Never name bytes that do not load (read in place: no second copy).
     Packed::load(&blob)?;
-    let parts = packed::chunks(&blob, CHUNK_BYTES);
+    let built_memory_mib = wasm_memory_mib();
+    let count = packed::chunk_count(blob.len(), CHUNK_BYTES);
     let manifest = Manifest {
         version,
         format: FORMAT,
-        chunks: u32::try_from(parts.len()).map_err(|_| ApiError::internal("too many chunks"))?,
+        chunks: u32::try_from(count).map_err(|_| ApiError::internal("too many chunks"))?,
         bytes: blob.len() as u64,
         checksum: fingerprint(&blob),
         docs: docs as u64,
         built_at: now.to_rfc3339(),
     };
-    drop(blob);
     let t2 = clock();
     let set = manifest.set();
-    for (key, part) in set.keys().iter().zip(&parts) {
+    for (i, key) in set.keys().iter().enumerate() {
+        let part = packed::chunk(&blob, i, CHUNK_BYTES);
         if part.len() > KV_VALUE_LIMIT {
             return Err(ApiError::internal(format!("chunk {key}: {} bytes over the KV limit", part.len())));
         }
-        kv.put_bytes(key, part).await?;
+        kv.put_bytes(key, &part).await?;
     }
-    drop(parts);
+    drop(blob);
     // Another build may have moved the manifest while this one ran.
     let before = read_manifest(kv).await?;
     if let Some(m) = before.manifest()
@@ -439,7 +456,8 @@ pub async fn refresh(
     let store_ms = clock() - t2;
     let replaced = before.manifest().map(Manifest::set).filter(|s| *s != set);
     let swept = sweep(kv, &set, replaced, now).await?;
-    Ok(Refreshed::Built { built: Built { manifest, load_ms: count_ms + add_ms, pack_ms, store_ms }, swept })
+    let built = Built { manifest, load_ms: count_ms + add_ms, pack_ms, store_ms, built_memory_mib };
+    Ok(Refreshed::Built { built, swept })
 }
 
 /// Adds `retire` to the retired list, never keeps the `current` set in it,

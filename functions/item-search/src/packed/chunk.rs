@@ -25,27 +25,37 @@ pub const CHUNK_BYTES: usize = 8 * 1024 * 1024;
 /// Splits a blob into chunks of at most `max` bytes each, header included
 /// (`max` is held between one payload byte and [`KV_VALUE_LIMIT`]).
 pub fn chunks(blob: &[u8], max: usize) -> Vec<Vec<u8>> {
-    let max = max.clamp(CHUNK_HEADER + 1, KV_VALUE_LIMIT);
-    let payload = max - CHUNK_HEADER;
-    let count = blob.len().div_ceil(payload).max(1);
+    (0..chunk_count(blob.len(), max)).map(|i| chunk(blob, i, max)).collect()
+}
+
+/// How many chunks of at most `max` bytes [`chunks`] cuts `len` bytes into.
+pub fn chunk_count(len: usize, max: usize) -> usize {
+    len.div_ceil(payload(max)).max(1)
+}
+
+/// The payload of a chunk of at most `max` bytes.
+fn payload(max: usize) -> usize {
+    max.clamp(CHUNK_HEADER + 1, KV_VALUE_LIMIT) - CHUNK_HEADER
+}
+
+/// Chunk `i` of [`chunks`] alone: the cron stores one at a time, so the
+/// blob and one chunk are held at once, not the blob and all of them.
+pub fn chunk(blob: &[u8], i: usize, max: usize) -> Vec<u8> {
+    let (payload, count) = (payload(max), chunk_count(blob.len(), max));
     // The blob's own checksum identifies it; a blob too short to hold one
     // is identified by a checksum of its bytes.
     let id = u64_at(blob, 32).filter(|_| blob.len() >= HEADER).unwrap_or_else(|| checksum(&[blob]));
-    let mut out = Vec::with_capacity(count);
-    for i in 0..count {
-        let part = blob.get(i * payload..((i + 1) * payload).min(blob.len())).unwrap_or_default();
-        let mut c = Vec::with_capacity(CHUNK_HEADER + part.len());
-        c.extend_from_slice(MAGIC);
-        put_u32(&mut c, i as u32);
-        put_u32(&mut c, count as u32);
-        put_u32(&mut c, part.len() as u32);
-        put_u64(&mut c, blob.len() as u64);
-        put_u64(&mut c, id);
-        put_u64(&mut c, checksum(&[part]));
-        c.extend_from_slice(part);
-        out.push(c);
-    }
-    out
+    let part = blob.get(i * payload..((i + 1) * payload).min(blob.len())).unwrap_or_default();
+    let mut c = Vec::with_capacity(CHUNK_HEADER + part.len());
+    c.extend_from_slice(MAGIC);
+    put_u32(&mut c, i as u32);
+    put_u32(&mut c, count as u32);
+    put_u32(&mut c, part.len() as u32);
+    put_u64(&mut c, blob.len() as u64);
+    put_u64(&mut c, id);
+    put_u64(&mut c, checksum(&[part]));
+    c.extend_from_slice(part);
+    c
 }
 
 fn bad(m: impl Into<String>) -> PackError {

@@ -26,6 +26,6 @@ mod search;
 pub use blob::{FORMAT, Packed, reseal};
 pub(crate) use builder::posting_kind;
 pub use builder::{Builder, Layout, Tables, build, build_with_layout};
-pub use chunk::{CHUNK_BYTES, CHUNK_HEADER, KV_VALUE_LIMIT, chunks, join};
+pub use chunk::{CHUNK_BYTES, CHUNK_HEADER, KV_VALUE_LIMIT, chunk, chunk_count, chunks, join};
 pub use docs::PackedDoc;
 pub use error::PackError;
